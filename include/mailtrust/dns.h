@@ -1,0 +1,215 @@
+/*
+ * mailtrust DNS: answers, resolvers and the in-memory zone.
+ *
+ * The SPF core never performs I/O: it asks questions (name, type) and is
+ * fed mt_dns_answer values.  A resolver (mt_dns_resolver) is what a
+ * blocking driver uses to obtain those answers: the in-memory zone below,
+ * the libunbound resolver, or any backend a program supplies through
+ * mt_dns_resolver_new().
+ *
+ * Names are passed in presentation form without the trailing dot
+ * ("example.com"); comparisons are case-insensitive (ASCII only).
+ *
+ * Thread safety: distinct objects may be used from distinct threads; one
+ * object must not be used from two threads at once.  A zone that is no
+ * longer modified may be queried from several threads.
+ */
+#ifndef MAILTRUST_DNS_H
+#define MAILTRUST_DNS_H
+
+#include <mailtrust/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Record types mailtrust reads (numeric values are the IANA ones). */
+enum {
+	MT_DNS_A = 1,
+	MT_DNS_NS = 2,
+	MT_DNS_CNAME = 5,
+	MT_DNS_SOA = 6,
+	MT_DNS_PTR = 12,
+	MT_DNS_MX = 15,
+	MT_DNS_TXT = 16,
+	MT_DNS_AAAA = 28,
+	MT_DNS_SPF = 99,
+};
+
+/* Name of a record type ("TXT"), or NULL for one mailtrust does not know. */
+MT_EXPORT const char *mt_dns_type_name(uint16_t type);
+/* Type number for a name such as "txt" or "TYPE99"; 0 if unknown. */
+MT_EXPORT uint16_t mt_dns_type_from_name(const char *name, size_t len);
+
+/* What the DNS said (or failed to say) to one question. */
+typedef enum mt_dns_rcode {
+	MT_DNS_NOERROR = 0, /* an answer; zero records means NODATA */
+	MT_DNS_NXDOMAIN,    /* the name does not exist */
+	MT_DNS_SERVFAIL,    /* the server failed */
+	MT_DNS_REFUSED,     /* the server refused */
+	MT_DNS_TIMEOUT,     /* no answer in time */
+	MT_DNS_FAILURE,     /* any other failure (FORMERR, network error, bogus DNSSEC) */
+} mt_dns_rcode;
+
+/* "NOERROR", "NXDOMAIN", ... */
+MT_EXPORT const char *mt_dns_rcode_name(mt_dns_rcode rcode);
+
+typedef enum mt_dnssec_state {
+	MT_DNSSEC_UNCHECKED = 0, /* validation was not performed */
+	MT_DNSSEC_INSECURE,
+	MT_DNSSEC_SECURE,
+	MT_DNSSEC_BOGUS,
+} mt_dnssec_state;
+
+MT_EXPORT const char *mt_dnssec_state_name(mt_dnssec_state state);
+
+/*
+ * One resource record of an answer.  data/len depend on type:
+ *  A      4 octets, network order
+ *  AAAA   16 octets
+ *  MX     pref holds the preference; data is the exchange name
+ *  PTR, CNAME, NS   data is the target name
+ *  TXT, SPF  the RDATA in wire form: character-strings, each one length
+ *            octet followed by that many octets (possibly zero strings)
+ * Names are in presentation form without the trailing dot; data is
+ * followed by a NUL octet that len does not count.
+ */
+typedef struct mt_dns_rr {
+	uint16_t type;
+	uint16_t pref;
+	uint32_t ttl;
+	size_t len;
+	const uint8_t *data;
+} mt_dns_rr;
+
+/*
+ * The answer to one question, after CNAMEs were followed.  rr holds only
+ * records of the asked type.  why is a human-readable detail for a failure
+ * ("timed out after 5000 ms", "SERVFAIL from 127.0.0.1"), or NULL.
+ */
+typedef struct mt_dns_answer {
+	mt_dns_rcode rcode;
+	mt_dnssec_state dnssec;
+	const char *why;
+	const char *canonical_name; /* last CNAME target, or NULL if none */
+	size_t count;
+	const mt_dns_rr *rr;
+} mt_dns_answer;
+
+/*
+ * Building answers, for backends.  mt_dns_answer_new() returns NULL when
+ * out of memory.  mt_dns_answer_add() copies data.  Free with
+ * mt_dns_answer_free() (accepts NULL).
+ */
+MT_EXPORT mt_dns_answer *mt_dns_answer_new(mt_dns_rcode rcode);
+MT_EXPORT mt_status mt_dns_answer_add(mt_dns_answer *ans, uint16_t type, uint32_t ttl,
+                                      uint16_t pref, const void *data, size_t len);
+MT_EXPORT mt_status mt_dns_answer_set_why(mt_dns_answer *ans, const char *why);
+MT_EXPORT mt_status mt_dns_answer_set_canonical(mt_dns_answer *ans, const char *name);
+MT_EXPORT void mt_dns_answer_free(mt_dns_answer *ans);
+
+/*
+ * Join the character-strings of TXT RDATA (wire form) without separators,
+ * as RFC 7208 section 3.3 requires.  Writes at most cap-1 octets and a NUL
+ * to out; returns the joined length (which may exceed cap-1: truncated).
+ * Malformed RDATA (a length octet running past the end) is joined up to
+ * the bad string.
+ */
+MT_EXPORT size_t mt_dns_txt_join(const uint8_t *rdata, size_t len, char *out, size_t cap);
+
+/*
+ * Presentation form of one record's data, as in a zone file:
+ * "192.0.2.1", "10 mx.example.com", "\"v=spf1 \" \"-all\"".  Returns a
+ * string to free with mt_free(), or NULL when out of memory.
+ */
+MT_EXPORT char *mt_dns_rr_to_text(const mt_dns_rr *rr);
+
+/* ---- Resolvers ------------------------------------------------------- */
+
+typedef struct mt_dns_resolver mt_dns_resolver;
+
+/*
+ * A backend.  resolve() answers one question within timeout_ms
+ * milliseconds (0 = the backend's own default) and stores a new answer in
+ * *out, which the caller frees with mt_dns_answer_free().  A DNS failure
+ * (timeout, SERVFAIL) is an answer with that rcode, not an error; an error
+ * status means the backend itself could not work (out of memory).
+ * destroy() releases impl when the resolver is freed (may be NULL).
+ */
+typedef struct mt_dns_resolver_ops {
+	mt_status (*resolve)(void *impl, const char *name, uint16_t type,
+	                     unsigned timeout_ms, mt_dns_answer **out);
+	void (*destroy)(void *impl);
+} mt_dns_resolver_ops;
+
+/* Wrap a backend.  ops must outlive the resolver.  NULL if out of memory. */
+MT_EXPORT mt_dns_resolver *mt_dns_resolver_new(const mt_dns_resolver_ops *ops, void *impl);
+MT_EXPORT void mt_dns_resolver_free(mt_dns_resolver *res);
+MT_EXPORT mt_status mt_dns_resolve(mt_dns_resolver *res, const char *name, uint16_t type,
+                                   unsigned timeout_ms, mt_dns_answer **out);
+
+/* ---- In-memory zone -------------------------------------------------- */
+
+/*
+ * A set of records held in memory, answering like an authoritative server
+ * for every name it holds: NXDOMAIN for a name with no records and no
+ * records below it, NODATA for an existing name without the asked type,
+ * CNAME chains followed (at most 16 links; a loop or a longer chain
+ * answers SERVFAIL).
+ *
+ * Faults make names misbehave for tests: a fault on (name, type) - type 0
+ * for every type - is returned for a question that the zone has no record
+ * of the asked type for; records of the asked type are still answered.
+ */
+typedef struct mt_dns_zone mt_dns_zone;
+
+MT_EXPORT mt_dns_zone *mt_dns_zone_new(void);
+MT_EXPORT void mt_dns_zone_free(mt_dns_zone *zone);
+
+/*
+ * Add one record; data as in mt_dns_rr (copied).  Names may carry a
+ * trailing dot.  MT_EINVAL for a malformed name or data of the wrong
+ * size for the type.
+ */
+MT_EXPORT mt_status mt_dns_zone_add(mt_dns_zone *zone, const char *name, uint16_t type,
+                                    uint32_t ttl, uint16_t pref, const void *data, size_t len);
+/* Add a TXT (or SPF) record from n character-strings (each at most 255 octets). */
+MT_EXPORT mt_status mt_dns_zone_add_txt(mt_dns_zone *zone, const char *name, uint16_t type,
+                                        uint32_t ttl, const char *const *strings,
+                                        const size_t *lens, size_t n);
+/* Make (name, type) answer rcode (type 0: every type), see above. */
+MT_EXPORT mt_status mt_dns_zone_add_fault(mt_dns_zone *zone, const char *name, uint16_t type,
+                                          mt_dns_rcode rcode);
+
+/*
+ * Read RFC 1035 master-file text: $ORIGIN, $TTL, $INCLUDE (files only),
+ * parentheses, quoted strings with \X and \DDD escapes, owner inheritance,
+ * class IN, and the types A AAAA MX PTR CNAME NS TXT SPF (others are
+ * skipped).  One extension for tests:
+ *
+ *     $FAULT <owner> <TIMEOUT|SERVFAIL|REFUSED> [TYPE]
+ *
+ * adds a fault as mt_dns_zone_add_fault() does.  origin may be NULL.  On
+ * failure err says "file:line: what is wrong"; records read before the
+ * error stay in the zone.
+ */
+MT_EXPORT mt_status mt_dns_zone_load_text(mt_dns_zone *zone, const char *text, size_t len,
+                                          const char *origin, const char *filename,
+                                          mt_error *err);
+MT_EXPORT mt_status mt_dns_zone_load_file(mt_dns_zone *zone, const char *path,
+                                          const char *origin, mt_error *err);
+
+/* Answer one question from the zone (what the zone resolver does). */
+MT_EXPORT mt_status mt_dns_zone_query(const mt_dns_zone *zone, const char *name, uint16_t type,
+                                      mt_dns_answer **out);
+
+/*
+ * A resolver answering from zone.  The zone is borrowed: it must outlive
+ * the resolver.
+ */
+MT_EXPORT mt_dns_resolver *mt_dns_zone_resolver_new(mt_dns_zone *zone);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

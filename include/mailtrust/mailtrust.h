@@ -1,0 +1,9 @@
+/* mailtrust: umbrella header.  Include this, link with -lmailtrust
+ * (pkg-config --cflags --libs mailtrust). */
+#ifndef MAILTRUST_H
+#define MAILTRUST_H
+#include <mailtrust/common.h>
+#include <mailtrust/version.h>
+#include <mailtrust/dns.h>
+#include <mailtrust/spf.h>
+#endif

@@ -1,0 +1,277 @@
+/*
+ * mailtrust SPF: RFC 7208 check_host() as a resumable state machine.
+ *
+ * A check is created, started with the client's address and identities,
+ * and then driven:
+ *
+ *     mt_spf_check_new(&opts, &chk);
+ *     mt_spf_check_start(chk, &req, &err);
+ *     for (;;) {
+ *         mt_spf_step(chk, &qs, &n);       // n == 0: done
+ *         if (n == 0) break;
+ *         for each qs[i]: resolve it, mt_spf_answer(chk, qs[i].id, ans);
+ *     }
+ *     const mt_spf_outcome *o = mt_spf_check_outcome(chk);
+ *
+ * The core performs no I/O and reads no clock, so one process can keep
+ * thousands of checks in flight.  mt_spf_check_run() is the blocking loop
+ * over an mt_dns_resolver, enforcing the overall DNS time budget.
+ *
+ * Thread safety: a check is used by one thread at a time; distinct checks
+ * are independent.  There is no global state.
+ */
+#ifndef MAILTRUST_SPF_H
+#define MAILTRUST_SPF_H
+
+#include <mailtrust/common.h>
+#include <mailtrust/dns.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mt_spf_result {
+	MT_SPF_NONE = 0,
+	MT_SPF_NEUTRAL,
+	MT_SPF_PASS,
+	MT_SPF_FAIL,
+	MT_SPF_SOFTFAIL,
+	MT_SPF_TEMPERROR,
+	MT_SPF_PERMERROR,
+} mt_spf_result;
+
+/* "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror". */
+MT_EXPORT const char *mt_spf_result_name(mt_spf_result result);
+
+/* ---- Records ---------------------------------------------------------- */
+
+typedef enum mt_spf_term_kind {
+	MT_SPF_ALL = 0,
+	MT_SPF_INCLUDE,
+	MT_SPF_A,
+	MT_SPF_MX,
+	MT_SPF_PTR,
+	MT_SPF_IP4,
+	MT_SPF_IP6,
+	MT_SPF_EXISTS,
+	MT_SPF_REDIRECT,  /* modifier redirect= */
+	MT_SPF_EXP,       /* modifier exp= */
+	MT_SPF_UNKNOWN_MODIFIER,
+} mt_spf_term_kind;
+
+/* "all", "include", ..., "redirect", "exp", "modifier". */
+MT_EXPORT const char *mt_spf_term_kind_name(mt_spf_term_kind kind);
+
+/*
+ * One term of a parsed record (a read-only view into the record).
+ * Strings point into the record and are not NUL-terminated: use the
+ * lengths.
+ */
+typedef struct mt_spf_term {
+	mt_spf_term_kind kind;
+	char qualifier;        /* '+', '-', '~' or '?'; '+' when not written; 0 for modifiers */
+	size_t offset;         /* byte offset of the term in the record text */
+	size_t length;         /* length of the term as written */
+	const char *domain;    /* domain-spec (may hold macros), or NULL when absent */
+	size_t domain_len;
+	int cidr4;             /* a, mx, ip4: IPv4 prefix length, -1 when not written */
+	int cidr6;             /* a, mx, ip6: IPv6 prefix length, -1 when not written */
+	uint8_t addr[16];      /* ip4 (first 4 octets) and ip6 network address */
+	const char *name;      /* unknown modifier: its name */
+	size_t name_len;
+	const char *value;     /* unknown modifier: its macro-string value */
+	size_t value_len;
+} mt_spf_term;
+
+typedef struct mt_spf_record mt_spf_record;
+
+/*
+ * Why a record (or macro string) is not valid: a message naming what is
+ * wrong, the byte offset where it was found and the length of the
+ * offending term.
+ */
+typedef struct mt_spf_syntax_error {
+	size_t offset;
+	size_t length;
+	char message[200];
+} mt_spf_syntax_error;
+
+/*
+ * Parse an SPF record ("v=spf1 ..."), per RFC 7208 sections 4.6 and 12.
+ * On success *out is a new record (free with mt_spf_record_free).  A
+ * record that the ABNF rejects gives MT_ESYNTAX and fills *syn (which may
+ * be NULL).  MT_ENOMEM when out of memory.  Records longer than 65535
+ * octets are MT_ERANGE.
+ */
+MT_EXPORT mt_status mt_spf_record_parse(const char *text, size_t len, mt_spf_record **out,
+                                        mt_spf_syntax_error *syn);
+MT_EXPORT void mt_spf_record_free(mt_spf_record *rec);
+/* Terms in record order, modifiers included. */
+MT_EXPORT size_t mt_spf_record_term_count(const mt_spf_record *rec);
+MT_EXPORT const mt_spf_term *mt_spf_record_term(const mt_spf_record *rec, size_t i);
+/* The record text as parsed (NUL-terminated copy). */
+MT_EXPORT const char *mt_spf_record_text(const mt_spf_record *rec);
+
+/* Does text look like an SPF record: "v=spf1" followed by a space or its end? */
+MT_EXPORT bool mt_spf_is_record(const char *text, size_t len);
+
+/* ---- Checks ------------------------------------------------------------ */
+
+typedef enum mt_spf_identity {
+	MT_SPF_MAILFROM = 0, /* check the MAIL FROM domain (postmaster@HELO when it is empty) */
+	MT_SPF_HELO,         /* check the HELO/EHLO name */
+} mt_spf_identity;
+
+typedef struct mt_spf_options {
+	unsigned max_dns_mechanisms; /* DNS-querying terms in a whole check (RFC: 10) */
+	unsigned max_mx_names;       /* MX names looked up per mx mechanism (RFC: 10) */
+	unsigned max_ptr_names;      /* PTR names validated per ptr mechanism (RFC: 10) */
+	unsigned max_void_lookups;   /* answers with no records (RFC: 2) */
+	unsigned timeout_ms;         /* overall DNS time for one check, used by drivers (20000) */
+	const char *default_explanation; /* macro-string for a fail without a usable exp=;
+	                                    NULL: the library's default */
+	const char *receiver;        /* this host's name, for %{r} and headers; NULL: "unknown" */
+} mt_spf_options;
+
+/* Fill opts with the RFC 7208 defaults. */
+MT_EXPORT void mt_spf_options_init(mt_spf_options *opts);
+
+/* The default explanation used when default_explanation is NULL. */
+#define MT_SPF_DEFAULT_EXPLANATION "%{i} is not one of %{d}'s designated mail servers."
+
+typedef struct mt_spf_request {
+	const char *ip;       /* client address, IPv4 or IPv6 text (IPv4-mapped IPv6 is IPv4) */
+	const char *sender;   /* MAIL FROM address; NULL or "" for the null reverse-path */
+	const char *helo;     /* HELO/EHLO name; may be NULL */
+	mt_spf_identity identity;
+	const char *domain;   /* check this domain instead of the identity's; usually NULL */
+} mt_spf_request;
+
+typedef struct mt_spf_check mt_spf_check;
+
+/*
+ * Create a check.  opts may be NULL for the defaults; it is copied (the
+ * strings too).  MT_ENOMEM or MT_EINVAL (a zero limit, a malformed
+ * default explanation).
+ */
+MT_EXPORT mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out);
+MT_EXPORT void mt_spf_check_free(mt_spf_check *chk);
+
+/*
+ * Begin a check (a check may be started again to reuse its memory).
+ * MT_EINVAL with err set when the address does not parse, the sender is
+ * longer than 320 octets or has no '@', or a string holds a NUL or
+ * control character.  A malformed domain is not an error: RFC 7208
+ * section 4.3 makes it a "none" result.
+ */
+MT_EXPORT mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req,
+                                       mt_error *err);
+
+/* A DNS question the check is waiting for. */
+typedef struct mt_spf_question {
+	uint32_t id;
+	const char *name;
+	uint16_t type;
+} mt_spf_question;
+
+/*
+ * Advance the check.  On MT_OK, *n is the number of questions in *qs
+ * (valid until the next call on chk); zero means the check is finished.
+ * Questions already returned and not yet answered are returned again.
+ * MT_ESTATE when the check was not started.
+ */
+MT_EXPORT mt_status mt_spf_step(mt_spf_check *chk, const mt_spf_question **qs, size_t *n);
+
+/*
+ * Feed the answer to question id.  The answer is copied; the caller keeps
+ * ownership.  MT_ENOTFOUND for an id that is not pending.
+ */
+MT_EXPORT mt_status mt_spf_answer(mt_spf_check *chk, uint32_t id, const mt_dns_answer *ans);
+
+/*
+ * Give up: the driver's time budget ran out.  The check ends with
+ * temperror and reason in the outcome's problem.
+ */
+MT_EXPORT void mt_spf_abort(mt_spf_check *chk, const char *reason);
+
+MT_EXPORT bool mt_spf_check_done(const mt_spf_check *chk);
+
+/*
+ * Blocking driver: step and resolve until done, within opts.timeout_ms of
+ * wall-clock time (the whole check ends in temperror when it runs out).
+ */
+MT_EXPORT mt_status mt_spf_check_run(mt_spf_check *chk, mt_dns_resolver *res);
+
+/* One DNS question and its answer, as the check saw it. */
+typedef struct mt_spf_trace_entry {
+	const char *name;
+	uint16_t type;
+	mt_dns_rcode rcode;
+	mt_dnssec_state dnssec;
+	const char *why;           /* failure detail, or NULL */
+	unsigned depth;            /* include/redirect nesting at the time of the question */
+	bool void_lookup;          /* counted against the void lookup limit */
+	size_t count;
+	const char *const *answers; /* presentation form of each record */
+} mt_spf_trace_entry;
+
+/*
+ * What a finished check found.  Strings are NUL-terminated, owned by the
+ * check and valid until it is started again or freed.
+ */
+typedef struct mt_spf_outcome {
+	mt_spf_result result;
+	mt_spf_identity identity;
+	const char *ip;              /* client address as evaluated (mapped IPv6 as IPv4) */
+	const char *sender;          /* the sender identity checked (postmaster@helo when MAIL FROM was empty) */
+	const char *helo;            /* may be NULL */
+	const char *domain;          /* the domain check_host() was called with */
+	const char *record;          /* the top-level SPF record text, or NULL */
+	const char *explanation;     /* result fail: the explanation; otherwise NULL */
+	const char *mechanism;       /* the matching term as written, NULL when none matched */
+	const char *mechanism_domain;/* the domain whose record holds that term */
+	const char *problem;         /* temperror/permerror/none: what happened, else NULL */
+	const char *problem_domain;  /* where it happened (a domain), or NULL */
+	const char *problem_term;    /* the offending term as written, or NULL */
+	long problem_offset;         /* byte offset in that domain's record, -1 if none */
+	unsigned dns_mechanisms;     /* DNS-querying terms evaluated */
+	unsigned void_lookups;
+	size_t trace_count;
+	const mt_spf_trace_entry *trace;
+} mt_spf_outcome;
+
+/* The outcome of a finished check, or NULL while it is running. */
+MT_EXPORT const mt_spf_outcome *mt_spf_check_outcome(const mt_spf_check *chk);
+
+/*
+ * Header fields of a finished check, as new strings to free with
+ * mt_free(), without a trailing CRLF.
+ *  - Received-SPF (RFC 7208 section 9.1), beginning "Received-SPF: ".
+ *  - The "spf=" method entry of Authentication-Results (RFC 8601 section
+ *    2.7.2), e.g. "spf=pass smtp.mailfrom=example.com".
+ *  - A whole Authentication-Results field with authserv_id (NULL: the
+ *    receiver option) and that one entry.
+ * MT_ESTATE while the check is running; MT_ENOMEM.
+ */
+MT_EXPORT mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out);
+MT_EXPORT mt_status mt_spf_authres_entry(const mt_spf_check *chk, char **out);
+MT_EXPORT mt_status mt_spf_authres_header(const mt_spf_check *chk, const char *authserv_id,
+                                          char **out);
+
+/*
+ * Expand an SPF macro-string (RFC 7208 section 7) for a started check, as
+ * a domain-spec (exp_context false) or explanation text (true, letters c r
+ * t allowed).  Writes the expansion and a NUL into out (cap octets).
+ * MT_ESYNTAX (with *syn) for a malformed macro, MT_ERANGE when the result
+ * does not fit.  Domain-specs longer than 253 octets are shortened from
+ * the left as section 7.3 requires.  For tests and tools; the check uses
+ * it internally.
+ */
+MT_EXPORT mt_status mt_spf_expand(const mt_spf_check *chk, const char *macro, size_t len,
+                                  bool exp_context, char *out, size_t cap, size_t *outlen,
+                                  mt_spf_syntax_error *syn);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
