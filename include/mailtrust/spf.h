@@ -145,6 +145,7 @@ typedef struct mt_spf_request {
 	const char *helo;     /* HELO/EHLO name; may be NULL */
 	mt_spf_identity identity;
 	const char *domain;   /* check this domain instead of the identity's; usually NULL */
+	int64_t now;          /* seconds since the Epoch for the %{t} macro; 0: the current time */
 } mt_spf_request;
 
 typedef struct mt_spf_check mt_spf_check;

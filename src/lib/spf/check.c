@@ -1,0 +1,1274 @@
+/*
+ * check_host() (RFC 7208 sections 4 to 6) as a resumable state machine.
+ *
+ * The check keeps a stack of frames, one per record being evaluated
+ * (include pushes, redirect replaces the top).  advance() runs until the
+ * check needs DNS answers (a batch of questions) or has a result; answers
+ * are stored in slots and, once the batch is complete, resume() hands them
+ * to the step that asked.  No I/O, no clock.
+ */
+#include "spf/spf_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_QUESTIONS 1000 /* per check; the RFC limits keep real checks far below */
+
+enum wait_kind {
+	W_NONE = 0,
+	W_RECORD,   /* TXT of the top frame's domain */
+	W_A,        /* a mechanism */
+	W_MX,       /* MX of an mx mechanism */
+	W_MX_ADDR,  /* addresses of the MX names */
+	W_PTR,      /* PTR of the client (for ptr and %{p}) */
+	W_PTR_ADDR, /* addresses of the PTR names */
+	W_EXISTS,
+	W_EXP,      /* TXT of the exp= domain */
+};
+
+enum frame_how { HOW_TOP, HOW_INCLUDE, HOW_REDIRECT };
+
+typedef struct frame {
+	const char *domain;
+	mt_spf_record *rec;
+	size_t next;      /* index of the term being evaluated */
+	int how;
+	int matched;      /* index of the term that matched, -1 */
+} frame;
+
+typedef struct stored_answer {
+	mt_dns_rcode rcode;
+	size_t count;
+	mt_dns_rr *rr;
+} stored_answer;
+
+typedef struct slot {
+	mt_spf_question q;
+	bool answered;
+	stored_answer ans;
+	size_t trace;
+} slot;
+
+struct mt_spf_check {
+	mt_spf_options opts;
+	char *default_exp;
+	char *receiver;
+	mt_arena *arena;
+	bool started, done;
+
+	/* the request */
+	mt_ip ip;
+	char ipstr[64];
+	const char *sender, *local, *sender_domain, *helo, *domain;
+	size_t local_len;
+	mt_spf_identity identity;
+	int64_t now;
+	bool used_local; /* an l or s macro was expanded: A-R keeps the local-part */
+
+	frame *frames;
+	size_t nframes, maxframes;
+	bool term_counted;  /* the current term was counted against the limit */
+	const char *target; /* current mechanism's target name */
+
+	/* validated names of the client address (ptr, %{p}), computed once */
+	int validated_state; /* 0 not yet, 1 done */
+	const char **ptr_names;
+	size_t nptr;
+	const char **validated;
+	size_t nvalidated;
+
+	/* MX names of the current mx mechanism */
+	const char **mx_names;
+	size_t nmx;
+
+	/* the batch of questions being waited for */
+	enum wait_kind wait;
+	slot *slots;
+	size_t nslots, slots_cap;
+	mt_spf_question *qview;
+	size_t nqview;
+	uint32_t next_id;
+	size_t asked;
+
+	/* the outcome */
+	mt_spf_outcome out;
+	mt_spf_trace_entry *trace;
+	size_t ntrace, trace_cap;
+	const mt_spf_record *exp_rec; /* set while %{p} is computed for an explanation */
+	char *exp_text;               /* explanation text waiting for %{p} */
+	size_t exp_text_len;
+};
+
+/* ---- options ---- */
+
+void mt_spf_options_init(mt_spf_options *opts)
+{
+	memset(opts, 0, sizeof *opts);
+	opts->max_dns_mechanisms = 10;
+	opts->max_mx_names = 10;
+	opts->max_ptr_names = 10;
+	opts->max_void_lookups = 2;
+	opts->timeout_ms = 20000;
+}
+
+mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
+{
+	mt_spf_check *chk;
+	mt_spf_options def;
+	const char *dexp;
+	size_t off;
+	const char *msg;
+
+	if (!out)
+		return MT_EINVAL;
+	*out = NULL;
+	if (!opts) {
+		mt_spf_options_init(&def);
+		opts = &def;
+	}
+	if (!opts->max_dns_mechanisms || !opts->max_mx_names || !opts->max_ptr_names ||
+	    opts->max_dns_mechanisms > 1000 || opts->max_mx_names > 1000 || opts->max_ptr_names > 1000 ||
+	    opts->max_void_lookups > 1000)
+		return MT_EINVAL;
+	dexp = opts->default_explanation ? opts->default_explanation : MT_SPF_DEFAULT_EXPLANATION;
+	if (strlen(dexp) > MT_SPF_MAX_RECORD ||
+	    !mt_spf_macro_valid(dexp, strlen(dexp), true, &off, &msg, NULL))
+		return MT_EINVAL;
+	if (opts->receiver && strlen(opts->receiver) > 255)
+		return MT_EINVAL;
+	chk = calloc(1, sizeof *chk);
+	if (!chk)
+		return MT_ENOMEM;
+	chk->opts = *opts;
+	chk->default_exp = strdup(dexp);
+	chk->receiver = strdup(opts->receiver ? opts->receiver : "unknown");
+	chk->arena = mt_arena_new(8192);
+	chk->maxframes = opts->max_dns_mechanisms + 2;
+	chk->frames = calloc(chk->maxframes, sizeof *chk->frames);
+	if (!chk->default_exp || !chk->receiver || !chk->arena || !chk->frames) {
+		mt_spf_check_free(chk);
+		return MT_ENOMEM;
+	}
+	/* Everything one check allocates is bounded by the limits; the cap
+	 * stops hostile data from growing it further. */
+	mt_arena_set_limit(chk->arena, 16u << 20);
+	chk->opts.default_explanation = chk->default_exp;
+	chk->opts.receiver = chk->receiver;
+	*out = chk;
+	return MT_OK;
+}
+
+void mt_spf_check_free(mt_spf_check *chk)
+{
+	if (!chk)
+		return;
+	free(chk->default_exp);
+	free(chk->receiver);
+	mt_arena_free(chk->arena);
+	free(chk->frames);
+	free(chk->slots);
+	free(chk->qview);
+	free(chk->trace);
+	free(chk);
+}
+
+/* ---- ending the check ---- */
+
+static const char *term_text(mt_spf_check *chk, const mt_spf_record *rec, const mt_spf_term *t)
+{
+	return mt_arena_strndup(chk->arena, rec->text + t->offset, t->length);
+}
+
+static void finish(mt_spf_check *chk, mt_spf_result r)
+{
+	chk->out.result = r;
+	chk->done = true;
+	chk->wait = W_NONE;
+	chk->nslots = 0;
+}
+
+/* End the whole check with temperror/permerror/none; the current frame
+ * (if any) and its current term are where it happened. */
+static void fail_check(mt_spf_check *chk, mt_spf_result r, bool at_term, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail_check(mt_spf_check *chk, mt_spf_result r, bool at_term, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	chk->out.problem = mt_arena_strdup(chk->arena, msg);
+	if (chk->nframes) {
+		frame *f = &chk->frames[chk->nframes - 1];
+		chk->out.problem_domain = f->domain;
+		if (at_term && f->rec && f->next < f->rec->nterms) {
+			const mt_spf_term *t = &f->rec->terms[f->next];
+			chk->out.problem_term = term_text(chk, f->rec, t);
+			chk->out.problem_offset = (long)t->offset;
+		}
+	}
+	finish(chk, r);
+}
+
+static void fail_syntax(mt_spf_check *chk, const char *domain, const char *text,
+                        const mt_spf_syntax_error *syn)
+{
+	chk->out.problem = mt_arena_printf(chk->arena, "syntax error in the SPF record of %s: %s",
+	                                   domain, syn->message);
+	chk->out.problem_domain = domain;
+	chk->out.problem_offset = (long)syn->offset;
+	chk->out.problem_term = mt_arena_strndup(chk->arena, text + syn->offset, syn->length);
+	finish(chk, MT_SPF_PERMERROR);
+}
+
+/* ---- questions and answers ---- */
+
+static mt_status trace_add(mt_spf_check *chk, const char *name, uint16_t type, size_t *idx)
+{
+	if (chk->ntrace == chk->trace_cap) {
+		size_t ncap = chk->trace_cap ? chk->trace_cap * 2 : 16;
+		mt_spf_trace_entry *t = realloc(chk->trace, ncap * sizeof *t);
+		if (!t)
+			return MT_ENOMEM;
+		chk->trace = t;
+		chk->trace_cap = ncap;
+	}
+	mt_spf_trace_entry *e = &chk->trace[chk->ntrace];
+	memset(e, 0, sizeof *e);
+	e->name = name;
+	e->type = type;
+	e->rcode = MT_DNS_TIMEOUT;
+	e->why = "not answered";
+	e->depth = chk->nframes ? (unsigned)chk->nframes - 1 : 0;
+	*idx = chk->ntrace++;
+	return MT_OK;
+}
+
+/* Start a batch: clear the slots. */
+static void batch_begin(mt_spf_check *chk, enum wait_kind w)
+{
+	chk->nslots = 0;
+	chk->wait = w;
+}
+
+static bool ask(mt_spf_check *chk, const char *name, uint16_t type)
+{
+	if (chk->asked >= MAX_QUESTIONS) {
+		fail_check(chk, MT_SPF_PERMERROR, true, "too many DNS questions in one check");
+		return false;
+	}
+	if (chk->nslots == chk->slots_cap) {
+		size_t ncap = chk->slots_cap ? chk->slots_cap * 2 : 16;
+		slot *s = realloc(chk->slots, ncap * sizeof *s);
+		mt_spf_question *qv = realloc(chk->qview, ncap * sizeof *qv);
+		if (s)
+			chk->slots = s;
+		if (qv)
+			chk->qview = qv;
+		if (!s || !qv) {
+			fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+			return false;
+		}
+		chk->slots_cap = ncap;
+	}
+	slot *s = &chk->slots[chk->nslots];
+	memset(s, 0, sizeof *s);
+	s->q.id = ++chk->next_id;
+	s->q.name = mt_arena_strdup(chk->arena, name);
+	s->q.type = type;
+	if (!s->q.name || trace_add(chk, s->q.name, type, &s->trace) != MT_OK) {
+		fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+		return false;
+	}
+	chk->nslots++;
+	chk->asked++;
+	return true;
+}
+
+static const char *rcode_problem(mt_dns_rcode rc)
+{
+	switch (rc) {
+	case MT_DNS_TIMEOUT: return "timed out";
+	case MT_DNS_SERVFAIL: return "SERVFAIL";
+	case MT_DNS_REFUSED: return "REFUSED";
+	default: return "failed";
+	}
+}
+
+static bool dns_error(mt_dns_rcode rc)
+{
+	return rc != MT_DNS_NOERROR && rc != MT_DNS_NXDOMAIN;
+}
+
+static void temperror_for(mt_spf_check *chk, const slot *s, bool at_term)
+{
+	const mt_spf_trace_entry *e = &chk->trace[s->trace];
+	fail_check(chk, MT_SPF_TEMPERROR, at_term, "DNS lookup of %s %s %s%s%s", s->q.name,
+	           mt_dns_type_name(s->q.type) ? mt_dns_type_name(s->q.type) : "?",
+	           rcode_problem(s->ans.rcode), e->why ? ": " : "", e->why ? e->why : "");
+}
+
+/* A term's lookup returned nothing: count it (section 4.6.4). */
+static bool count_void(mt_spf_check *chk, slot *s)
+{
+	chk->trace[s->trace].void_lookup = true;
+	chk->out.void_lookups++;
+	if (chk->out.void_lookups > chk->opts.max_void_lookups) {
+		fail_check(chk, MT_SPF_PERMERROR, true,
+		           "more than %u void lookups (DNS answers with no records); the last was %s",
+		           chk->opts.max_void_lookups, s->q.name);
+		return false;
+	}
+	return true;
+}
+
+/* ---- macros ---- */
+
+static void macro_ctx(const mt_spf_check *chk, const char *domain, mt_spf_macro_ctx *mc)
+{
+	memset(mc, 0, sizeof *mc);
+	mc->sender = chk->sender;
+	mc->local = chk->local;
+	mc->local_len = chk->local_len;
+	mc->sender_domain = chk->sender_domain;
+	mc->domain = domain;
+	mc->helo = chk->helo ? chk->helo : "";
+	mc->receiver = chk->receiver;
+	mc->ip = &chk->ip;
+	mc->now = chk->now;
+	mc->validated = "unknown";
+	/* %{p}: the domain itself if validated, else a subdomain of it, else any (section 7.3). */
+	if (chk->nvalidated) {
+		size_t dl = strlen(domain);
+		const char *best = chk->validated[0];
+		for (size_t i = 0; i < chk->nvalidated; i++) {
+			const char *v = chk->validated[i];
+			size_t vl = strlen(v);
+			if (mt_strcaseeq(v, vl, domain, dl)) {
+				best = v;
+				break;
+			}
+			if (vl > dl && v[vl - dl - 1] == '.' && mt_strcaseeq(v + vl - dl, dl, domain, dl) &&
+			    best == chk->validated[0])
+				best = v;
+		}
+		mc->validated = best;
+	}
+}
+
+/* Expand spec for the frame's domain into the arena; NULL on failure (check ended). */
+static const char *expand_domain(mt_spf_check *chk, const char *domain, const char *spec, size_t len)
+{
+	char buf[MT_SPF_MAX_EXPANSION];
+	mt_spf_macro_ctx mc;
+	size_t n;
+	macro_ctx(chk, domain, &mc);
+	if (mt_spf_macro_uses(spec, len, "sl"))
+		chk->used_local = true;
+	mt_status st = mt_spf_macro_expand(&mc, spec, len, false, buf, sizeof buf, &n);
+	if (st != MT_OK) {
+		fail_check(chk, MT_SPF_PERMERROR, true, "macro expansion of '%.*s' failed: %s",
+		           (int)(len > 100 ? 100 : len), spec, st == MT_ERANGE ? "result too long" : "syntax");
+		return NULL;
+	}
+	const char *r = mt_arena_strndup(chk->arena, buf, n);
+	if (!r)
+		fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+	return r;
+}
+
+/* ---- the validated names of the client (section 5.5) ---- */
+
+static bool names_equal_or_sub(const char *name, const char *dom)
+{
+	size_t nl = strlen(name), dl = strlen(dom);
+	if (nl && name[nl - 1] == '.')
+		nl--;
+	if (dl && dom[dl - 1] == '.')
+		dl--;
+	if (mt_strcaseeq(name, nl, dom, dl))
+		return true;
+	return nl > dl && name[nl - dl - 1] == '.' && mt_strcaseeq(name + nl - dl, dl, dom, dl);
+}
+
+static void start_validation(mt_spf_check *chk)
+{
+	char rev[96];
+	mt_spf_reverse_name(&chk->ip, rev, sizeof rev);
+	batch_begin(chk, W_PTR);
+	ask(chk, rev, MT_DNS_PTR);
+}
+
+static void on_ptr(mt_spf_check *chk)
+{
+	slot *s = &chk->slots[0];
+	size_t n = 0;
+	chk->nptr = 0;
+	if (s->ans.rcode == MT_DNS_NOERROR) {
+		n = s->ans.count < chk->opts.max_ptr_names ? s->ans.count : chk->opts.max_ptr_names;
+		chk->ptr_names = mt_arena_alloc(chk->arena, (n + 1) * sizeof(char *));
+		if (!chk->ptr_names) {
+			fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			chk->ptr_names[chk->nptr++] = (const char *)s->ans.rr[i].data;
+	}
+	if (chk->nptr == 0) {
+		/* A DNS error or no PTR: nothing validated (section 5.5). */
+		chk->validated_state = 1;
+		chk->wait = W_NONE;
+		return;
+	}
+	batch_begin(chk, W_PTR_ADDR);
+	for (size_t i = 0; i < chk->nptr; i++)
+		if (!ask(chk, chk->ptr_names[i], chk->ip.family == 4 ? MT_DNS_A : MT_DNS_AAAA))
+			return;
+}
+
+static bool answer_has_ip(const mt_spf_check *chk, const stored_answer *a, int prefix)
+{
+	uint16_t want = chk->ip.family == 4 ? MT_DNS_A : MT_DNS_AAAA;
+	for (size_t i = 0; i < a->count; i++)
+		if (a->rr[i].type == want && mt_ip_match(&chk->ip, a->rr[i].data, chk->ip.family, prefix))
+			return true;
+	return false;
+}
+
+static void on_ptr_addr(mt_spf_check *chk)
+{
+	chk->validated = mt_arena_alloc(chk->arena, (chk->nslots + 1) * sizeof(char *));
+	if (!chk->validated) {
+		fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+		return;
+	}
+	chk->nvalidated = 0;
+	for (size_t i = 0; i < chk->nslots; i++) {
+		slot *s = &chk->slots[i];
+		/* An error on one name skips that name (section 5.5). */
+		if (s->ans.rcode == MT_DNS_NOERROR && answer_has_ip(chk, &s->ans, chk->ip.family == 4 ? 32 : 128))
+			chk->validated[chk->nvalidated++] = chk->ptr_names[i];
+	}
+	chk->validated_state = 1;
+	chk->wait = W_NONE;
+}
+
+/* ---- frames ---- */
+
+static frame *top(mt_spf_check *chk)
+{
+	return &chk->frames[chk->nframes - 1];
+}
+
+static bool push_frame(mt_spf_check *chk, const char *domain, int how)
+{
+	if (chk->nframes >= chk->maxframes) {
+		fail_check(chk, MT_SPF_PERMERROR, true, "include nesting too deep");
+		return false;
+	}
+	frame *f = &chk->frames[chk->nframes++];
+	memset(f, 0, sizeof *f);
+	f->domain = domain;
+	f->how = how;
+	f->matched = -1;
+	chk->term_counted = false;
+	return true;
+}
+
+static void finalize(mt_spf_check *chk, mt_spf_result r, const frame *f);
+
+/* The top frame ended with r (not an error: those end the check at once). */
+static void frame_done(mt_spf_check *chk, mt_spf_result r)
+{
+	for (;;) {
+		frame f = *top(chk);
+		chk->nframes--;
+		if (chk->nframes == 0) {
+			finalize(chk, r, &f);
+			return;
+		}
+		frame *p = top(chk);
+		const mt_spf_term *t = &p->rec->terms[p->next];
+		chk->term_counted = false;
+		if (r == MT_SPF_NONE) {
+			fail_check(chk, MT_SPF_PERMERROR, true, "include:%s has no SPF record", f.domain);
+			return;
+		}
+		if (r != MT_SPF_PASS) { /* fail, softfail, neutral: not a match */
+			p->next++;
+			return;
+		}
+		p->matched = (int)p->next;
+		switch (t->qualifier) {
+		case '-': r = MT_SPF_FAIL; break;
+		case '~': r = MT_SPF_SOFTFAIL; break;
+		case '?': r = MT_SPF_NEUTRAL; break;
+		default: r = MT_SPF_PASS; break;
+		}
+	}
+}
+
+static void matched(mt_spf_check *chk)
+{
+	frame *f = top(chk);
+	const mt_spf_term *t = &f->rec->terms[f->next];
+	f->matched = (int)f->next;
+	switch (t->qualifier) {
+	case '-': frame_done(chk, MT_SPF_FAIL); break;
+	case '~': frame_done(chk, MT_SPF_SOFTFAIL); break;
+	case '?': frame_done(chk, MT_SPF_NEUTRAL); break;
+	default: frame_done(chk, MT_SPF_PASS); break;
+	}
+}
+
+static void no_match(mt_spf_check *chk)
+{
+	top(chk)->next++;
+	chk->term_counted = false;
+}
+
+/* ---- explanation (section 6.2) ---- */
+
+static void set_explanation(mt_spf_check *chk, const char *text, size_t len, const char *domain)
+{
+	char buf[MT_SPF_MAX_EXPANSION];
+	mt_spf_macro_ctx mc;
+	size_t n, off;
+	const char *msg;
+	if (!mt_spf_macro_valid(text, len, true, &off, &msg, NULL) ||
+	    (macro_ctx(chk, domain, &mc), mt_spf_macro_expand(&mc, text, len, true, buf, sizeof buf, &n)) != MT_OK) {
+		text = chk->default_exp;
+		len = strlen(text);
+		macro_ctx(chk, domain, &mc);
+		if (mt_spf_macro_expand(&mc, text, len, true, buf, sizeof buf, &n) != MT_OK)
+			n = 0;
+	}
+	chk->out.explanation = mt_arena_strndup(chk->arena, buf, n);
+}
+
+static void default_explanation(mt_spf_check *chk, const char *domain)
+{
+	set_explanation(chk, chk->default_exp, strlen(chk->default_exp), domain);
+}
+
+static void finalize(mt_spf_check *chk, mt_spf_result r, const frame *f)
+{
+	if (f->matched >= 0) {
+		chk->out.mechanism = term_text(chk, f->rec, &f->rec->terms[f->matched]);
+		chk->out.mechanism_domain = f->domain;
+	}
+	if (r == MT_SPF_NONE && !chk->out.problem) {
+		chk->out.problem = mt_arena_printf(chk->arena, "%s has no SPF record", f->domain);
+		chk->out.problem_domain = f->domain;
+	}
+	if (r != MT_SPF_FAIL) {
+		finish(chk, r);
+		return;
+	}
+	chk->out.result = r;
+	if (!f->rec || f->rec->exp < 0 || chk->validated_state == 0) {
+		/* %{p} may appear in the explanation: computed below if needed. */
+	}
+	chk->exp_rec = f->rec;
+	if (!f->rec || f->rec->exp < 0) {
+		default_explanation(chk, f->domain);
+		finish(chk, r);
+		return;
+	}
+	const mt_spf_term *t = &f->rec->terms[f->rec->exp];
+	if (mt_spf_macro_uses(t->domain, t->domain_len, "p") && chk->validated_state == 0) {
+		/* keep a frame around so resume knows where we are */
+		chk->nframes = 1;
+		chk->frames[0] = *f;
+		chk->frames[0].next = f->rec->nterms;
+		start_validation(chk);
+		return;
+	}
+	char buf[MT_SPF_MAX_EXPANSION];
+	mt_spf_macro_ctx mc;
+	size_t n;
+	macro_ctx(chk, f->domain, &mc);
+	if (mt_spf_macro_expand(&mc, t->domain, t->domain_len, false, buf, sizeof buf, &n) != MT_OK ||
+	    !mt_spf_domain_ok(buf, n, false)) {
+		default_explanation(chk, f->domain);
+		finish(chk, r);
+		return;
+	}
+	chk->nframes = 1;
+	chk->frames[0] = *f;
+	chk->frames[0].next = f->rec->nterms;
+	batch_begin(chk, W_EXP);
+	ask(chk, buf, MT_DNS_TXT);
+}
+
+static void on_exp(mt_spf_check *chk)
+{
+	slot *s = &chk->slots[0];
+	const frame *f = &chk->frames[0];
+	char text[MT_SPF_MAX_RECORD + 1];
+	size_t n = 0;
+	if (s->ans.rcode == MT_DNS_NOERROR && s->ans.count == 1) {
+		n = mt_dns_txt_join(s->ans.rr[0].data, s->ans.rr[0].len, text, sizeof text);
+		if (n >= sizeof text)
+			n = sizeof text - 1;
+		if (mt_spf_macro_uses(text, n, "p") && chk->validated_state == 0) {
+			chk->exp_text = mt_arena_strndup(chk->arena, text, n);
+			chk->exp_text_len = n;
+			if (chk->exp_text) {
+				start_validation(chk);
+				return;
+			}
+		}
+		set_explanation(chk, text, n, f->domain);
+	} else {
+		default_explanation(chk, f->domain);
+	}
+	chk->nframes = 0;
+	finish(chk, MT_SPF_FAIL);
+}
+
+/* ---- records ---- */
+
+static void on_record(mt_spf_check *chk)
+{
+	slot *s = &chk->slots[0];
+	frame *f = top(chk);
+	const char *text = NULL;
+	size_t tlen = 0, found = 0;
+	char *joined = NULL;
+
+	chk->wait = W_NONE;
+	if (dns_error(s->ans.rcode)) {
+		temperror_for(chk, s, false);
+		return;
+	}
+	for (size_t i = 0; i < s->ans.count; i++) {
+		const mt_dns_rr *rr = &s->ans.rr[i];
+		if (rr->type != MT_DNS_TXT)
+			continue;
+		char *buf = mt_arena_alloc(chk->arena, rr->len + 1);
+		if (!buf) {
+			fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+			return;
+		}
+		size_t n = mt_dns_txt_join(rr->data, rr->len, buf, rr->len + 1);
+		if (n > rr->len)
+			n = rr->len;
+		if (!mt_spf_is_record(buf, n))
+			continue;
+		if (++found > 1) {
+			fail_check(chk, MT_SPF_PERMERROR, false,
+			           "%s has more than one SPF record (\"%s\" and \"%s\")", f->domain, joined, buf);
+			return;
+		}
+		joined = buf;
+		text = buf;
+		tlen = n;
+	}
+	if (!found) {
+		if (f->how == HOW_REDIRECT) {
+			fail_check(chk, MT_SPF_PERMERROR, false, "redirect=%s: that domain has no SPF record",
+			           f->domain);
+			return;
+		}
+		frame_done(chk, MT_SPF_NONE);
+		return;
+	}
+	mt_spf_syntax_error syn;
+	mt_status st = mt_spf_record_parse_in(chk->arena, text, tlen, &f->rec, &syn);
+	if (st == MT_ESYNTAX) {
+		fail_syntax(chk, f->domain, text, &syn);
+		return;
+	}
+	if (st != MT_OK) {
+		fail_check(chk, st == MT_ENOMEM ? MT_SPF_TEMPERROR : MT_SPF_PERMERROR, false,
+		           "cannot parse the SPF record of %s: %s", f->domain, mt_strerror(st));
+		return;
+	}
+	if (chk->nframes == 1 && !chk->out.record)
+		chk->out.record = f->rec->text;
+	f->next = 0;
+}
+
+/* ---- mechanisms ---- */
+
+/* Count a DNS-querying term (section 4.6.4); false when over the limit. */
+static bool count_term(mt_spf_check *chk)
+{
+	if (chk->term_counted)
+		return true;
+	chk->term_counted = true;
+	chk->out.dns_mechanisms++;
+	if (chk->out.dns_mechanisms > chk->opts.max_dns_mechanisms) {
+		fail_check(chk, MT_SPF_PERMERROR, true,
+		           "more than %u DNS-querying mechanisms and redirects (include, a, mx, ptr, exists, redirect)",
+		           chk->opts.max_dns_mechanisms);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The target name of the current term: its expanded domain-spec or the
+ * current domain.  NULL when the check ended or the term does not match
+ * (*skip set: a macro produced a name that cannot be looked up, which is
+ * treated as no match, RFC 7208 section 4.8).
+ */
+static const char *term_target(mt_spf_check *chk, const mt_spf_term *t, bool *skip, bool *need_p)
+{
+	frame *f = top(chk);
+	*skip = false;
+	*need_p = false;
+	if (!t->domain)
+		return f->domain;
+	if (mt_spf_macro_uses(t->domain, t->domain_len, "p") && chk->validated_state == 0) {
+		*need_p = true;
+		return NULL;
+	}
+	const char *name = expand_domain(chk, f->domain, t->domain, t->domain_len);
+	if (!name)
+		return NULL;
+	if (!mt_spf_domain_ok(name, strlen(name), false)) {
+		bool has_macro = memchr(t->domain, '%', t->domain_len) != NULL;
+		if (has_macro && t->kind != MT_SPF_INCLUDE && t->kind != MT_SPF_REDIRECT) {
+			*skip = true;
+			return NULL;
+		}
+		fail_check(chk, MT_SPF_PERMERROR, true, "'%s' is not a valid domain name", name);
+		return NULL;
+	}
+	return name;
+}
+
+static int default_prefix(const mt_spf_check *chk, const mt_spf_term *t)
+{
+	if (chk->ip.family == 4)
+		return t->cidr4 >= 0 ? t->cidr4 : 32;
+	return t->cidr6 >= 0 ? t->cidr6 : 128;
+}
+
+static void eval_term(mt_spf_check *chk)
+{
+	frame *f = top(chk);
+	const mt_spf_term *t = &f->rec->terms[f->next];
+	bool skip, need_p;
+	const char *name;
+
+	switch (t->kind) {
+	case MT_SPF_ALL:
+		matched(chk);
+		return;
+	case MT_SPF_IP4:
+		if (chk->ip.family == 4 && mt_ip_match(&chk->ip, t->addr, 4, t->cidr4 >= 0 ? t->cidr4 : 32))
+			matched(chk);
+		else
+			no_match(chk);
+		return;
+	case MT_SPF_IP6:
+		if (chk->ip.family == 6 && mt_ip_match(&chk->ip, t->addr, 6, t->cidr6 >= 0 ? t->cidr6 : 128))
+			matched(chk);
+		else
+			no_match(chk);
+		return;
+	case MT_SPF_REDIRECT:
+	case MT_SPF_EXP:
+	case MT_SPF_UNKNOWN_MODIFIER:
+		no_match(chk);
+		return;
+	default:
+		break;
+	}
+
+	/* include a mx ptr exists: DNS-querying terms */
+	if (!count_term(chk))
+		return;
+	name = term_target(chk, t, &skip, &need_p);
+	if (need_p) {
+		start_validation(chk);
+		return;
+	}
+	if (skip) {
+		no_match(chk);
+		return;
+	}
+	if (!name)
+		return;
+	chk->target = name;
+	switch (t->kind) {
+	case MT_SPF_INCLUDE:
+		push_frame(chk, name, HOW_INCLUDE);
+		return;
+	case MT_SPF_A:
+		batch_begin(chk, W_A);
+		ask(chk, name, chk->ip.family == 4 ? MT_DNS_A : MT_DNS_AAAA);
+		return;
+	case MT_SPF_MX:
+		batch_begin(chk, W_MX);
+		ask(chk, name, MT_DNS_MX);
+		return;
+	case MT_SPF_EXISTS:
+		batch_begin(chk, W_EXISTS);
+		ask(chk, name, MT_DNS_A);
+		return;
+	case MT_SPF_PTR:
+		if (chk->validated_state == 0) {
+			start_validation(chk);
+			return;
+		}
+		for (size_t i = 0; i < chk->nvalidated; i++)
+			if (names_equal_or_sub(chk->validated[i], name)) {
+				matched(chk);
+				return;
+			}
+		no_match(chk);
+		return;
+	default:
+		no_match(chk);
+		return;
+	}
+}
+
+static void on_a(mt_spf_check *chk)
+{
+	slot *s = &chk->slots[0];
+	const mt_spf_term *t = &top(chk)->rec->terms[top(chk)->next];
+	chk->wait = W_NONE;
+	if (dns_error(s->ans.rcode)) {
+		temperror_for(chk, s, true);
+		return;
+	}
+	if (s->ans.count == 0) {
+		if (count_void(chk, s))
+			no_match(chk);
+		return;
+	}
+	if (answer_has_ip(chk, &s->ans, default_prefix(chk, t)))
+		matched(chk);
+	else
+		no_match(chk);
+}
+
+static void on_exists(mt_spf_check *chk)
+{
+	slot *s = &chk->slots[0];
+	chk->wait = W_NONE;
+	if (dns_error(s->ans.rcode)) {
+		temperror_for(chk, s, true);
+		return;
+	}
+	if (s->ans.count == 0) {
+		if (count_void(chk, s))
+			no_match(chk);
+		return;
+	}
+	matched(chk);
+}
+
+static void on_mx(mt_spf_check *chk)
+{
+	slot *s = &chk->slots[0];
+	chk->wait = W_NONE;
+	if (dns_error(s->ans.rcode)) {
+		temperror_for(chk, s, true);
+		return;
+	}
+	if (s->ans.count == 0) {
+		if (count_void(chk, s))
+			no_match(chk);
+		return;
+	}
+	if (s->ans.count > chk->opts.max_mx_names) {
+		fail_check(chk, MT_SPF_PERMERROR, true, "%s has %zu MX records, more than the limit of %u",
+		           s->q.name, s->ans.count, chk->opts.max_mx_names);
+		return;
+	}
+	chk->mx_names = mt_arena_alloc(chk->arena, s->ans.count * sizeof(char *));
+	if (!chk->mx_names) {
+		fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+		return;
+	}
+	chk->nmx = 0;
+	for (size_t i = 0; i < s->ans.count; i++) {
+		const char *n = (const char *)s->ans.rr[i].data;
+		/* A null MX (RFC 7505, exchange ".") names no host. */
+		if (s->ans.rr[i].len == 0 || (s->ans.rr[i].len == 1 && n[0] == '.'))
+			continue;
+		chk->mx_names[chk->nmx++] = n;
+	}
+	if (chk->nmx == 0) {
+		no_match(chk);
+		return;
+	}
+	const char **names = chk->mx_names;
+	size_t count = chk->nmx;
+	batch_begin(chk, W_MX_ADDR);
+	for (size_t i = 0; i < count; i++)
+		if (!ask(chk, names[i], chk->ip.family == 4 ? MT_DNS_A : MT_DNS_AAAA))
+			return;
+}
+
+static void on_mx_addr(mt_spf_check *chk)
+{
+	const mt_spf_term *t = &top(chk)->rec->terms[top(chk)->next];
+	chk->wait = W_NONE;
+	for (size_t i = 0; i < chk->nslots; i++) {
+		slot *s = &chk->slots[i];
+		if (dns_error(s->ans.rcode)) {
+			temperror_for(chk, s, true);
+			return;
+		}
+		if (answer_has_ip(chk, &s->ans, default_prefix(chk, t))) {
+			matched(chk);
+			return;
+		}
+	}
+	no_match(chk);
+}
+
+/* End of a record's terms: redirect (section 6.1) or the default neutral. */
+static void end_of_terms(mt_spf_check *chk)
+{
+	frame *f = top(chk);
+	const mt_spf_record *rec = f->rec;
+	if (rec->redirect < 0 || rec->has_all) {
+		frame_done(chk, MT_SPF_NEUTRAL);
+		return;
+	}
+	f->next = (size_t)rec->redirect;
+	if (!count_term(chk))
+		return;
+	bool skip, need_p;
+	const char *name = term_target(chk, &rec->terms[rec->redirect], &skip, &need_p);
+	if (need_p) {
+		start_validation(chk);
+		f->next = rec->nterms; /* come back here after validation */
+		chk->term_counted = true;
+		return;
+	}
+	if (!name) {
+		if (skip)
+			fail_check(chk, MT_SPF_PERMERROR, true, "redirect target is not a valid domain name");
+		return;
+	}
+	f->domain = name;
+	f->rec = NULL;
+	f->next = 0;
+	f->how = HOW_REDIRECT;
+	f->matched = -1;
+	chk->term_counted = false;
+}
+
+/* ---- the engine ---- */
+
+static void advance(mt_spf_check *chk)
+{
+	/* Every pass either finishes, waits, or moves a term index forward,
+	 * pushes a frame (bounded by the lookup limit) or replaces one by a
+	 * redirect (counted against the same limit). */
+	while (!chk->done && chk->wait == W_NONE) {
+		frame *f = top(chk);
+		if (!f->rec) {
+			batch_begin(chk, W_RECORD);
+			ask(chk, f->domain, MT_DNS_TXT);
+			return;
+		}
+		if (f->next < f->rec->nterms) {
+			eval_term(chk);
+			continue;
+		}
+		if (chk->nframes == 1 && chk->out.result == MT_SPF_FAIL && chk->exp_text) {
+			/* Back from computing %{p} for the explanation text. */
+			set_explanation(chk, chk->exp_text, chk->exp_text_len, f->domain);
+			chk->nframes = 0;
+			finish(chk, MT_SPF_FAIL);
+			continue;
+		}
+		if (chk->nframes == 1 && chk->out.result == MT_SPF_FAIL && chk->exp_rec) {
+			/* Back from computing %{p} for the explanation. */
+			chk->exp_rec = NULL;
+			frame copy = *f;
+			chk->nframes = 0;
+			finalize(chk, MT_SPF_FAIL, &copy);
+			continue;
+		}
+		end_of_terms(chk);
+	}
+}
+
+static void resume(mt_spf_check *chk)
+{
+	enum wait_kind w = chk->wait;
+	chk->wait = W_NONE;
+	switch (w) {
+	case W_RECORD: on_record(chk); break;
+	case W_A: on_a(chk); break;
+	case W_MX: on_mx(chk); break;
+	case W_MX_ADDR: on_mx_addr(chk); break;
+	case W_PTR: on_ptr(chk); break;
+	case W_PTR_ADDR: on_ptr_addr(chk); break;
+	case W_EXISTS: on_exists(chk); break;
+	case W_EXP: on_exp(chk); break;
+	case W_NONE: break;
+	}
+}
+
+/* ---- public API ---- */
+
+static bool has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static bool initial_domain_ok(const char *d)
+{
+	size_t n = strlen(d);
+	for (size_t i = 0; i < n; i++)
+		if (!mt_is_alnum(d[i]) && d[i] != '-' && d[i] != '_' && d[i] != '.')
+			return false;
+	return mt_spf_domain_ok(d, n, true);
+}
+
+mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_error *err)
+{
+	const char *sender, *at;
+	if (!chk || !req || !req->ip)
+		return mt_error_set(err, MT_EINVAL, "no client address given");
+
+	mt_arena_reset(chk->arena);
+	memset(&chk->out, 0, sizeof chk->out);
+	chk->out.problem_offset = -1;
+	chk->ntrace = 0;
+	chk->nframes = 0;
+	chk->nslots = 0;
+	chk->wait = W_NONE;
+	chk->asked = 0;
+	chk->validated_state = 0;
+	chk->nvalidated = chk->nptr = chk->nmx = 0;
+	chk->validated = chk->ptr_names = chk->mx_names = NULL;
+	chk->used_local = false;
+	chk->exp_rec = NULL;
+	chk->exp_text = NULL;
+	chk->started = chk->done = false;
+
+	if (!mt_ip_parse(req->ip, strlen(req->ip), &chk->ip))
+		return mt_error_set(err, MT_EINVAL, "'%.64s' is not an IPv4 or IPv6 address", req->ip);
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (chk->ip.family == 6 && memcmp(chk->ip.addr, mapped, 12) == 0) {
+		memmove(chk->ip.addr, chk->ip.addr + 12, 4);
+		memset(chk->ip.addr + 4, 0, 12);
+		chk->ip.family = 4;
+	}
+	mt_ip_format(&chk->ip, chk->ipstr, sizeof chk->ipstr);
+
+	if (req->helo && (strlen(req->helo) > 255 || has_ctl(req->helo)))
+		return mt_error_set(err, MT_EINVAL, "the HELO name is longer than 255 octets or holds a control character");
+	if (req->sender && (strlen(req->sender) > 320 || has_ctl(req->sender)))
+		return mt_error_set(err, MT_EINVAL, "the sender is longer than 320 octets or holds a control character");
+	if (req->domain && (strlen(req->domain) > 255 || has_ctl(req->domain)))
+		return mt_error_set(err, MT_EINVAL, "the domain is longer than 255 octets or holds a control character");
+	chk->helo = req->helo ? mt_arena_strdup(chk->arena, req->helo) : NULL;
+	chk->identity = req->identity;
+
+	if (req->identity == MT_SPF_HELO || !req->sender || !req->sender[0]) {
+		/* Section 2.4: postmaster@HELO when the reverse-path is null. */
+		if (!req->helo || !req->helo[0])
+			return mt_error_set(err, MT_EINVAL, req->identity == MT_SPF_HELO
+			                    ? "a HELO check needs the HELO name"
+			                    : "the sender is empty and no HELO name was given");
+		sender = mt_arena_printf(chk->arena, "postmaster@%s", req->helo);
+	} else {
+		sender = mt_arena_strdup(chk->arena, req->sender);
+	}
+	if (!sender)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	at = strrchr(sender, '@');
+	if (!at)
+		return mt_error_set(err, MT_EINVAL, "the sender '%.64s' has no '@'", sender);
+	chk->sender_domain = at + 1;
+	if (at == sender) {
+		/* Section 4.3: no local-part, use "postmaster". */
+		sender = mt_arena_printf(chk->arena, "postmaster%s", at);
+		if (!sender)
+			return mt_error_set(err, MT_ENOMEM, "out of memory");
+		at = strrchr(sender, '@');
+		chk->sender_domain = at + 1;
+	}
+	chk->sender = sender;
+	chk->local = sender;
+	chk->local_len = (size_t)(at - sender);
+	chk->domain = req->domain ? mt_arena_strdup(chk->arena, req->domain) : chk->sender_domain;
+	chk->now = req->now ? req->now : (int64_t)time(NULL);
+	if (!chk->domain || !chk->helo != !req->helo)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+
+	chk->out.identity = chk->identity;
+	chk->out.ip = chk->ipstr;
+	chk->out.sender = chk->sender;
+	chk->out.helo = chk->helo;
+	chk->out.domain = chk->domain;
+	chk->started = true;
+
+	if (!initial_domain_ok(chk->domain)) {
+		chk->out.problem = mt_arena_printf(chk->arena, "'%s' is not a valid domain name (RFC 7208 section 4.3)",
+		                                   chk->domain);
+		chk->out.problem_domain = chk->domain;
+		finish(chk, MT_SPF_NONE);
+		return MT_OK;
+	}
+	chk->nframes = 1;
+	memset(&chk->frames[0], 0, sizeof chk->frames[0]);
+	chk->frames[0].domain = chk->domain;
+	chk->frames[0].how = HOW_TOP;
+	chk->frames[0].matched = -1;
+	return MT_OK;
+}
+
+mt_status mt_spf_step(mt_spf_check *chk, const mt_spf_question **qs, size_t *n)
+{
+	if (!chk || !qs || !n)
+		return MT_EINVAL;
+	*qs = NULL;
+	*n = 0;
+	if (!chk->started)
+		return MT_ESTATE;
+	if (!chk->done && chk->wait == W_NONE)
+		advance(chk);
+	if (chk->done)
+		return MT_OK;
+	chk->nqview = 0;
+	for (size_t i = 0; i < chk->nslots; i++)
+		if (!chk->slots[i].answered)
+			chk->qview[chk->nqview++] = chk->slots[i].q;
+	*qs = chk->qview;
+	*n = chk->nqview;
+	return MT_OK;
+}
+
+static mt_status store_answer(mt_spf_check *chk, slot *s, const mt_dns_answer *ans)
+{
+	mt_spf_trace_entry *e = &chk->trace[s->trace];
+	size_t n = 0;
+	s->ans.rcode = ans->rcode;
+	s->ans.count = 0;
+	s->ans.rr = NULL;
+	e->rcode = ans->rcode;
+	e->dnssec = ans->dnssec;
+	e->why = ans->why ? mt_arena_strdup(chk->arena, ans->why) : NULL;
+	if (ans->count) {
+		s->ans.rr = mt_arena_alloc(chk->arena, ans->count * sizeof(mt_dns_rr));
+		const char **texts = mt_arena_alloc(chk->arena, ans->count * sizeof(char *));
+		if (!s->ans.rr || !texts)
+			return MT_ENOMEM;
+		for (size_t i = 0; i < ans->count; i++) {
+			const mt_dns_rr *rr = &ans->rr[i];
+			/* Only records of the asked type matter (after CNAMEs). */
+			if (rr->type != s->q.type)
+				continue;
+			mt_dns_rr *c = &s->ans.rr[n];
+			*c = *rr;
+			uint8_t *d = mt_arena_alloc(chk->arena, rr->len + 1);
+			if (!d)
+				return MT_ENOMEM;
+			if (rr->len)
+				memcpy(d, rr->data, rr->len);
+			d[rr->len] = 0;
+			c->data = d;
+			char *txt = mt_dns_rr_to_text(rr);
+			texts[n] = txt ? mt_arena_strdup(chk->arena, txt) : "";
+			free(txt);
+			n++;
+		}
+		e->answers = texts;
+	}
+	s->ans.count = n;
+	e->count = n;
+	return MT_OK;
+}
+
+mt_status mt_spf_answer(mt_spf_check *chk, uint32_t id, const mt_dns_answer *ans)
+{
+	size_t i;
+	if (!chk || !ans)
+		return MT_EINVAL;
+	if (chk->done || chk->wait == W_NONE)
+		return MT_ENOTFOUND;
+	for (i = 0; i < chk->nslots; i++)
+		if (chk->slots[i].q.id == id && !chk->slots[i].answered)
+			break;
+	if (i == chk->nslots)
+		return MT_ENOTFOUND;
+	slot *s = &chk->slots[i];
+	s->answered = true;
+	if (store_answer(chk, s, ans) != MT_OK) {
+		fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+		return MT_OK;
+	}
+	for (i = 0; i < chk->nslots; i++)
+		if (!chk->slots[i].answered)
+			return MT_OK;
+	resume(chk);
+	return MT_OK;
+}
+
+void mt_spf_abort(mt_spf_check *chk, const char *reason)
+{
+	if (!chk || !chk->started || chk->done)
+		return;
+	fail_check(chk, MT_SPF_TEMPERROR, false, "%s", reason ? reason : "the check was aborted");
+}
+
+bool mt_spf_check_done(const mt_spf_check *chk)
+{
+	return chk && chk->started && chk->done;
+}
+
+const mt_spf_outcome *mt_spf_check_outcome(const mt_spf_check *chk)
+{
+	if (!chk || !chk->done)
+		return NULL;
+	mt_spf_check *c = (mt_spf_check *)chk;
+	c->out.trace = c->trace;
+	c->out.trace_count = c->ntrace;
+	return &c->out;
+}
+
+mt_status mt_spf_expand(const mt_spf_check *chk, const char *macro, size_t len, bool exp_context,
+                        char *out, size_t cap, size_t *outlen, mt_spf_syntax_error *syn)
+{
+	size_t off;
+	const char *msg;
+	mt_spf_macro_ctx mc;
+	if (!chk || !chk->started || !macro || !out)
+		return MT_EINVAL;
+	if (!mt_spf_macro_valid(macro, len, exp_context, &off, &msg, NULL)) {
+		if (syn) {
+			syn->offset = off;
+			syn->length = len - off;
+			snprintf(syn->message, sizeof syn->message, "%s", msg);
+		}
+		return MT_ESYNTAX;
+	}
+	macro_ctx(chk, chk->domain, &mc);
+	return mt_spf_macro_expand(&mc, macro, len, exp_context, out, cap, outlen);
+}
+
+bool mt_spf_check_used_local(const mt_spf_check *chk)
+{
+	return chk->used_local;
+}
+
+const char *mt_spf_check_receiver(const mt_spf_check *chk)
+{
+	return chk->receiver;
+}
+
+unsigned mt_spf_check_timeout(const mt_spf_check *chk)
+{
+	return chk->opts.timeout_ms ? chk->opts.timeout_ms : 20000;
+}

@@ -1,0 +1,196 @@
+/* Received-SPF (RFC 7208 section 9.1) and the Authentication-Results "spf"
+ * entry (RFC 8601 section 2.7.2) built from a finished check. */
+#include "spf/spf_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_HEADER 4096
+
+/* RFC 5322 atext plus '.' (dot-atom) */
+static bool atext(char c)
+{
+	return mt_is_alnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~.", c));
+}
+
+static bool dot_atom(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!atext(s[i]))
+			return false;
+	return true;
+}
+
+/* A value as dot-atom when it is one, else as a quoted-string. */
+static void put_value(mt_buf *b, const char *s)
+{
+	if (dot_atom(s)) {
+		mt_buf_puts(b, s);
+		return;
+	}
+	mt_buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			mt_buf_putc(b, '\\');
+		mt_buf_putc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+	}
+	mt_buf_putc(b, '"');
+}
+
+/* Text inside a comment: escape parentheses and backslashes. */
+static void put_ctext(mt_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '(' || c == ')' || c == '\\')
+			mt_buf_putc(b, '\\');
+		mt_buf_putc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+	}
+}
+
+static const char *who(const mt_spf_outcome *o)
+{
+	return o->identity == MT_SPF_HELO ? o->helo : o->sender;
+}
+
+static void put_comment(mt_buf *b, const mt_spf_outcome *o, const char *receiver)
+{
+	const char *id = o->identity == MT_SPF_HELO ? "HELO name " : "domain of ";
+	char tmp[600];
+	switch (o->result) {
+	case MT_SPF_PASS:
+		snprintf(tmp, sizeof tmp, "%s%s designates %s as permitted sender", id, who(o), o->ip);
+		break;
+	case MT_SPF_FAIL:
+		snprintf(tmp, sizeof tmp, "%s%s does not designate %s as permitted sender", id, who(o), o->ip);
+		break;
+	case MT_SPF_SOFTFAIL:
+		snprintf(tmp, sizeof tmp, "%stransitioning %s does not designate %s as permitted sender", id,
+		         who(o), o->ip);
+		break;
+	case MT_SPF_NEUTRAL:
+		snprintf(tmp, sizeof tmp, "%s is neither permitted nor denied by %s%s", o->ip, id, who(o));
+		break;
+	case MT_SPF_NONE:
+		snprintf(tmp, sizeof tmp, "%s%s does not publish an SPF record", id, who(o));
+		break;
+	case MT_SPF_TEMPERROR:
+		snprintf(tmp, sizeof tmp, "temporary error checking %s%s", id, who(o));
+		break;
+	case MT_SPF_PERMERROR:
+		snprintf(tmp, sizeof tmp, "permanent error in the SPF record of %s", o->problem_domain ?
+		         o->problem_domain : o->domain);
+		break;
+	}
+	mt_buf_putc(b, '(');
+	put_ctext(b, receiver);
+	mt_buf_puts(b, ": ");
+	put_ctext(b, tmp);
+	mt_buf_putc(b, ')');
+}
+
+static mt_status take(mt_buf *b, char **out)
+{
+	mt_status st = b->err;
+	*out = mt_buf_take(b);
+	if (!*out)
+		return st ? st : MT_ENOMEM;
+	return MT_OK;
+}
+
+mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out)
+{
+	const mt_spf_outcome *o;
+	mt_buf b;
+	if (!out)
+		return MT_EINVAL;
+	*out = NULL;
+	if (!(o = mt_spf_check_outcome(chk)))
+		return MT_ESTATE;
+	const char *receiver = mt_spf_check_receiver(chk);
+	mt_buf_init(&b, MAX_HEADER);
+	mt_buf_printf(&b, "Received-SPF: %s ", mt_spf_result_name(o->result));
+	put_comment(&b, o, receiver);
+	mt_buf_puts(&b, " client-ip=");
+	put_value(&b, o->ip);
+	mt_buf_puts(&b, "; envelope-from=");
+	put_value(&b, o->sender);
+	if (o->helo) {
+		mt_buf_puts(&b, "; helo=");
+		put_value(&b, o->helo);
+	}
+	mt_buf_puts(&b, "; receiver=");
+	put_value(&b, receiver);
+	mt_buf_printf(&b, "; identity=%s", o->identity == MT_SPF_HELO ? "helo" : "mailfrom");
+	if (o->mechanism) {
+		mt_buf_puts(&b, "; mechanism=");
+		put_value(&b, o->mechanism);
+	}
+	if (o->problem && (o->result == MT_SPF_PERMERROR || o->result == MT_SPF_TEMPERROR)) {
+		mt_buf_puts(&b, "; problem=");
+		put_value(&b, o->problem);
+	}
+	mt_buf_putc(&b, ';');
+	return take(&b, out);
+}
+
+static void put_entry(mt_buf *b, const mt_spf_check *chk, const mt_spf_outcome *o)
+{
+	mt_buf_printf(b, "spf=%s", mt_spf_result_name(o->result));
+	if (o->problem && (o->result == MT_SPF_PERMERROR || o->result == MT_SPF_TEMPERROR)) {
+		mt_buf_puts(b, " (");
+		put_ctext(b, o->problem);
+		mt_buf_putc(b, ')');
+	}
+	if (o->identity == MT_SPF_HELO) {
+		mt_buf_puts(b, " smtp.helo=");
+		put_value(b, o->helo ? o->helo : o->domain);
+	} else {
+		/* Section 2.7.2: no local-part unless the policy looked at it. */
+		const char *v = o->sender;
+		if (!mt_spf_check_used_local(chk)) {
+			const char *at = strrchr(v, '@');
+			if (at)
+				v = at + 1;
+		}
+		mt_buf_puts(b, " smtp.mailfrom=");
+		put_value(b, v);
+	}
+}
+
+mt_status mt_spf_authres_entry(const mt_spf_check *chk, char **out)
+{
+	const mt_spf_outcome *o;
+	mt_buf b;
+	if (!out)
+		return MT_EINVAL;
+	*out = NULL;
+	if (!(o = mt_spf_check_outcome(chk)))
+		return MT_ESTATE;
+	mt_buf_init(&b, MAX_HEADER);
+	put_entry(&b, chk, o);
+	return take(&b, out);
+}
+
+mt_status mt_spf_authres_header(const mt_spf_check *chk, const char *authserv_id, char **out)
+{
+	const mt_spf_outcome *o;
+	mt_buf b;
+	if (!out)
+		return MT_EINVAL;
+	*out = NULL;
+	if (!(o = mt_spf_check_outcome(chk)))
+		return MT_ESTATE;
+	if (!authserv_id)
+		authserv_id = mt_spf_check_receiver(chk);
+	mt_buf_init(&b, MAX_HEADER);
+	mt_buf_puts(&b, "Authentication-Results: ");
+	put_value(&b, authserv_id);
+	mt_buf_puts(&b, "; ");
+	put_entry(&b, chk, o);
+	return take(&b, out);
+}
