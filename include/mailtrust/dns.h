@@ -209,6 +209,56 @@ MT_EXPORT mt_status mt_dns_zone_query(const mt_dns_zone *zone, const char *name,
  */
 MT_EXPORT mt_dns_resolver *mt_dns_zone_resolver_new(mt_dns_zone *zone);
 
+/* ---- libunbound resolver (real DNS) ---------------------------------- */
+
+/*
+ * Options of the libunbound resolver.  Initialise with
+ * mt_dns_unbound_options_init() and change what you need; the strings
+ * are read during mt_dns_unbound_resolver_new() only.
+ */
+typedef struct mt_dns_unbound_options {
+	/* "ADDR" or "ADDR@PORT" (IPv4 or IPv6) of a recursive server to
+	 * forward every question to; NULL: the nameservers of
+	 * /etc/resolv.conf.  Ignored when recursive is set. */
+	const char *forwarder;
+	/* Full recursion from the root hints instead of forwarding. */
+	bool recursive;
+	/* Validate DNSSEC (off by default); answers carry the state and a
+	 * bogus one is answered MT_DNS_FAILURE with the reason in why. */
+	bool dnssec;
+	/* Trust anchor file (DS or DNSKEY records) for dnssec; NULL: Debian's
+	 * /usr/share/dns/root.key. */
+	const char *trust_anchor_file;
+	/* Budget for one question when resolve() is given 0; 0 = 5000 ms. */
+	unsigned timeout_ms;
+	/* An unbound.conf(5) file read before the settings above (stub-zone,
+	 * forward-zone clauses ...), or NULL. */
+	const char *config_file;
+} mt_dns_unbound_options;
+
+/* Defaults: forward to /etc/resolv.conf, no DNSSEC, 5000 ms. */
+MT_EXPORT void mt_dns_unbound_options_init(mt_dns_unbound_options *opts);
+
+/*
+ * A resolver asking the real DNS through one libunbound context, whose
+ * cache lives as long as the resolver (repeated questions are answered
+ * from it while their TTL lasts).  The reverse zones that libunbound
+ * would otherwise answer itself (RFC 6303: private, documentation,
+ * loopback and link-local addresses) are asked of the configured
+ * servers like any other name.
+ *
+ * Each resolve() waits at most its timeout and then answers
+ * MT_DNS_TIMEOUT; the question is cancelled.  A background thread of
+ * libunbound does the network work.
+ *
+ * opts NULL means the defaults.  On failure returns MT_EINVAL (bad
+ * forwarder address, unreadable config or trust anchor file), MT_ENOMEM
+ * or MT_EDNS, with a message in err.  Free with mt_dns_resolver_free().
+ * Not thread-safe: one thread at a time per resolver.
+ */
+MT_EXPORT mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
+                                                mt_dns_resolver **out, mt_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,675 @@
+/*
+ * The real-DNS resolver: one libunbound context per resolver, questions
+ * asked asynchronously and waited for with poll() against a deadline, so a
+ * silent server costs the caller's budget and no more.  Also the wire
+ * decoders of dns_wire.h (RDATA and whole messages are untrusted input).
+ */
+#include "dns/dns_wire.h"
+#include "dns/dns_internal.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unbound.h>
+
+#define DEFAULT_TIMEOUT_MS 5000u
+#define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
+#define CNAME_LINKS_MAX 16
+
+/* ---- bounds-checked cursor; the first error sticks -------------------- */
+
+typedef struct cursor {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	bool bad;
+} cursor;
+
+static void cur_init(cursor *c, const uint8_t *p, size_t len, size_t off)
+{
+	c->p = p;
+	c->len = len;
+	c->off = off;
+	c->bad = off > len;
+}
+
+static size_t cur_left(const cursor *c)
+{
+	return c->bad ? 0 : c->len - c->off;
+}
+
+static uint8_t cur_u8(cursor *c)
+{
+	if (c->bad || c->len - c->off < 1) {
+		c->bad = true;
+		return 0;
+	}
+	return c->p[c->off++];
+}
+
+static uint16_t cur_u16(cursor *c)
+{
+	uint16_t hi = cur_u8(c);
+	uint16_t lo = cur_u8(c);
+	return (uint16_t)(hi << 8 | lo);
+}
+
+static void cur_skip(cursor *c, size_t n)
+{
+	if (c->bad || c->len - c->off < n) {
+		c->bad = true;
+		return;
+	}
+	c->off += n;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+/*
+ * Decode the name at c's position into out (presentation form, no
+ * trailing dot).  With compression allowed, a pointer must point before
+ * the pointer itself, so each jump moves strictly backwards and the walk
+ * ends.  c is left after the name as it appears at its position.
+ */
+static bool read_name(cursor *c, bool compression, char *out, size_t cap, size_t *outlen)
+{
+	cursor w = *c;          /* walking cursor; follows pointers */
+	bool jumped = false;
+	size_t wire = 0, o = 0;
+	size_t hops = 0;
+	bool ok = false;
+
+	if (cap < MT_DNS_WIRE_NAME_BUF)
+		goto out;
+	for (;;) {
+		size_t at = w.off;
+		uint8_t l = cur_u8(&w);
+		if (w.bad)
+			goto out;
+		if ((l & 0xC0) == 0xC0) {
+			size_t target;
+			if (!compression)
+				goto out;
+			target = (size_t)(l & 0x3F) << 8 | cur_u8(&w);
+			if (w.bad || target >= at || ++hops > 255)
+				goto out;
+			if (!jumped)
+				c->off = w.off;
+			jumped = true;
+			w.off = target;
+			continue;
+		}
+		if (l & 0xC0)
+			goto out; /* 0x40 / 0x80: obsolete or unknown label types */
+		wire += 1u + l;
+		if (wire > 255)
+			goto out;
+		if (l == 0)
+			break;
+		if (cur_left(&w) < l)
+			goto out;
+		if (o)
+			out[o++] = '.';
+		for (size_t i = 0; i < l; i++) {
+			uint8_t ch = w.p[w.off + i];
+			if (ch == '.' || ch == 0)
+				goto out;
+			out[o++] = (char)ch;
+		}
+		w.off += l;
+	}
+	if (!jumped)
+		c->off = w.off;
+	out[o] = '\0';
+	*outlen = o;
+	ok = true;
+out:
+	if (!ok)
+		c->bad = true;
+	return ok;
+}
+
+size_t mt_dns_wire_name(const uint8_t *p, size_t len, char *out, size_t cap, size_t *outlen)
+{
+	cursor c;
+	if (!p || !out || !outlen)
+		return 0;
+	cur_init(&c, p, len, 0);
+	if (!read_name(&c, false, out, cap, outlen))
+		return 0;
+	return c.off;
+}
+
+/* ---- RDATA ------------------------------------------------------------ */
+
+static bool txt_exact(const uint8_t *d, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t l = d[i];
+		if (len - i - 1 < l)
+			return false;
+		i += 1 + l;
+	}
+	return true;
+}
+
+mt_status mt_dns_wire_rdata(uint16_t type, const uint8_t *rdata, size_t len, char *buf,
+                            size_t cap, uint16_t *pref, const uint8_t **data, size_t *dlen)
+{
+	cursor c;
+	size_t nlen = 0;
+
+	if ((!rdata && len) || !buf || !pref || !data || !dlen)
+		return MT_EINVAL;
+	*pref = 0;
+	*data = NULL;
+	*dlen = 0;
+	cur_init(&c, rdata, len, 0);
+	switch (type) {
+	case MT_DNS_A:
+	case MT_DNS_AAAA:
+		if (len != (type == MT_DNS_A ? 4u : 16u))
+			return MT_ESYNTAX;
+		*data = rdata;
+		*dlen = len;
+		return MT_OK;
+	case MT_DNS_MX:
+		*pref = cur_u16(&c);
+		/* fall through */
+	case MT_DNS_PTR:
+	case MT_DNS_CNAME:
+	case MT_DNS_NS:
+		if (!read_name(&c, false, buf, cap, &nlen) || cur_left(&c) != 0)
+			return MT_ESYNTAX;
+		*data = (const uint8_t *)buf;
+		*dlen = nlen;
+		return MT_OK;
+	case MT_DNS_TXT:
+	case MT_DNS_SPF:
+		if (!txt_exact(rdata, len))
+			return MT_ESYNTAX;
+		*data = rdata;
+		*dlen = len;
+		return MT_OK;
+	default:
+		*data = rdata;
+		*dlen = len;
+		return MT_OK;
+	}
+}
+
+/* ---- whole messages: the CNAME chain ---------------------------------- */
+
+bool mt_dns_wire_canonical(const uint8_t *msg, size_t len, char *out, size_t cap)
+{
+	cursor c;
+	char cur[MT_DNS_WIRE_NAME_BUF], owner[MT_DNS_WIRE_NAME_BUF], target[MT_DNS_WIRE_NAME_BUF];
+	size_t curlen = 0, olen = 0, tlen = 0;
+	uint16_t qd, an;
+	size_t links = 0;
+	bool ok = false;
+
+	if (!msg || !out || cap < MT_DNS_WIRE_NAME_BUF)
+		return false;
+	cur_init(&c, msg, len, 0);
+	cur_skip(&c, 4);           /* id, flags */
+	qd = cur_u16(&c);
+	an = cur_u16(&c);
+	cur_skip(&c, 4);           /* nscount, arcount */
+	if (c.bad || qd != 1)
+		goto out;
+	if (!read_name(&c, true, cur, sizeof cur, &curlen))
+		goto out;
+	cur_skip(&c, 4);           /* qtype, qclass */
+	/*
+	 * Records of a chain normally come in order; a pass over the answer
+	 * section per link copes with any order and stays bounded by
+	 * CNAME_LINKS_MAX passes over at most an records each.
+	 */
+	for (size_t pass = 0; pass < CNAME_LINKS_MAX && !c.bad; pass++) {
+		cursor r = c;
+		bool advanced = false;
+		for (uint16_t i = 0; i < an; i++) {
+			uint16_t type, rdlen;
+			if (!read_name(&r, true, owner, sizeof owner, &olen))
+				goto out;
+			type = cur_u16(&r);
+			cur_skip(&r, 6);   /* class, ttl */
+			rdlen = cur_u16(&r);
+			if (r.bad || cur_left(&r) < rdlen)
+				goto out;
+			if (type == MT_DNS_CNAME && !advanced &&
+			    mt_strcaseeq(owner, olen, cur, curlen)) {
+				cursor t;
+				cur_init(&t, msg, r.off + rdlen, r.off);
+				if (!read_name(&t, true, target, sizeof target, &tlen) ||
+				    t.off != r.off + rdlen)
+					goto out;
+				memcpy(cur, target, tlen + 1);
+				curlen = tlen;
+				links++;
+				advanced = true;
+			}
+			cur_skip(&r, rdlen);
+		}
+		if (!advanced)
+			break;
+	}
+	if (links == 0)
+		goto out;
+	memcpy(out, cur, curlen + 1);
+	ok = true;
+out:
+	return ok;
+}
+
+/* ---- the resolver ----------------------------------------------------- */
+
+/* One question in flight; the callback fills it. */
+typedef struct pending {
+	bool done;
+	bool abandoned;          /* cancel failed: free it when the callback comes */
+	int err;
+	struct ub_result *result;
+	struct pending *next;    /* in the resolver's list of abandoned ones */
+} pending;
+
+typedef struct unbound_impl {
+	struct ub_ctx *ctx;
+	unsigned timeout_ms;
+	bool dnssec;
+	pending *abandoned;
+} unbound_impl;
+
+static void on_result(void *mydata, int err, struct ub_result *result)
+{
+	pending *p = mydata;
+	if (p->abandoned) {
+		/* Left in the resolver's list; only the result is released. */
+		ub_resolve_free(result);
+		p->done = true;
+		return;
+	}
+	p->done = true;
+	p->err = err;
+	p->result = result;
+}
+
+/*
+ * RFC 6303 reverse zones (and the RFC 6598, loopback and unspecified
+ * ones) that libunbound answers itself by default.  Made transparent: with
+ * no local data in them, their names are resolved like any other.
+ */
+static const char *const reverse_zones[] = {
+	"10.in-addr.arpa.", "16.172.in-addr.arpa.", "17.172.in-addr.arpa.",
+	"18.172.in-addr.arpa.", "19.172.in-addr.arpa.", "20.172.in-addr.arpa.",
+	"21.172.in-addr.arpa.", "22.172.in-addr.arpa.", "23.172.in-addr.arpa.",
+	"24.172.in-addr.arpa.", "25.172.in-addr.arpa.", "26.172.in-addr.arpa.",
+	"27.172.in-addr.arpa.", "28.172.in-addr.arpa.", "29.172.in-addr.arpa.",
+	"30.172.in-addr.arpa.", "31.172.in-addr.arpa.", "168.192.in-addr.arpa.",
+	"0.in-addr.arpa.", "127.in-addr.arpa.", "254.169.in-addr.arpa.",
+	"2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
+	"255.255.255.255.in-addr.arpa.",
+	"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+	"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+	"d.f.ip6.arpa.", "8.e.f.ip6.arpa.", "9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.",
+	"b.e.f.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
+};
+
+static void unbound_destroy(void *impl)
+{
+	unbound_impl *u = impl;
+	pending *p, *next;
+	if (!u)
+		return;
+	if (u->ctx)
+		ub_ctx_delete(u->ctx);
+	for (p = u->abandoned; p; p = next) {
+		next = p->next;
+		free(p);
+	}
+	free(u);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * libunbound reads names in presentation form with escapes; ours carry
+ * raw octets.  Escape everything but letters, digits, '-' and '_'.
+ */
+static bool escape_name(const char *name, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		if (mt_is_alnum(ch) || ch == '-' || ch == '_' || ch == '.') {
+			if (o + 1 >= cap)
+				return false;
+			out[o++] = (char)ch;
+		} else {
+			if (o + 4 >= cap)
+				return false;
+			snprintf(out + o, cap - o, "\\%03u", ch);
+			o += 4;
+		}
+	}
+	if (o == 0) {
+		if (cap < 2)
+			return false;
+		out[o++] = '.';
+	}
+	out[o] = '\0';
+	return true;
+}
+
+static mt_status set_why(mt_dns_answer *ans, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static mt_status set_why(mt_dns_answer *ans, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	return mt_dns_answer_set_why(ans, why);
+}
+
+/* Turn libunbound's result into an answer. */
+static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
+                             const struct ub_result *r, mt_dns_answer **out)
+{
+	mt_dns_answer *ans = NULL;
+	mt_status st = MT_OK;
+	mt_dns_rcode rcode;
+	char buf[MT_DNS_WIRE_NAME_BUF];
+	const char *tname = mt_dns_type_name(type);
+
+	switch (r->rcode) {
+	case 0: rcode = MT_DNS_NOERROR; break;
+	case 2: rcode = MT_DNS_SERVFAIL; break;
+	case 3: rcode = MT_DNS_NXDOMAIN; break;
+	case 5: rcode = MT_DNS_REFUSED; break;
+	default: rcode = MT_DNS_FAILURE; break;
+	}
+	if (u->dnssec && r->bogus)
+		rcode = MT_DNS_FAILURE;
+	ans = mt_dns_answer_new(rcode);
+	if (!ans) {
+		st = MT_ENOMEM;
+		goto out;
+	}
+	if (u->dnssec)
+		ans->dnssec = r->secure ? MT_DNSSEC_SECURE
+		            : r->bogus ? MT_DNSSEC_BOGUS : MT_DNSSEC_INSECURE;
+	if (rcode != MT_DNS_NOERROR && rcode != MT_DNS_NXDOMAIN) {
+		if (u->dnssec && r->bogus)
+			st = set_why(ans, "DNSSEC validation failed for %s/%s: %s", name,
+			             tname ? tname : "?", r->why_bogus ? r->why_bogus : "bogus");
+		else
+			st = set_why(ans, "rcode %d (%s) for %s/%s", r->rcode,
+			             mt_dns_rcode_name(rcode), name, tname ? tname : "?");
+		goto out;
+	}
+	if (r->answer_packet && r->answer_len > 0 &&
+	    mt_dns_wire_canonical(r->answer_packet, (size_t)r->answer_len, buf, sizeof buf)) {
+		st = mt_dns_answer_set_canonical(ans, buf);
+		if (st != MT_OK)
+			goto out;
+	}
+	for (size_t i = 0; r->havedata && r->data && r->data[i]; i++) {
+		const uint8_t *d = NULL;
+		size_t dlen = 0;
+		uint16_t pref = 0;
+		if (r->len[i] < 0 ||
+		    mt_dns_wire_rdata(type, (const uint8_t *)r->data[i], (size_t)r->len[i], buf,
+		                      sizeof buf, &pref, &d, &dlen) != MT_OK) {
+			/* Nothing usable can be said about this RRset. */
+			mt_dns_answer_free(ans);
+			ans = mt_dns_answer_new(MT_DNS_FAILURE);
+			if (!ans) {
+				st = MT_ENOMEM;
+				goto out;
+			}
+			st = set_why(ans, "malformed or unusable %s record for %s",
+			             tname ? tname : "?", name);
+			goto out;
+		}
+		st = mt_dns_answer_add(ans, type, r->ttl < 0 ? 0 : (uint32_t)r->ttl, pref, d, dlen);
+		if (st != MT_OK)
+			goto out;
+	}
+out:
+	if (st != MT_OK) {
+		mt_dns_answer_free(ans);
+		ans = NULL;
+	}
+	*out = ans;
+	return st;
+}
+
+static mt_status answer_simple(mt_dns_rcode rcode, mt_dns_answer **out, const char *why)
+{
+	mt_dns_answer *ans = mt_dns_answer_new(rcode);
+	mt_status st;
+	if (!ans)
+		return MT_ENOMEM;
+	st = mt_dns_answer_set_why(ans, why);
+	if (st != MT_OK) {
+		mt_dns_answer_free(ans);
+		return st;
+	}
+	*out = ans;
+	return MT_OK;
+}
+
+static mt_status unbound_resolve(void *impl, const char *name, uint16_t type,
+                                 unsigned timeout_ms, mt_dns_answer **out)
+{
+	unbound_impl *u = impl;
+	pending *p = NULL;
+	char qname[MT_DNS_NAME_MAX * 4 + 2];
+	char why[512];
+	size_t nlen;
+	int id = 0, rc;
+	long long deadline;
+	mt_status st = MT_OK;
+	int fd;
+
+	*out = NULL;
+	if (!mt_dns_name_check(name, strlen(name), &nlen) ||
+	    !escape_name(name, nlen, qname, sizeof qname)) {
+		snprintf(why, sizeof why, "invalid domain name \"%.300s\"", name);
+		return answer_simple(MT_DNS_FAILURE, out, why);
+	}
+	if (timeout_ms == 0)
+		timeout_ms = u->timeout_ms;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return MT_ENOMEM;
+	deadline = now_ms() + timeout_ms;
+	rc = ub_resolve_async(u->ctx, qname, type, 1 /* IN */, p, on_result, &id);
+	if (rc != 0) {
+		st = rc == UB_NOMEM ? MT_ENOMEM : MT_EDNS;
+		goto out;
+	}
+	fd = ub_fd(u->ctx);
+	while (!p->done) {
+		long long left = deadline - now_ms();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int n;
+		if (left <= 0)
+			break;
+		n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+		if (n < 0 && errno != EINTR) {
+			st = MT_EDNS;
+			break;
+		}
+		if (n > 0 && ub_process(u->ctx) != 0) {
+			st = MT_EDNS;
+			break;
+		}
+	}
+	if (!p->done) {
+		/* Timed out (or broke): the callback must never see a freed p. */
+		if (ub_cancel(u->ctx, id) != 0) {
+			p->abandoned = true;
+			p->next = u->abandoned;
+			u->abandoned = p;
+		} else {
+			free(p);
+		}
+		p = NULL;
+		if (st == MT_OK) {
+			snprintf(why, sizeof why, "no answer for %s/%s within %u ms", name,
+			         mt_dns_type_name(type) ? mt_dns_type_name(type) : "?", timeout_ms);
+			st = answer_simple(MT_DNS_TIMEOUT, out, why);
+		}
+		goto out;
+	}
+	if (p->err != 0 || !p->result) {
+		if (p->err == UB_NOMEM) {
+			st = MT_ENOMEM;
+			goto out;
+		}
+		snprintf(why, sizeof why, "libunbound failed for %s: %s", name, ub_strerror(p->err));
+		st = answer_simple(MT_DNS_FAILURE, out, why);
+		goto out;
+	}
+	st = fill_answer(u, name, type, p->result, out);
+out:
+	if (p) {
+		ub_resolve_free(p->result);
+		free(p);
+	}
+	return st;
+}
+
+static const mt_dns_resolver_ops unbound_ops = {
+	.resolve = unbound_resolve,
+	.destroy = unbound_destroy,
+};
+
+void mt_dns_unbound_options_init(mt_dns_unbound_options *opts)
+{
+	if (!opts)
+		return;
+	memset(opts, 0, sizeof *opts);
+	opts->timeout_ms = DEFAULT_TIMEOUT_MS;
+}
+
+static mt_status ub_fail(mt_error *err, int rc, const char *what, const char *arg)
+{
+	mt_status st = rc == UB_NOMEM ? MT_ENOMEM : rc == UB_SYNTAX || rc == UB_READFILE
+	             ? MT_EINVAL : MT_EDNS;
+	return mt_error_set(err, st, "libunbound: %s%s%s: %s", what, arg ? " " : "",
+	                    arg ? arg : "", ub_strerror(rc));
+}
+
+mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
+                                      mt_dns_resolver **out, mt_error *err)
+{
+	mt_dns_unbound_options defaults;
+	unbound_impl *u = NULL;
+	mt_dns_resolver *res = NULL;
+	mt_status st = MT_OK;
+	int rc;
+	char zone[128];
+
+	if (!out)
+		return mt_error_set(err, MT_EINVAL, "no place for the resolver");
+	*out = NULL;
+	if (!opts) {
+		mt_dns_unbound_options_init(&defaults);
+		opts = &defaults;
+	}
+	u = calloc(1, sizeof *u);
+	if (!u) {
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		goto out;
+	}
+	u->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	u->dnssec = opts->dnssec;
+	u->ctx = ub_ctx_create();
+	if (!u->ctx) {
+		st = mt_error_set(err, MT_ENOMEM, "libunbound: cannot create a context");
+		goto out;
+	}
+	/* A thread, not a forked process, does the background work. */
+	if ((rc = ub_ctx_async(u->ctx, 1)) != 0) {
+		st = ub_fail(err, rc, "async", NULL);
+		goto out;
+	}
+	if (opts->config_file) {
+		/* Checked first: libunbound would print its complaint on stderr. */
+		FILE *f = fopen(opts->config_file, "r");
+		if (!f) {
+			st = mt_error_set(err, MT_EINVAL, "cannot read %s: %s", opts->config_file,
+			                  strerror(errno));
+			goto out;
+		}
+		fclose(f);
+	}
+	if (opts->config_file && (rc = ub_ctx_config(u->ctx, opts->config_file)) != 0) {
+		st = ub_fail(err, rc, "reading", opts->config_file);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof reverse_zones / sizeof reverse_zones[0]; i++) {
+		/* "nodefault" is not honoured through ub_ctx_set_option in
+		 * libunbound 1.17; "transparent" without data has the effect. */
+		snprintf(zone, sizeof zone, "%s transparent", reverse_zones[i]);
+		if ((rc = ub_ctx_set_option(u->ctx, "local-zone:", zone)) != 0) {
+			st = ub_fail(err, rc, "local-zone", zone);
+			goto out;
+		}
+	}
+	if (!opts->recursive) {
+		if (opts->forwarder)
+			rc = ub_ctx_set_fwd(u->ctx, opts->forwarder);
+		else
+			rc = ub_ctx_resolvconf(u->ctx, NULL);
+		if (rc != 0) {
+			st = ub_fail(err, rc, opts->forwarder ? "forwarder" : "reading",
+			             opts->forwarder ? opts->forwarder : "/etc/resolv.conf");
+			goto out;
+		}
+	}
+	if (opts->dnssec) {
+		const char *ta = opts->trust_anchor_file ? opts->trust_anchor_file
+		                                         : DEFAULT_TRUST_ANCHOR;
+		FILE *f = fopen(ta, "r");
+		if (!f) {
+			/* libunbound only reads it at the first question */
+			st = mt_error_set(err, MT_EINVAL, "cannot read trust anchor %s: %s", ta,
+			                  strerror(errno));
+			goto out;
+		}
+		fclose(f);
+		if ((rc = ub_ctx_add_ta_file(u->ctx, ta)) != 0) {
+			st = ub_fail(err, rc, "trust anchor", ta);
+			goto out;
+		}
+	} else if ((rc = ub_ctx_set_option(u->ctx, "module-config:", "iterator")) != 0) {
+		st = ub_fail(err, rc, "module-config", NULL);
+		goto out;
+	}
+	res = mt_dns_resolver_new(&unbound_ops, u);
+	if (!res) {
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		goto out;
+	}
+	u = NULL;
+	*out = res;
+out:
+	unbound_destroy(u);
+	return st;
+}
