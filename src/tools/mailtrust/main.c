@@ -1,7 +1,64 @@
+/* mailtrust: the command-line tool.  mailtrust <area> <verb> [options] */
+#include "cli.h"
+
 #include <mailtrust/mailtrust.h>
-#include <stdio.h>
-int main(void)
+
+#include <getopt.h>
+#include <string.h>
+
+static void usage(FILE *fp)
 {
-	printf("mailtrust %s\n", mt_version());
-	return 0;
+	fputs("Usage: mailtrust [--help] [--version] <area> <command> [options]\n"
+	      "\n"
+	      "Email sender authentication from the command line.\n"
+	      "\n"
+	      "Areas:\n"
+	      "  spf        Sender Policy Framework (RFC 7208): check a host, parse a record\n"
+	      "\n"
+	      "Options:\n"
+	      "  -h, --help     show this help and exit\n"
+	      "  -V, --version  show the tool's and the library's version and exit\n"
+	      "\n"
+	      "Run 'mailtrust <area> --help' for an area's commands; see mailtrust(1).\n"
+	      "Exit status: 64 usage error, 70 internal error; 'spf check' exits with\n"
+	      "its result (see 'mailtrust spf check --help').\n",
+	      fp);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	/* '+': stop at the area name, its options are its own. */
+	while ((c = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("mailtrust %s (libmailtrust %s)\n", MT_VERSION_STRING, mt_version());
+			return 0;
+		default:
+			cli_bad_option(c, argv, "mailtrust");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cli_error("no area given (see 'mailtrust --help')");
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "spf") == 0)
+		return cli_spf_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	cli_error("unknown area '%s' (see 'mailtrust --help')", argv[optind]);
+	return CLI_EXIT_USAGE;
 }

@@ -1,0 +1,79 @@
+/* The mailtrust command-line tool: shared helpers (not a library API). */
+#ifndef MAILTRUST_CLI_H
+#define MAILTRUST_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * Exit codes.  0..6 are SPF results (spf check); the rest follow
+ * sysexits.h so that scripts can tell a bad invocation from a DNS outcome.
+ */
+enum {
+	CLI_EXIT_PASS = 0,
+	CLI_EXIT_FAIL = 1,
+	CLI_EXIT_SOFTFAIL = 2,
+	CLI_EXIT_NEUTRAL = 3,
+	CLI_EXIT_NONE = 4,
+	CLI_EXIT_TEMPERROR = 5,
+	CLI_EXIT_PERMERROR = 6,
+	CLI_EXIT_USAGE = 64,       /* EX_USAGE: bad option or argument */
+	CLI_EXIT_DATAERR = 65,     /* EX_DATAERR: malformed zone file */
+	CLI_EXIT_NOINPUT = 66,     /* EX_NOINPUT: zone file cannot be read */
+	CLI_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: no DNS resolver in this build */
+	CLI_EXIT_SOFTWARE = 70,    /* EX_SOFTWARE: internal error, out of memory */
+};
+
+#define CLI_NAME "mailtrust"
+
+/* Styles for terminal output; each maps to "" when colour is off. */
+typedef enum cli_style {
+	CLI_RESET = 0,
+	CLI_BOLD,
+	CLI_DIM,
+	CLI_GREEN,
+	CLI_RED,
+	CLI_YELLOW,
+	CLI_BLUE,
+	CLI_MAGENTA,
+} cli_style;
+
+typedef struct cli_out {
+	FILE *fp;
+	bool color;
+} cli_out;
+
+/* Colour when fp is a terminal and NO_COLOR is not set. */
+void cli_out_init(cli_out *o, FILE *fp);
+const char *cli_sgr(const cli_out *o, cli_style style);
+
+/* One line on stderr: "mailtrust: <message>". */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Untrusted text (DNS data, records given by the user) for a terminal:
+ * printable ASCII and well-formed UTF-8 are written as they are; control
+ * characters (C0, DEL, C1) and invalid UTF-8 octets are written as \xHH,
+ * so DNS data cannot send escape sequences to the terminal.
+ * cli_text_width() is the number of columns that
+ * cli_text_print() uses for the same bytes (one per code point).
+ */
+void cli_text_print(FILE *fp, const char *s, size_t len);
+void cli_text_puts(FILE *fp, const char *s);
+size_t cli_text_width(const char *s, size_t len);
+
+/*
+ * Parse a decimal unsigned number for option opt in [min, max]; on error
+ * prints one line and returns false.
+ */
+bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,
+                    unsigned long *out);
+
+/* Report a getopt_long failure (opterr = 0, optstring starting with ':'). */
+void cli_bad_option(int c, char **argv, const char *cmd);
+
+/* Sub-commands. */
+int cli_spf_main(int argc, char **argv);
+
+#endif

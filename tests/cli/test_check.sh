@@ -1,0 +1,177 @@
+# CLI tests: "spf check" results on tests/cli/data/spf.zone.  Every
+# expectation is derived from RFC 7208 (section noted), not from the
+# program's output.  No network: every check uses --zone.
+. "$(dirname "$0")/lib.sh"
+
+check() { run spf check --zone "$ZONE" "$@"; }
+
+# 5.4 mx: example.com's MX is mail.example.com (192.0.2.10) -> pass.
+check --ip 192.0.2.10 --sender alice@example.com
+expect_rc 0
+expect_line 1 'pass: 192.0.2.10 is authorized by example.com (mechanism "mx")'
+expect_out "lookups: 1 of 10 DNS-querying terms, 0 of 2 void lookups"
+expect_out "Received-SPF: pass"
+expect_out "Authentication-Results: "
+expect_out "spf=pass"
+expect_out "smtp.mailfrom="
+expect_no_err
+# the same address written as IPv4-mapped IPv6 is IPv4 (RFC 7208 5, 4291)
+check --ip ::ffff:192.0.2.10 --sender alice@example.com
+expect_rc 0
+# AAAA of the MX host matches an IPv6 client (5.4: AAAA for IPv6)
+check --ip 2001:db8::10 --sender alice@example.com
+expect_rc 0
+# DOMAIN given instead of a sender (sender becomes postmaster@DOMAIN, 4.3)
+check example.com --ip 192.0.2.10
+expect_rc 0
+expect_first_line "pass: 192.0.2.10 is authorized by example.com"
+
+# 4.6.2 "-all" matches any other address -> fail, with the default
+# explanation (6.2: used when there is no exp=).
+check --ip 192.0.2.99 --sender alice@example.com
+expect_rc 1
+expect_line 1 'fail: 192.0.2.99 is not authorized by example.com (mechanism "-all")'
+expect_out "explanation: "
+expect_out "Received-SPF: fail"
+expect_out "spf=fail"
+# --default-explanation replaces it; %{i} is the client IP (7.3)
+check --ip 192.0.2.99 --sender alice@example.com --default-explanation 'Go away, %{i}.'
+expect_rc 1
+expect_out "explanation: Go away, 192.0.2.99."
+# exp= (6.2) with %{i} and %{d} (7.3)
+check --ip 192.0.2.200 --sender bob@fail.example.com
+expect_rc 1
+expect_out "explanation: 192.0.2.200 is not allowed to send for fail.example.com"
+# inside ip4:192.0.2.0/25 -> pass (5.6)
+check --ip 192.0.2.100 --sender bob@fail.example.com
+expect_rc 0
+
+# 4.6.2 "~all" -> softfail
+check --ip 192.0.2.2 --sender x@soft.example.com
+expect_rc 2
+expect_line 1 'softfail: 192.0.2.2 is probably not authorized by soft.example.com (mechanism "~all")'
+check --ip 192.0.2.1 --sender x@soft.example.com
+expect_rc 0
+# 4.6.2 "?all" -> neutral; 4.7 no mechanism matched and no redirect -> neutral
+check --ip 192.0.2.2 --sender x@neutral.example.com
+expect_rc 3
+expect_first_line "neutral: "
+check --ip 192.0.2.2 --sender x@nomatch.example.com
+expect_rc 3
+expect_out "(no mechanism matched)"
+
+# 4.5 no SPF record among the TXT records -> none; 4.3 NXDOMAIN -> none;
+# 4.3 a domain that is not multi-label -> none.
+check --ip 192.0.2.2 --sender x@nospf.example.com
+expect_rc 4
+expect_first_line "none: no SPF policy for nospf.example.com"
+check --ip 192.0.2.2 --sender x@nowhere.example.com
+expect_rc 4
+check --ip 192.0.2.2 --sender x@localhost
+expect_rc 4
+
+# 4.4 SERVFAIL on the TXT lookup -> temperror; 5.2 include -> temperror.
+check --ip 192.0.2.2 --sender x@tempfail.example.com
+expect_rc 5
+expect_first_line "temperror: "
+expect_out "Received-SPF: temperror"
+check --ip 192.0.2.2 --sender x@inctemp.example.com
+expect_rc 5
+
+# 4.5 two SPF records -> permerror
+check --ip 192.0.2.2 --sender x@twospf.example.com
+expect_rc 6
+expect_first_line "permerror: "
+expect_out "problem: "
+# 4.6 syntax error -> permerror (also when the address would match later)
+check --ip 192.0.2.2 --sender x@badsyntax.example.com
+expect_rc 6
+expect_out "problem: "
+expect_out "192.0.2.300"
+# 5.2 include of a domain without an SPF record -> permerror
+check --ip 192.0.2.2 --sender x@incnone.example.com
+expect_rc 6
+# 4.6.4 the 11th DNS-querying term -> permerror; with a limit of 11 every
+# a: is evaluated, none matches and "-all" gives fail.
+check --ip 192.0.2.50 --sender x@lookups.example.com
+expect_rc 6
+check --ip 192.0.2.50 --sender x@lookups.example.com --max-lookups 11
+expect_rc 1
+expect_out "lookups: 11 of 11 DNS-querying terms"
+# ... and a1..a11 are in 198.51.100.0/24: the 11th address matches when allowed
+check --ip 198.51.100.11 --sender x@lookups.example.com --max-lookups 11
+expect_rc 0
+# 4.6.4 the third void lookup -> permerror; allowed with --max-void 3.
+check --ip 192.0.2.50 --sender x@void.example.com
+expect_rc 6
+check --ip 192.0.2.50 --sender x@void.example.com --max-void 3
+expect_rc 1
+expect_out "3 of 3 void lookups"
+
+# 5.2 include: pass inside -> pass; fail inside -> no match -> "-all".
+check --ip 198.51.100.7 --sender x@inc.example.com
+expect_rc 0
+check --ip 2001:db8:1::25 --sender x@inc.example.com
+expect_rc 0
+check --ip 2001:db8:2::1 --sender x@inc.example.com
+expect_rc 1
+# 6.1 redirect= to example.com's policy
+check --ip 192.0.2.10 --sender x@redir.example.com
+expect_rc 0
+check --ip 192.0.2.11 --sender x@redir.example.com
+expect_rc 1
+# 5.3/5.6 a:mail.example.com/24 covers 192.0.2.0/24
+check --ip 192.0.2.77 --sender x@cidr.example.com
+expect_rc 0
+check --ip 198.51.100.77 --sender x@cidr.example.com
+expect_rc 1
+# 5.7/7.3 exists:%{ir}.%{l}._spf.example.com
+check --ip 192.0.2.10 --sender alice@macro.example.com
+expect_rc 0
+check --ip 192.0.2.10 --sender bob@macro.example.com
+expect_rc 1
+check --ip 192.0.2.11 --sender alice@macro.example.com
+expect_rc 1
+
+# 2.3 HELO identity: mail.example.com's own policy "a -all".
+check --ip 192.0.2.10 --helo mail.example.com --identity helo
+expect_rc 0
+expect_first_line "pass: 192.0.2.10 is authorized by mail.example.com"
+check --ip 192.0.2.11 --helo mail.example.com --identity helo --sender alice@example.com
+expect_rc 1
+# 2.4 null reverse-path: postmaster@HELO is checked.
+check --ip 192.0.2.10 --sender '' --helo mail.example.com
+expect_rc 0
+expect_first_line "pass: 192.0.2.10 is authorized by mail.example.com"
+
+# --receiver names the authserv-id of Authentication-Results (RFC 8601 2.2)
+check --ip 192.0.2.10 --sender alice@example.com --receiver mx.example.org
+expect_rc 0
+expect_out "Authentication-Results: mx.example.org"
+
+# --trace shows the questions: example.com TXT, example.com MX, then the
+# address of the MX host (5.4).
+check --ip 192.0.2.10 --sender alice@example.com --trace
+expect_rc 0
+expect_out "trace: "
+expect_out "example.com TXT NOERROR"
+expect_out '"v=spf1 mx -all"'
+expect_out "example.com MX NOERROR"
+expect_out "mail.example.com A NOERROR"
+expect_out "192.0.2.10"
+check --ip 192.0.2.50 --sender x@void.example.com --max-void 3 --trace
+expect_out "v1.example.com A NXDOMAIN (void lookup)"
+check --ip 192.0.2.2 --sender x@tempfail.example.com --trace
+expect_out "tempfail.example.com TXT SERVFAIL"
+# without --trace no trace
+check --ip 192.0.2.10 --sender alice@example.com
+expect_no_out "trace:"
+
+# The README demo zone, when another part of the tree provides it.
+DEMO="$DATA/../../data/example.zone"
+if [ -f "$DEMO" ]; then
+	run spf check --zone "$DEMO" --ip 192.0.2.10 --sender alice@example.com
+	case "$RC" in 0|1|2|3|4|5|6) ok ;; *) bad "demo zone: exit status $RC" ;; esac
+fi
+
+finish

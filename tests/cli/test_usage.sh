@@ -1,0 +1,107 @@
+# CLI tests: help at every level, version, usage errors and their exit
+# status (64), unreadable and malformed zone files (66, 65).
+. "$(dirname "$0")/lib.sh"
+
+# --help and -h at every level: exit 0, usage on stdout, nothing on stderr.
+for args in "--help" "-h" "spf --help" "spf -h" "spf check --help" "spf check -h" \
+            "spf parse --help" "spf parse -h"; do
+	# shellcheck disable=SC2086
+	run $args
+	expect_rc 0
+	expect_first_line "Usage: mailtrust"
+	expect_no_err
+done
+run spf check --help
+expect_out "--ip IP"
+expect_out "--zone FILE"
+expect_out "--max-void N"
+expect_out "0 pass, 1 fail, 2 softfail, 3 neutral, 4 none, 5 temperror, 6 permerror"
+expect_out "64 usage error"
+expect_out "65 malformed zone file, 66 unreadable zone file"
+# --help wins over missing required options.
+run spf check --help --ip 1.2.3
+expect_rc 0
+
+run --version
+expect_rc 0
+expect_first_line "mailtrust 0.1.0"
+
+# Usage errors: exit 64 and exactly one line on stderr.
+run
+expect_rc 64; expect_err_one_line
+run frobnicate
+expect_rc 64; expect_err_one_line; expect_err "unknown area 'frobnicate'"
+run --frobnicate
+expect_rc 64; expect_err_one_line; expect_err "unknown option '--frobnicate'"
+run spf
+expect_rc 64; expect_err_one_line
+run spf frobnicate
+expect_rc 64; expect_err_one_line; expect_err "unknown command 'frobnicate'"
+run spf check --ip 192.0.2.1 --sender a@example.com --zone "$ZONE" --frobnicate
+expect_rc 64; expect_err_one_line; expect_err "unknown option '--frobnicate'"
+run spf check --ip 192.0.2.1 --sender a@example.com --zone "$ZONE" -x
+expect_rc 64; expect_err_one_line; expect_err "unknown option '-x'"
+run spf check --sender a@example.com --zone "$ZONE" --ip
+expect_rc 64; expect_err_one_line; expect_err "needs an argument"
+run spf parse --frobnicate 'v=spf1 -all'
+expect_rc 64; expect_err_one_line
+run spf parse
+expect_rc 64; expect_err_one_line
+
+# Missing --ip.
+run spf check example.com --zone "$ZONE"
+expect_rc 64; expect_err_one_line; expect_err "--ip"
+
+# Malformed addresses: the exact message of the brief for the first.
+run spf check example.com --ip 1.2.3 --zone "$ZONE"
+expect_rc 64; expect_err_one_line
+if [ "$(cat "$ERR")" = "mailtrust: --ip: '1.2.3' is not an IPv4 or IPv6 address" ]; then ok
+else bad "wrong message: $(cat "$ERR")"; fi
+for ip in 192.0.2.256 192.0.2.1/24 2001:db8::1::2 2001:db8:g::1 "" example.com " 192.0.2.1"; do
+	run spf check example.com --ip "$ip" --zone "$ZONE"
+	expect_rc 64; expect_err_one_line; expect_err "is not an IPv4 or IPv6 address"
+done
+
+# Sender: more than 320 octets (RFC 7208 4.3 / the library's limit), no '@'.
+long=$(printf '%0310d' 0)@example.com   # 310 + 12 = 322 octets
+run spf check --ip 192.0.2.10 --sender "$long" --zone "$ZONE"
+expect_rc 64; expect_err_one_line; expect_err "--sender"; expect_err "320"
+ok320=$(printf '%0308d' 0)@example.com  # exactly 320 octets: accepted
+run spf check --ip 192.0.2.10 --sender "$ok320" --zone "$ZONE"
+expect_rc 0
+run spf check --ip 192.0.2.10 --sender example.com --zone "$ZONE"
+expect_rc 64; expect_err_one_line; expect_err "no '@'"
+
+# Bad option values.
+for args in "--timeout 0" "--timeout x" "--timeout -5" "--max-lookups 0" "--max-void 12a" \
+            "--identity envelope"; do
+	# shellcheck disable=SC2086
+	run spf check example.com --ip 192.0.2.10 --zone "$ZONE" $args
+	expect_rc 64; expect_err_one_line
+done
+run spf check --ip 192.0.2.10 --zone "$ZONE"
+expect_rc 64; expect_err_one_line; expect_err "nothing to check"
+run spf check --ip 192.0.2.10 --zone "$ZONE" --identity helo --sender a@example.com
+expect_rc 64; expect_err_one_line; expect_err "--helo"
+run spf check a.example b.example --ip 192.0.2.10 --zone "$ZONE"
+expect_rc 64; expect_err_one_line; expect_err "unexpected argument 'b.example'"
+run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --default-explanation 'bad %{q}'
+expect_rc 64; expect_err_one_line
+
+# Zone files: unreadable -> 66, malformed -> 65 naming file:line.
+run spf check example.com --ip 192.0.2.10 --zone "$TMP/does-not-exist.zone"
+expect_rc 66; expect_err_one_line; expect_err "does-not-exist.zone"
+run spf check example.com --ip 192.0.2.10 --zone "$TMP"
+expect_rc 66; expect_err_one_line
+cat >"$TMP/bad.zone" <<'ZONE'
+$ORIGIN example.com.
+@        IN TXT "v=spf1 -all"
+broken   IN A   192.0.2.300
+ZONE
+run spf check example.com --ip 192.0.2.10 --zone "$TMP/bad.zone"
+expect_rc 65; expect_err_one_line; expect_err "bad.zone:3"
+printf '$ORIGIN example.com.\nwww IN AAAA 2001:db8::zz\n@ IN TXT "v=spf1 -all"\n' >"$TMP/bad2.zone"
+run spf check example.com --ip 192.0.2.10 --zone "$TMP/bad2.zone"
+expect_rc 65; expect_err_one_line; expect_err "bad2.zone:2"
+
+finish
