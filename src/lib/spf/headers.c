@@ -41,6 +41,25 @@ static void put_value(mt_buf *b, const char *s)
 	mt_buf_putc(b, '"');
 }
 
+/* RFC 8601 pvalue: [ [ local-part ] "@" ] domain-name, else quoted. */
+static void put_pvalue(mt_buf *b, const char *s)
+{
+	const char *at = strrchr(s, '@');
+	if (at && dot_atom(at + 1)) {
+		char local[330];
+		size_t n = (size_t)(at - s);
+		if (n < sizeof local) {
+			memcpy(local, s, n);
+			local[n] = '\0';
+			if (n == 0 || dot_atom(local)) {
+				mt_buf_puts(b, s);
+				return;
+			}
+		}
+	}
+	put_value(b, s);
+}
+
 /* Text inside a comment: escape parentheses and backslashes. */
 static void put_ctext(mt_buf *b, const char *s)
 {
@@ -158,7 +177,7 @@ static void put_entry(mt_buf *b, const mt_spf_check *chk, const mt_spf_outcome *
 				v = at + 1;
 		}
 		mt_buf_puts(b, " smtp.mailfrom=");
-		put_value(b, v);
+		put_pvalue(b, v);
 	}
 }
 

@@ -1,0 +1,313 @@
+/* The evaluator: step API, limits (configurable), identities, trace and
+ * header fields, through the in-memory zone. */
+#include "mt_test.h"
+#include <mailtrust/spf.h>
+#include <time.h>
+
+static mt_dns_zone *zone;
+
+static void txt(const char *name, const char *text)
+{
+	const char *s[1] = {text};
+	size_t l[1] = {strlen(text)};
+	CHECK_INT(mt_dns_zone_add_txt(zone, name, MT_DNS_TXT, 300, s, l, 1), MT_OK);
+}
+
+static void a(const char *name, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3)
+{
+	uint8_t ad[4] = {a0, a1, a2, a3};
+	CHECK_INT(mt_dns_zone_add(zone, name, MT_DNS_A, 300, 0, ad, 4), MT_OK);
+}
+
+static void mx(const char *name, uint16_t pref, const char *host)
+{
+	CHECK_INT(mt_dns_zone_add(zone, name, MT_DNS_MX, 300, pref, host, strlen(host)), MT_OK);
+}
+
+static void build_zone(void)
+{
+	zone = mt_dns_zone_new();
+	txt("pass.example", "v=spf1 ip4:192.0.2.0/24 -all");
+	txt("three-a.example", "v=spf1 a:x1.example a:x2.example a:x3.example ip4:192.0.2.1 -all");
+	a("x1.example", 203, 0, 113, 1);
+	a("x2.example", 203, 0, 113, 2);
+	a("x3.example", 203, 0, 113, 3);
+	txt("voids.example", "v=spf1 a:nx1.example a:nx2.example a:nx3.example ?all");
+	txt("mx.example", "v=spf1 mx -all");
+	mx("mx.example", 10, "m1.example");
+	mx("mx.example", 20, "m2.example");
+	mx("mx.example", 30, "m3.example");
+	a("m1.example", 203, 0, 113, 10);
+	a("m2.example", 203, 0, 113, 20);
+	a("m3.example", 192, 0, 2, 99);
+	txt("helo.example", "v=spf1 a -all");
+	a("helo.example", 192, 0, 2, 7);
+	txt("local.example", "v=spf1 exists:%{l}.users.local.example -all");
+	a("alice.users.local.example", 127, 0, 0, 2);
+	txt("syntax.example", "v=spf1 ip4:192.0.2.1 inlcude:foo.example -all");
+	txt("slow.example", "v=spf1 a:s1.example a:s2.example -all");
+	a("s1.example", 203, 0, 113, 1);
+	a("s2.example", 203, 0, 113, 2);
+	txt("fail.example", "v=spf1 -all");
+	txt("timeout.example", "v=spf1 a:dead.example -all");
+	CHECK_INT(mt_dns_zone_add_fault(zone, "dead.example", 0, MT_DNS_TIMEOUT), MT_OK);
+}
+
+static const mt_spf_outcome *run(mt_spf_check **c, const mt_spf_options *o, const char *ip,
+                                 const char *sender, const char *helo)
+{
+	mt_dns_resolver *r = mt_dns_zone_resolver_new(zone);
+	mt_spf_request rq = {.ip = ip, .sender = sender, .helo = helo};
+	mt_error err;
+	CHECK_INT(mt_spf_check_new(o, c), MT_OK);
+	CHECK_INT(mt_spf_check_start(*c, &rq, &err), MT_OK);
+	CHECK_INT(mt_spf_check_run(*c, r), MT_OK);
+	mt_dns_resolver_free(r);
+	return mt_spf_check_outcome(*c);
+}
+
+static void test_limits(void)
+{
+	mt_spf_check *c;
+	mt_spf_options o;
+	const mt_spf_outcome *out;
+
+	/* default: three a mechanisms are within 10 */
+	out = run(&c, NULL, "192.0.2.1", "u@three-a.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PASS);
+	CHECK_INT(out->dns_mechanisms, 3);
+	mt_spf_check_free(c);
+	/* the lookup limit is an option: 2 makes the third a permerror */
+	mt_spf_options_init(&o);
+	o.max_dns_mechanisms = 2;
+	out = run(&c, &o, "192.0.2.1", "u@three-a.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PERMERROR);
+	CHECK(out->problem && strstr(out->problem, "more than 2"));
+	CHECK_STR(out->problem_term, "a:x3.example");
+	mt_spf_check_free(c);
+	/* void lookups: three NXDOMAIN a-terms exceed the default 2 */
+	out = run(&c, NULL, "192.0.2.1", "u@voids.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PERMERROR);
+	CHECK_INT(out->void_lookups, 3);
+	mt_spf_check_free(c);
+	mt_spf_options_init(&o);
+	o.max_void_lookups = 3;
+	out = run(&c, &o, "192.0.2.1", "u@voids.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_NEUTRAL);
+	mt_spf_check_free(c);
+	/* MX names: 3 MX records over a limit of 2 is a permerror (4.6.4) */
+	mt_spf_options_init(&o);
+	o.max_mx_names = 2;
+	out = run(&c, &o, "192.0.2.99", "u@mx.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PERMERROR);
+	mt_spf_check_free(c);
+	out = run(&c, NULL, "192.0.2.99", "u@mx.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PASS);
+	CHECK_STR(out->mechanism, "mx");
+	CHECK_STR(out->mechanism_domain, "mx.example");
+	mt_spf_check_free(c);
+	/* invalid options */
+	mt_spf_options_init(&o);
+	o.max_dns_mechanisms = 0;
+	CHECK_INT(mt_spf_check_new(&o, &c), MT_EINVAL);
+	mt_spf_options_init(&o);
+	o.default_explanation = "bad %{x}";
+	CHECK_INT(mt_spf_check_new(&o, &c), MT_EINVAL);
+}
+
+static void test_step_api(void)
+{
+	mt_spf_check *c;
+	const mt_spf_question *qs;
+	size_t n;
+	mt_error err;
+	mt_spf_request rq = {.ip = "192.0.2.99", .sender = "u@mx.example", .helo = "h"};
+
+	CHECK_INT(mt_spf_check_new(NULL, &c), MT_OK);
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_ESTATE); /* not started */
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+	CHECK_INT(n, 1);
+	CHECK_STR(qs[0].name, "mx.example");
+	CHECK_INT(qs[0].type, MT_DNS_TXT);
+	uint32_t id = qs[0].id;
+	/* unanswered questions are asked again */
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(qs[0].id, id);
+	CHECK_INT(mt_spf_answer(c, id + 100, mt_dns_answer_new(MT_DNS_NOERROR)), MT_ENOTFOUND);
+	mt_dns_answer *ans;
+	CHECK_INT(mt_dns_zone_query(zone, "mx.example", MT_DNS_TXT, &ans), MT_OK);
+	CHECK_INT(mt_spf_answer(c, id, ans), MT_OK);
+	mt_dns_answer_free(ans);
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(qs[0].type, MT_DNS_MX);
+	CHECK_INT(mt_dns_zone_query(zone, qs[0].name, MT_DNS_MX, &ans), MT_OK);
+	CHECK_INT(mt_spf_answer(c, qs[0].id, ans), MT_OK);
+	mt_dns_answer_free(ans);
+	/* the three MX hosts are asked at once */
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+	CHECK_INT(n, 3);
+	mt_spf_question batch[3];
+	memcpy(batch, qs, sizeof batch);
+	for (size_t i = 0; i < 3; i++) {
+		CHECK_INT(batch[i].type, MT_DNS_A);
+		CHECK_INT(mt_dns_zone_query(zone, batch[i].name, MT_DNS_A, &ans), MT_OK);
+		CHECK_INT(mt_spf_answer(c, batch[i].id, ans), MT_OK);
+		mt_dns_answer_free(ans);
+		CHECK(!mt_spf_check_done(c) || i == 2);
+	}
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+	CHECK_INT(n, 0);
+	CHECK(mt_spf_check_done(c));
+	CHECK_INT(mt_spf_check_outcome(c)->result, MT_SPF_PASS);
+	CHECK_INT(mt_spf_check_outcome(c)->trace_count, 5);
+
+	/* abort: the driver's budget ran out */
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	CHECK(mt_spf_check_outcome(c) == NULL);
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+	mt_spf_abort(c, "budget gone");
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+	CHECK_INT(n, 0);
+	CHECK_INT(mt_spf_check_outcome(c)->result, MT_SPF_TEMPERROR);
+	CHECK_STR(mt_spf_check_outcome(c)->problem, "budget gone");
+	mt_spf_check_free(c);
+}
+
+static void test_identities_and_input(void)
+{
+	mt_spf_check *c;
+	const mt_spf_outcome *out;
+	mt_error err;
+	/* IPv4-mapped IPv6 clients are IPv4 */
+	out = run(&c, NULL, "::ffff:192.0.2.5", "u@pass.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PASS);
+	CHECK_STR(out->ip, "192.0.2.5");
+	mt_spf_check_free(c);
+	/* empty MAIL FROM: postmaster@HELO (section 2.4) */
+	out = run(&c, NULL, "192.0.2.7", "", "helo.example");
+	CHECK_INT(out->result, MT_SPF_PASS);
+	CHECK_STR(out->sender, "postmaster@helo.example");
+	CHECK_STR(out->domain, "helo.example");
+	mt_spf_check_free(c);
+	/* bad input is an error with a message, not a result */
+	CHECK_INT(mt_spf_check_new(NULL, &c), MT_OK);
+	mt_spf_request bad = {.ip = "192.0.2", .sender = "u@pass.example"};
+	CHECK_INT(mt_spf_check_start(c, &bad, &err), MT_EINVAL);
+	CHECK(strstr(err.message, "192.0.2") != NULL);
+	char longs[400];
+	memset(longs, 'a', sizeof longs);
+	memcpy(longs + 380, "@pass.example", 14);
+	mt_spf_request lng = {.ip = "192.0.2.1", .sender = longs};
+	CHECK_INT(mt_spf_check_start(c, &lng, &err), MT_EINVAL);
+	mt_spf_request noat = {.ip = "192.0.2.1", .sender = "nobody"};
+	CHECK_INT(mt_spf_check_start(c, &noat, &err), MT_EINVAL);
+	mt_spf_request ctl = {.ip = "192.0.2.1", .sender = "a\nb@pass.example"};
+	CHECK_INT(mt_spf_check_start(c, &ctl, &err), MT_EINVAL);
+	mt_spf_check_free(c);
+}
+
+static void test_problem_and_headers(void)
+{
+	mt_spf_check *c;
+	const mt_spf_outcome *out;
+	char *h;
+	mt_spf_options o;
+
+	out = run(&c, NULL, "192.0.2.1", "u@syntax.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PERMERROR);
+	CHECK_INT(out->problem_offset, 21);
+	CHECK_STR(out->problem_domain, "syntax.example");
+	CHECK(out->problem && strstr(out->problem, "inlcude"));
+	mt_spf_check_free(c);
+
+	mt_spf_options_init(&o);
+	o.receiver = "mx.receiver.example";
+	out = run(&c, &o, "192.0.2.1", "user@pass.example", "h.example");
+	CHECK_INT(mt_spf_received_spf(c, &h), MT_OK);
+	CHECK(strncmp(h, "Received-SPF: pass (mx.receiver.example: ", 41) == 0);
+	CHECK(strstr(h, "client-ip=192.0.2.1;") != NULL);
+	/* section 9.1: values are dot-atom or quoted-string, as in its example */
+	CHECK(strstr(h, "envelope-from=\"user@pass.example\";") != NULL);
+	CHECK(strstr(h, "helo=h.example;") != NULL);
+	CHECK(strstr(h, "receiver=mx.receiver.example;") != NULL);
+	CHECK(strstr(h, "identity=mailfrom;") != NULL);
+	CHECK(strstr(h, "mechanism=\"ip4:192.0.2.0/24\";") != NULL);
+	mt_free(h);
+	/* RFC 8601 2.7.2: no local-part unless the policy used it */
+	CHECK_INT(mt_spf_authres_entry(c, &h), MT_OK);
+	CHECK_STR(h, "spf=pass smtp.mailfrom=pass.example");
+	mt_free(h);
+	CHECK_INT(mt_spf_authres_header(c, NULL, &h), MT_OK);
+	CHECK_STR(h, "Authentication-Results: mx.receiver.example; spf=pass smtp.mailfrom=pass.example");
+	mt_free(h);
+	mt_spf_check_free(c);
+
+	out = run(&c, &o, "192.0.2.1", "alice@local.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PASS);
+	CHECK_INT(mt_spf_authres_entry(c, &h), MT_OK);
+	CHECK_STR(h, "spf=pass smtp.mailfrom=alice@local.example");
+	mt_free(h);
+	mt_spf_check_free(c);
+
+	/* fail: the default explanation names the client and the domain */
+	out = run(&c, &o, "198.51.100.1", "u@fail.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_FAIL);
+	CHECK_STR(out->explanation, "198.51.100.1 is not one of fail.example's designated mail servers.");
+	CHECK_INT(mt_spf_received_spf(c, &h), MT_OK);
+	CHECK(strncmp(h, "Received-SPF: fail (", 20) == 0);
+	mt_free(h);
+	mt_spf_check_free(c);
+
+	/* temperror carries the failing name; the header has problem= quoted */
+	out = run(&c, &o, "198.51.100.1", "u@timeout.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_TEMPERROR);
+	CHECK(out->problem && strstr(out->problem, "dead.example"));
+	CHECK_INT(mt_spf_received_spf(c, &h), MT_OK);
+	CHECK(strstr(h, "problem=\"") != NULL);
+	mt_free(h);
+	mt_spf_check_free(c);
+}
+
+/* A resolver that takes 20 ms per answer, to run out a 30 ms budget. */
+static mt_status slow_resolve(void *impl, const char *name, uint16_t type, unsigned timeout_ms,
+                              mt_dns_answer **out)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	return mt_dns_zone_query(impl, name, type, out);
+}
+
+static void test_budget(void)
+{
+	static const mt_dns_resolver_ops ops = {slow_resolve, NULL};
+	mt_dns_resolver *r = mt_dns_resolver_new(&ops, zone);
+	mt_spf_options o;
+	mt_spf_check *c;
+	mt_error err;
+	mt_spf_options_init(&o);
+	o.timeout_ms = 30;
+	CHECK_INT(mt_spf_check_new(&o, &c), MT_OK);
+	mt_spf_request rq = {.ip = "192.0.2.1", .sender = "u@slow.example", .helo = "h"};
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	CHECK_INT(mt_spf_check_run(c, r), MT_OK);
+	/* three answers are needed; 20 ms each cannot fit in 30 ms */
+	CHECK_INT(mt_spf_check_outcome(c)->result, MT_SPF_TEMPERROR);
+	CHECK(strstr(mt_spf_check_outcome(c)->problem, "budget") != NULL);
+	mt_spf_check_free(c);
+	mt_dns_resolver_free(r);
+}
+
+int main(void)
+{
+	build_zone();
+	test_limits();
+	test_step_api();
+	test_identities_and_input();
+	test_problem_and_headers();
+	test_budget();
+	mt_dns_zone_free(zone);
+	return mt_test_done();
+}
