@@ -667,7 +667,7 @@ static void print_quoted(FILE *out, const char *s)
 	}
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
 			fprintf(out, "\\x%02X", *p);
 		else
 			fputc(*p, out);
@@ -1027,9 +1027,11 @@ static bool same_answer(const mt_dns_answer *a, const mt_dns_answer *b, char *wh
 	qsort(y, b->count, sizeof *y, rr_cmp);
 	for (size_t i = 0; i < a->count && same; i++) {
 		if (rr_cmp(&x[i], &y[i]) != 0) {
-			char *ta = mt_dns_rr_to_text(&a->rr[i]);
-			snprintf(why, cap, "records differ (first: %s)", ta ? ta : "?");
+			char *ta = mt_dns_rr_to_text(&x[i]), *tb = mt_dns_rr_to_text(&y[i]);
+			snprintf(why, cap, "records differ: built %s (%zu octets), loaded %s (%zu octets)",
+			         ta ? ta : "?", x[i].len, tb ? tb : "?", y[i].len);
 			mt_free(ta);
+			mt_free(tb);
 			same = false;
 		}
 	}
@@ -1134,9 +1136,9 @@ int main(int argc, char **argv)
 		} else if ((strcmp(a, "--expect-diff") == 0 || strcmp(a, "--only") == 0 ||
 		            strcmp(a, "--emit-zone") == 0) && i + 1 < argc) {
 			const char *v = argv[++i];
-			if (a[2] == 'x')
+			if (strcmp(a, "--expect-diff") == 0)
 				xfile = v;
-			else if (a[2] == 'o')
+			else if (strcmp(a, "--only") == 0)
 				only = v;
 			else
 				emit = v;
