@@ -18,6 +18,7 @@ expect_out "--max-void N"
 expect_out "0 pass, 1 fail, 2 softfail, 3 neutral, 4 none, 5 temperror, 6 permerror"
 expect_out "64 usage error"
 expect_out "65 malformed zone file, 66 unreadable zone file"
+expect_out "69 the DNS resolver cannot be set up, 70 internal error"
 # --help wins over missing required options.
 run spf check --help --ip 1.2.3
 expect_rc 0
@@ -87,6 +88,12 @@ run spf check a.example b.example --ip 192.0.2.10 --zone "$ZONE"
 expect_rc 64; expect_err_one_line; expect_err "unexpected argument 'b.example'"
 run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --default-explanation 'bad %{q}'
 expect_rc 64; expect_err_one_line
+
+# Resolver options: rejected before any question is asked (no network).
+run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --server 127.0.0.1
+expect_rc 64; expect_err_one_line; expect_err "--zone"
+run spf check example.com --ip 192.0.2.10 --server not-an-address
+expect_rc 64; expect_err_one_line; expect_err "--server"
 
 # Zone files: unreadable -> 66, malformed -> 65 naming file:line.
 run spf check example.com --ip 192.0.2.10 --zone "$TMP/does-not-exist.zone"

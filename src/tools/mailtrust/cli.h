@@ -21,7 +21,7 @@ enum {
 	CLI_EXIT_USAGE = 64,       /* EX_USAGE: bad option or argument */
 	CLI_EXIT_DATAERR = 65,     /* EX_DATAERR: malformed zone file */
 	CLI_EXIT_NOINPUT = 66,     /* EX_NOINPUT: zone file cannot be read */
-	CLI_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: no DNS resolver in this build */
+	CLI_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: the DNS resolver cannot be set up */
 	CLI_EXIT_SOFTWARE = 70,    /* EX_SOFTWARE: internal error, out of memory */
 };
 

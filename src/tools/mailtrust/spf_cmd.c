@@ -87,6 +87,9 @@ static void check_usage(FILE *fp)
 	      "      --identity ID         mailfrom (default) or helo: which identity to check\n"
 	      "      --zone FILE           answer DNS questions from this zone file\n"
 	      "                            (RFC 1035 master-file format) instead of the DNS\n"
+	      "      --server ADDR[@PORT]  ask this recursive server instead of the ones in\n"
+	      "                            /etc/resolv.conf\n"
+	      "      --dnssec              validate DNSSEC (root trust anchor of the system)\n"
 	      "      --receiver NAME       this host's name, for %{r} and the header fields\n"
 	      "      --default-explanation TEXT\n"
 	      "                            macro-string explaining a fail when the domain\n"
@@ -102,7 +105,7 @@ static void check_usage(FILE *fp)
 	      "  0 pass, 1 fail, 2 softfail, 3 neutral, 4 none, 5 temperror, 6 permerror,\n"
 	      "  64 usage error (unknown option, missing --ip, malformed address or sender),\n"
 	      "  65 malformed zone file, 66 unreadable zone file,\n"
-	      "  69 no --zone and no DNS resolver in this build, 70 internal error.\n",
+	      "  69 the DNS resolver cannot be set up, 70 internal error.\n",
 	      fp);
 }
 
@@ -119,6 +122,8 @@ enum {
 	OPT_MAX_VOID,
 	OPT_JSON,
 	OPT_TRACE,
+	OPT_SERVER,
+	OPT_DNSSEC,
 };
 
 typedef struct check_args {
@@ -129,6 +134,8 @@ typedef struct check_args {
 	const char *zone;
 	const char *receiver;
 	const char *default_exp;
+	const char *server;
+	bool dnssec;
 	mt_spf_identity identity;
 	unsigned long timeout_ms;   /* 0: library default */
 	unsigned long max_lookups;  /* 0: library default */
@@ -192,6 +199,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "max-void", required_argument, NULL, OPT_MAX_VOID },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "trace", no_argument, NULL, OPT_TRACE },
+		{ "server", required_argument, NULL, OPT_SERVER },
+		{ "dnssec", no_argument, NULL, OPT_DNSSEC },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -213,6 +222,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		case OPT_DEFAULT_EXP: a->default_exp = optarg; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_TRACE: a->trace = true; break;
+		case OPT_SERVER: a->server = optarg; break;
+		case OPT_DNSSEC: a->dnssec = true; break;
 		case OPT_IDENTITY:
 			if (strcmp(optarg, "mailfrom") == 0) {
 				a->identity = MT_SPF_MAILFROM;
@@ -244,6 +255,10 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		a->domain = argv[optind++];
 	if (optind < argc) {
 		cli_error("unexpected argument '%s' (see 'mailtrust spf check --help')", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (a->zone && (a->server || a->dnssec)) {
+		cli_error("--zone cannot be combined with --server or --dnssec");
 		return CLI_EXIT_USAGE;
 	}
 	if (!a->ip) {
@@ -286,8 +301,20 @@ static int open_resolver(const check_args *a, mt_dns_zone **zonep, mt_dns_resolv
 	mt_status st;
 
 	if (!a->zone) {
-		cli_error("no --zone given and this build has no DNS resolver");
-		return CLI_EXIT_UNAVAILABLE;
+		mt_dns_unbound_options uo;
+
+		mt_dns_unbound_options_init(&uo);
+		uo.forwarder = a->server;
+		uo.dnssec = a->dnssec;
+		memset(&err, 0, sizeof(err));
+		st = mt_dns_unbound_resolver_new(&uo, resp, &err);
+		if (st == MT_OK)
+			return 0;
+		cli_error("%s%s", a->server ? "--server: " : "DNS resolver: ",
+		          err.message[0] ? err.message : mt_strerror(st));
+		if (st == MT_EINVAL)
+			return a->server ? CLI_EXIT_USAGE : CLI_EXIT_UNAVAILABLE;
+		return st == MT_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_UNAVAILABLE;
 	}
 	*zonep = mt_dns_zone_new();
 	if (!*zonep) {
