@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install dependencies, build, and run mailtrust offline against the
+# bundled example zone (no network needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+zone=tests/data/example.zone
+run() { echo; echo "\$ mailtrust $*"; ./build/mailtrust "$@" || true; }
+run spf check --zone "$zone" --ip 192.0.2.10 --sender alice@example.com --helo mail.example.com
+run spf check --zone "$zone" --ip 203.0.113.9 --sender alice@example.com --helo mail.example.com
+run spf check --zone "$zone" --ip 198.51.100.7 --sender bob@example.com --json
+run spf parse 'v=spf1 ip4:192.0.2.0/24 inlcude:_spf.example.net -all'
