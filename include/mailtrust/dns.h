@@ -184,10 +184,10 @@ MT_EXPORT mt_status mt_dns_zone_add_fault(mt_dns_zone *zone, const char *name, u
 /*
  * Read RFC 1035 master-file text: $ORIGIN, $TTL, $INCLUDE (files only),
  * parentheses, quoted strings with \X and \DDD escapes, owner inheritance,
- * class IN, and the types A AAAA MX PTR CNAME NS TXT SPF (others are
- * skipped).  One extension for tests:
+ * class IN, and the types A AAAA MX PTR CNAME NS TXT SPF; SOA is read and
+ * ignored, any other type is an error.  One extension for tests:
  *
- *     $FAULT <owner> <TIMEOUT|SERVFAIL|REFUSED> [TYPE]
+ *     $FAULT <owner> <TIMEOUT|SERVFAIL|REFUSED|NXDOMAIN> [TYPE]
  *
  * adds a fault as mt_dns_zone_add_fault() does.  origin may be NULL.  On
  * failure err says "file:line: what is wrong"; records read before the

@@ -1,0 +1,23 @@
+/* Internal helpers of the DNS module: not part of the API. */
+#ifndef MT_DNS_INTERNAL_H
+#define MT_DNS_INTERNAL_H
+
+#include <mailtrust/dns.h>
+
+/* Longest name in presentation form without the trailing dot. */
+#define MT_DNS_NAME_MAX 253
+#define MT_DNS_LABEL_MAX 63
+/* Most records in one answer or RRset, and most octets of one RDATA. */
+#define MT_DNS_RR_MAX 65535
+#define MT_DNS_RDATA_MAX 65535
+
+/*
+ * Check a presentation-form name of len octets (no escapes: any octet
+ * but NUL and '.' may appear in a label).  One trailing dot is removed;
+ * the empty result is the root.  Labels are 1..63 octets, the whole at
+ * most 253.  Returns false for a malformed name, else stores the length
+ * without the trailing dot in *outlen.
+ */
+bool mt_dns_name_check(const char *s, size_t len, size_t *outlen);
+
+#endif
