@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 		{"ip4 match, 1 record", "192.0.2.9", "a@simple.example"},
 		{"typical, first term", "192.0.2.9", "a@typical.example"},
 		{"typical, nested include", "203.0.113.77", "a@typical.example"},
-		{"typical, walks all (fail)", "203.0.113.250", "a@typical.example"},
+		{"typical, last include", "203.0.113.250", "a@typical.example"},
 		{"typical, no match, softfail", "198.18.0.1", "a@typical.example"},
 		{"macros + explanation", "192.0.2.9", "first.last@macro.example"},
 	};
@@ -116,8 +116,6 @@ int main(int argc, char **argv)
 				continue;
 			if (nq == 0) {
 				done++;
-				if (rounds == 0)
-					break;
 				mt_spf_check_free(all[i]);
 				all[i] = NULL;
 				continue;

@@ -144,7 +144,7 @@ mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
 	chk->opts = *opts;
 	chk->default_exp = strdup(dexp);
 	chk->receiver = strdup(opts->receiver ? opts->receiver : "unknown");
-	chk->arena = mt_arena_new(8192);
+	chk->arena = mt_arena_new(2048);
 	chk->maxframes = opts->max_dns_mechanisms + 2;
 	chk->frames = calloc(chk->maxframes, sizeof *chk->frames);
 	if (!chk->default_exp || !chk->receiver || !chk->arena || !chk->frames) {
