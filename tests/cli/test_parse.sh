@@ -92,5 +92,13 @@ run spf parse "$(printf 'v=spf1 \033[31m -all')"
 expect_rc 1
 if grep -q "$(printf '\033')" "$OUT"; then bad "raw ESC in output"; else ok; fi
 expect_out '\x1B'
+# an octet that is not UTF-8 is shown as \xHH, and the caret still lines
+# up: "v=spf1 " (7 columns) then "\xAD" (4 columns) then " bad"
+run spf parse "$(printf 'v=spf1 \255 bad')"
+expect_rc 1
+expect_line 1 'v=spf1 \xAD bad'
+if LC_ALL=C grep -q "$(printf '\255')" "$OUT"; then bad "raw octet in output"; else ok; fi
+run spf parse "$(printf 'v=spf1 \255 bad')" --json
+expect_json 'j["record"] == "v=spf1 \ufffd bad"'
 
 finish

@@ -106,7 +106,6 @@ bad:
 
 void cli_bad_option(int c, char **argv, const char *cmd)
 {
-	extern int optind, optopt;
 	const char *arg = optind > 0 ? argv[optind - 1] : "?";
 
 	if (c == ':') {
