@@ -87,8 +87,9 @@ typedef struct mt_spf_record mt_spf_record;
 
 /*
  * Why a record (or macro string) is not valid: a message naming what is
- * wrong, the byte offset where it was found and the length of the
- * offending term.
+ * wrong, and the byte offset and length of the offending text: the part
+ * of the term that is wrong (the address of a bad ip4:, the top-level
+ * label of a bad domain), or the whole term when all of it is unknown.
  */
 typedef struct mt_spf_syntax_error {
 	size_t offset;
@@ -227,13 +228,13 @@ typedef struct mt_spf_outcome {
 	const char *sender;          /* the sender identity checked (postmaster@helo when MAIL FROM was empty) */
 	const char *helo;            /* may be NULL */
 	const char *domain;          /* the domain check_host() was called with */
-	const char *record;          /* the top-level SPF record text, or NULL */
+	const char *record;          /* the top-level SPF record text (also when it has a syntax error), or NULL */
 	const char *explanation;     /* result fail: the explanation; otherwise NULL */
 	const char *mechanism;       /* the matching term as written, NULL when none matched */
 	const char *mechanism_domain;/* the domain whose record holds that term */
 	const char *problem;         /* temperror/permerror/none: what happened, else NULL */
 	const char *problem_domain;  /* where it happened (a domain), or NULL */
-	const char *problem_term;    /* the offending term as written, or NULL */
+	const char *problem_term;    /* the offending text as written (see mt_spf_syntax_error), or NULL */
 	long problem_offset;         /* byte offset in that domain's record, -1 if none */
 	unsigned dns_mechanisms;     /* DNS-querying terms evaluated */
 	unsigned void_lookups;

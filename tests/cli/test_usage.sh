@@ -90,10 +90,10 @@ run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --default-explanation '
 expect_rc 64; expect_err_one_line
 
 # Resolver options: rejected before any question is asked (no network).
-run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --server 127.0.0.1
+run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --resolver 127.0.0.1
 expect_rc 64; expect_err_one_line; expect_err "--zone"
-run spf check example.com --ip 192.0.2.10 --server not-an-address
-expect_rc 64; expect_err_one_line; expect_err "--server"
+run spf check example.com --ip 192.0.2.10 --resolver not-an-address
+expect_rc 64; expect_err_one_line; expect_err "--resolver"
 
 # Zone files: unreadable -> 66, malformed -> 65 naming file:line.
 run spf check example.com --ip 192.0.2.10 --zone "$TMP/does-not-exist.zone"

@@ -678,6 +678,8 @@ static void on_record(mt_spf_check *chk)
 		return;
 	}
 	mt_spf_syntax_error syn;
+	if (chk->nframes == 1 && !chk->out.record)
+		chk->out.record = text;
 	mt_status st = mt_spf_record_parse_in(chk->arena, text, tlen, &f->rec, &syn);
 	if (st == MT_ESYNTAX) {
 		fail_syntax(chk, f->domain, text, &syn);
@@ -688,8 +690,6 @@ static void on_record(mt_spf_check *chk)
 		           "cannot parse the SPF record of %s: %s", f->domain, mt_strerror(st));
 		return;
 	}
-	if (chk->nframes == 1 && !chk->out.record)
-		chk->out.record = f->rec->text;
 	f->next = 0;
 }
 

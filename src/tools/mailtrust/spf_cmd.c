@@ -87,8 +87,10 @@ static void check_usage(FILE *fp)
 	      "      --identity ID         mailfrom (default) or helo: which identity to check\n"
 	      "      --zone FILE           answer DNS questions from this zone file\n"
 	      "                            (RFC 1035 master-file format) instead of the DNS\n"
-	      "      --server ADDR[@PORT]  ask this recursive server instead of the ones in\n"
-	      "                            /etc/resolv.conf\n"
+	      "      --resolver ADDR[@PORT]\n"
+	      "                            forward DNS questions to this server instead of\n"
+	      "                            the ones in /etc/resolv.conf\n"
+	      "      --recursive           resolve from the root servers (full recursion)\n"
 	      "      --dnssec              validate DNSSEC (root trust anchor of the system)\n"
 	      "      --receiver NAME       this host's name, for %{r} and the header fields\n"
 	      "      --default-explanation TEXT\n"
@@ -124,6 +126,7 @@ enum {
 	OPT_TRACE,
 	OPT_SERVER,
 	OPT_DNSSEC,
+	OPT_RECURSIVE,
 };
 
 typedef struct check_args {
@@ -136,6 +139,7 @@ typedef struct check_args {
 	const char *default_exp;
 	const char *server;
 	bool dnssec;
+	bool recursive;
 	mt_spf_identity identity;
 	unsigned long timeout_ms;   /* 0: library default */
 	unsigned long max_lookups;  /* 0: library default */
@@ -199,8 +203,9 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "max-void", required_argument, NULL, OPT_MAX_VOID },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "trace", no_argument, NULL, OPT_TRACE },
-		{ "server", required_argument, NULL, OPT_SERVER },
+		{ "resolver", required_argument, NULL, OPT_SERVER },
 		{ "dnssec", no_argument, NULL, OPT_DNSSEC },
+		{ "recursive", no_argument, NULL, OPT_RECURSIVE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -224,6 +229,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		case OPT_TRACE: a->trace = true; break;
 		case OPT_SERVER: a->server = optarg; break;
 		case OPT_DNSSEC: a->dnssec = true; break;
+		case OPT_RECURSIVE: a->recursive = true; break;
 		case OPT_IDENTITY:
 			if (strcmp(optarg, "mailfrom") == 0) {
 				a->identity = MT_SPF_MAILFROM;
@@ -257,8 +263,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		cli_error("unexpected argument '%s' (see 'mailtrust spf check --help')", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	if (a->zone && (a->server || a->dnssec)) {
-		cli_error("--zone cannot be combined with --server or --dnssec");
+	if (a->zone && (a->server || a->dnssec || a->recursive)) {
+		cli_error("--zone cannot be combined with --resolver, --recursive or --dnssec");
 		return CLI_EXIT_USAGE;
 	}
 	if (!a->ip) {
@@ -306,11 +312,12 @@ static int open_resolver(const check_args *a, mt_dns_zone **zonep, mt_dns_resolv
 		mt_dns_unbound_options_init(&uo);
 		uo.forwarder = a->server;
 		uo.dnssec = a->dnssec;
+		uo.recursive = a->recursive;
 		memset(&err, 0, sizeof(err));
 		st = mt_dns_unbound_resolver_new(&uo, resp, &err);
 		if (st == MT_OK)
 			return 0;
-		cli_error("%s%s", a->server ? "--server: " : "DNS resolver: ",
+		cli_error("%s%s", a->server ? "--resolver: " : "DNS resolver: ",
 		          err.message[0] ? err.message : mt_strerror(st));
 		if (st == MT_EINVAL)
 			return a->server ? CLI_EXIT_USAGE : CLI_EXIT_UNAVAILABLE;
