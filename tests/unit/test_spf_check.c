@@ -135,8 +135,9 @@ static void test_step_api(void)
 	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
 	CHECK_INT(n, 1);
 	CHECK_INT(qs[0].id, id);
-	CHECK_INT(mt_spf_answer(c, id + 100, mt_dns_answer_new(MT_DNS_NOERROR)), MT_ENOTFOUND);
-	mt_dns_answer *ans;
+	mt_dns_answer *ans = mt_dns_answer_new(MT_DNS_NOERROR);
+	CHECK_INT(mt_spf_answer(c, id + 100, ans), MT_ENOTFOUND);
+	mt_dns_answer_free(ans);
 	CHECK_INT(mt_dns_zone_query(zone, "mx.example", MT_DNS_TXT, &ans), MT_OK);
 	CHECK_INT(mt_spf_answer(c, id, ans), MT_OK);
 	mt_dns_answer_free(ans);
