@@ -4,6 +4,7 @@
  *
  *   spf_suite FILE.yml [--expect-diff LISTFILE] [--only NAME] [-v]
  *   spf_suite FILE.yml --emit-zone DIR
+ *   spf_suite FILE.yml --resolver ADDR@PORT [--scenario N] [--skip LISTFILE] [-v]
  *
  * The suite is a stream of YAML documents (scenarios), each with a
  * description, tests and zonedata.  The zone data conventions are those of
@@ -29,6 +30,12 @@
  * file back with mt_dns_zone_load_file(), re-applies the TIMEOUT comments
  * as faults and checks that every scenario name answers every type the
  * same way as the zone built directly.
+ *
+ * --resolver asks a real server (a fresh libunbound resolver per scenario,
+ * forwarding to ADDR@PORT) instead of the in-memory zone; the server must
+ * serve the scenario's zone, so --scenario N runs only scenario N.  Cases
+ * named in the --skip list (same format as --expect-diff) are not run and
+ * are counted as skipped with the list's reason.
  */
 #include <mailtrust/dns.h>
 #include <mailtrust/spf.h>
@@ -777,7 +784,40 @@ out:
 	mt_spf_check_free(chk);
 }
 
-static int run_suite(const suite *su, xlist *xl, const char *only, bool verbose)
+/* Real-server mode: forwarder, scenario filter and skip list. */
+typedef struct realdns {
+	const char *forwarder; /* NULL: the in-memory zone */
+	unsigned scenario;     /* 0: every scenario */
+	xlist *skip;
+} realdns;
+
+/* A libunbound resolver forwarding to rd->forwarder, or NULL with err set. */
+static mt_dns_resolver *real_resolver(const realdns *rd, char *err, size_t errcap)
+{
+	mt_dns_unbound_options uo;
+	mt_dns_resolver *res = NULL;
+	mt_error e = { 0 };
+	mt_dns_unbound_options_init(&uo);
+	uo.forwarder = rd->forwarder;
+	uo.timeout_ms = 3000;
+	if (mt_dns_unbound_resolver_new(&uo, &res, &e) != MT_OK)
+		snprintf(err, errcap, "libunbound resolver: %s", e.message);
+	return res;
+}
+
+static bool skip_case(const scenario *s, const tcase *t, xlist *skip, counts *c)
+{
+	xdiff *sk = skip ? xlist_find(skip, t->name) : NULL;
+	if (sk == NULL)
+		return false;
+	sk->found = true;
+	c->skipped++;
+	printf("SKIP %s / %s: %s\n", s->description, t->name, sk->reason);
+	return true;
+}
+
+static int run_suite(const suite *su, xlist *xl, const char *only, bool verbose,
+                     const realdns *rd)
 {
 	counts c = { 0, 0, 0 };
 	bool matched = false;
@@ -789,17 +829,25 @@ static int run_suite(const suite *su, xlist *xl, const char *only, bool verbose)
 		bool wanted = only == NULL;
 		for (size_t j = 0; !wanted && j < s->ntests; j++)
 			wanted = strcmp(s->tests[j].name, only) == 0;
-		if (!wanted)
+		if (!wanted || (rd->scenario && s->index != rd->scenario))
 			continue;
-		mt_dns_zone *zone = build_zone(s, zerr, sizeof zerr);
-		mt_dns_resolver *res = zone ? mt_dns_zone_resolver_new(zone) : NULL;
-		if (zone && res == NULL)
-			die_nomem();
+		mt_dns_zone *zone = NULL;
+		mt_dns_resolver *res = NULL;
+		if (rd->forwarder) {
+			res = real_resolver(rd, zerr, sizeof zerr);
+		} else {
+			zone = build_zone(s, zerr, sizeof zerr);
+			res = zone ? mt_dns_zone_resolver_new(zone) : NULL;
+			if (zone && res == NULL)
+				die_nomem();
+		}
 		for (size_t j = 0; j < s->ntests; j++) {
 			if (only && strcmp(s->tests[j].name, only) != 0)
 				continue;
 			matched = true;
-			run_case(s, res, zone ? NULL : zerr, &s->tests[j], xl, verbose, &c);
+			if (skip_case(s, &s->tests[j], rd->skip, &c))
+				continue;
+			run_case(s, res, res ? NULL : zerr, &s->tests[j], xl, verbose, &c);
 		}
 		mt_dns_resolver_free(res);
 		mt_dns_zone_free(zone);
@@ -812,6 +860,18 @@ static int run_suite(const suite *su, xlist *xl, const char *only, bool verbose)
 		if (!xl->v[i].found) {
 			printf("FAIL expected-differences list names %s, which is not in the suite\n",
 			       xl->v[i].name);
+			c.failed++;
+		}
+	}
+	/* A skip entry must name a case of the suite (any scenario). */
+	for (size_t i = 0; rd->skip && i < rd->skip->n; i++) {
+		bool known = false;
+		for (size_t k = 0; !known && k < su->nsc; k++)
+			for (size_t j = 0; !known && j < su->sc[k].ntests; j++)
+				known = strcmp(su->sc[k].tests[j].name, rd->skip->v[i].name) == 0;
+		if (!known) {
+			printf("FAIL skip list names %s, which is not in the suite\n",
+			       rd->skip->v[i].name);
 			c.failed++;
 		}
 	}
@@ -1110,10 +1170,13 @@ static void usage(FILE *out)
 {
 	fputs("usage: spf_suite FILE.yml [--expect-diff LISTFILE] [--only NAME] [-v]\n"
 	      "       spf_suite FILE.yml --emit-zone DIR\n"
+	      "       spf_suite FILE.yml --resolver ADDR@PORT [--scenario N] [--skip LISTFILE] [-v]\n"
 	      "Runs an openspf YAML suite through the in-memory zone and the SPF check.\n"
 	      "Cases named in LISTFILE must fail (expected differences, counted as skipped).\n"
 	      "--emit-zone writes DIR/scenario-NN.zone per scenario and checks that each\n"
 	      "file loads back into a zone answering like the directly built one.\n"
+	      "--resolver asks that server through libunbound instead of the in-memory zone\n"
+	      "(it must serve scenario N's zone); cases named in the --skip list are not run.\n"
 	      "Exit: 0 all passed, 1 a case failed, 2 usage or setup error.\n", out);
 }
 
@@ -1122,7 +1185,9 @@ int main(int argc, char **argv)
 	const char *file = NULL, *xfile = NULL, *only = NULL, *emit = NULL;
 	bool verbose = false;
 	suite su = { NULL, 0 };
-	xlist xl = { NULL, 0 };
+	xlist xl = { NULL, 0 }, skip = { NULL, 0 };
+	realdns rd = { NULL, 0, NULL };
+	const char *skipfile = NULL;
 	char err[600];
 	int rc = 2;
 
@@ -1134,9 +1199,22 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if ((strcmp(a, "--expect-diff") == 0 || strcmp(a, "--only") == 0 ||
-		            strcmp(a, "--emit-zone") == 0) && i + 1 < argc) {
+		            strcmp(a, "--emit-zone") == 0 || strcmp(a, "--resolver") == 0 ||
+		            strcmp(a, "--scenario") == 0 || strcmp(a, "--skip") == 0) && i + 1 < argc) {
 			const char *v = argv[++i];
-			if (strcmp(a, "--expect-diff") == 0)
+			if (strcmp(a, "--resolver") == 0) {
+				rd.forwarder = v;
+			} else if (strcmp(a, "--scenario") == 0) {
+				char *end = NULL;
+				unsigned long n = strtoul(v, &end, 10);
+				if (*v == '\0' || *end != '\0' || n == 0 || n > 100000) {
+					usage(stderr);
+					return 2;
+				}
+				rd.scenario = (unsigned)n;
+			} else if (strcmp(a, "--skip") == 0) {
+				skipfile = v;
+			} else if (strcmp(a, "--expect-diff") == 0)
 				xfile = v;
 			else if (strcmp(a, "--only") == 0)
 				only = v;
@@ -1149,7 +1227,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (file == NULL || (emit && (xfile || only))) {
+	if (file == NULL || (emit && (xfile || only || rd.forwarder)) ||
+	    (!rd.forwarder && (rd.scenario || skipfile))) {
 		usage(stderr);
 		return 2;
 	}
@@ -1163,9 +1242,19 @@ int main(int argc, char **argv)
 	}
 	if (xfile && !load_xlist(xfile, &xl))
 		goto out;
-	rc = run_suite(&su, &xl, only, verbose);
+	if (rd.scenario > su.nsc) {
+		fprintf(stderr, "spf_suite: %s has %zu scenarios, not %u\n", file, su.nsc, rd.scenario);
+		goto out;
+	}
+	if (skipfile) {
+		if (!load_xlist(skipfile, &skip))
+			goto out;
+		rd.skip = &skip;
+	}
+	rc = run_suite(&su, &xl, only, verbose, &rd);
 out:
 	xlist_clear(&xl);
+	xlist_clear(&skip);
 	suite_clear(&su);
 	return rc;
 }

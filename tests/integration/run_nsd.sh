@@ -2,8 +2,10 @@
 # Start NSD on 127.0.0.1 with zones generated here, run a test program
 # against it, stop NSD by the PID started here.
 #
-#   run_nsd.sh PROGRAM [ARGS...]
+#   run_nsd.sh [--zone NAME FILE]... PROGRAM [ARGS...]
 #
+# With --zone options NSD serves only those zones (FILE: an absolute path)
+# instead of the built-in test zones below.
 # The program gets MT_NSD_ADDR (always 127.0.0.1), MT_NSD_PORT, MT_NSD_CONF
 # (for nsd-control) and MT_NSD_DIR.  Exit 77 (ctest: skipped) when nsd is
 # not installed.  No traffic leaves loopback: the program must forward
@@ -16,8 +18,13 @@ if [ ! -x "$NSD" ] || [ ! -x "$NSD_CONTROL" ]; then
 	echo "SKIP: nsd / nsd-control not installed (Debian package nsd)"
 	exit 77
 fi
-if [ $# -lt 1 ]; then
-	echo "usage: $0 PROGRAM [ARGS...]" >&2
+ZONES=()
+while [ $# -ge 3 ] && [ "$1" = "--zone" ]; do
+	ZONES+=("$2" "$3")
+	shift 3
+done
+if [ $# -lt 1 ] || [ "$1" = "--zone" ]; then
+	echo "usage: $0 [--zone NAME FILE]... PROGRAM [ARGS...]" >&2
 	exit 2
 fi
 
@@ -119,6 +126,14 @@ server:
 remote-control:
 	control-enable: yes
 	control-interface: "$DIR/nsd.ctl"
+EOF
+	if [ ${#ZONES[@]} -gt 0 ]; then
+		for ((z = 0; z < ${#ZONES[@]}; z += 2)); do
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "${ZONES[z]}" "${ZONES[z+1]}"
+		done >> "$DIR/nsd.conf"
+		return
+	fi
+	cat >> "$DIR/nsd.conf" <<EOF
 zone:
 	name: "mt.example"
 	zonefile: "mt.example.zone"
@@ -140,7 +155,9 @@ EOF
 
 # ---- start NSD on a free random port ----------------------------------------
 ask() { # port: does the server answer?
-	if command -v dig >/dev/null; then
+	if [ ${#ZONES[@]} -gt 0 ]; then
+		dig +short +time=1 +tries=1 -p "$1" "@$ADDR" "${ZONES[0]}" SOA 2>/dev/null | grep -q .
+	elif command -v dig >/dev/null; then
 		dig +short +time=1 +tries=1 -p "$1" "@$ADDR" ns.mt.example A 2>/dev/null | grep -q '^127\.0\.0\.1$'
 	else
 		drill -p "$1" ns.mt.example A "@$ADDR" 2>/dev/null | grep -q '127\.0\.0\.1$'
@@ -176,7 +193,7 @@ fi
 echo "nsd (pid $NSD_PID) answering on $ADDR port $PORT"
 
 # The big answer must not fit in UDP: check that NSD really truncates it.
-if command -v dig >/dev/null; then
+if [ ${#ZONES[@]} -eq 0 ] && command -v dig >/dev/null; then
 	if dig +ignore +bufsize=1232 +time=2 +tries=1 -p "$PORT" "@$ADDR" big.mt.example TXT |
 	   grep -q 'flags:.* tc'; then
 		echo "big.mt.example TXT is truncated over UDP (as intended)"
