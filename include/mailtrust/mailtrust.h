@@ -6,4 +6,5 @@
 #include <mailtrust/version.h>
 #include <mailtrust/dns.h>
 #include <mailtrust/spf.h>
+#include <mailtrust/spf_verify.h>
 #endif

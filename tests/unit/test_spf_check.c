@@ -50,6 +50,9 @@ static void build_zone(void)
 	a("s2.example", 203, 0, 113, 2);
 	txt("fail.example", "v=spf1 -all");
 	txt("timeout.example", "v=spf1 a:dead.example -all");
+	txt("chain.example", "v=spf1 include:fail.example include:inc1.example -all");
+	txt("inc1.example", "v=spf1 ip4:198.51.100.0/24 redirect=inc2.example");
+	txt("inc2.example", "v=spf1 ?ip4:203.0.113.0/24 include:pass.example ~all");
 	CHECK_INT(mt_dns_zone_add_fault(zone, "dead.example", 0, MT_DNS_TIMEOUT), MT_OK);
 }
 
@@ -281,6 +284,35 @@ static mt_status slow_resolve(void *impl, const char *name, uint16_t type, unsig
 	return mt_dns_zone_query(impl, name, type, out);
 }
 
+static void test_chain(void)
+{
+	mt_spf_check *c;
+	const mt_spf_outcome *out;
+	/* through an include whose record fails (no match), then an include
+	 * that redirects, to a nested include that passes */
+	out = run(&c, NULL, "192.0.2.44", "u@chain.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PASS);
+	CHECK_INT(out->chain_count, 3);
+	if (out->chain_count == 3) {
+		CHECK_STR(out->chain[0].domain, "chain.example");
+		CHECK_STR(out->chain[0].term, "include:inc1.example");
+		CHECK_STR(out->chain[1].domain, "inc2.example");
+		CHECK_STR(out->chain[1].term, "include:pass.example");
+		CHECK_STR(out->chain[2].domain, "pass.example");
+		CHECK_STR(out->chain[2].term, "ip4:192.0.2.0/24");
+	}
+	mt_spf_check_free(c);
+	out = run(&c, NULL, "203.0.113.5", "u@chain.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_FAIL); /* ?ip4 in the include: neutral, not a match */
+	CHECK_INT(out->chain_count, 1);
+	CHECK_STR(out->chain[0].term, "-all");
+	mt_spf_check_free(c);
+	/* no match at all: default neutral, no chain */
+	out = run(&c, NULL, "203.0.113.5", "u@voids.example", "h.example");
+	CHECK_INT(out->chain_count, 0);
+	mt_spf_check_free(c);
+}
+
 static void test_budget(void)
 {
 	static const mt_dns_resolver_ops ops = {slow_resolve, NULL};
@@ -308,6 +340,7 @@ int main(void)
 	test_step_api();
 	test_identities_and_input();
 	test_problem_and_headers();
+	test_chain();
 	test_budget();
 	mt_dns_zone_free(zone);
 	return mt_test_done();

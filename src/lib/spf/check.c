@@ -96,6 +96,8 @@ struct mt_spf_check {
 	mt_spf_outcome out;
 	mt_spf_trace_entry *trace;
 	size_t ntrace, trace_cap;
+	mt_spf_chain_link *chain; /* maxframes links: the path of the last match */
+	size_t nchain;
 	const mt_spf_record *exp_rec; /* set while %{p} is computed for an explanation */
 	char *exp_text;               /* explanation text waiting for %{p} */
 	size_t exp_text_len;
@@ -147,7 +149,8 @@ mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
 	chk->arena = mt_arena_new(2048);
 	chk->maxframes = opts->max_dns_mechanisms + 2;
 	chk->frames = calloc(chk->maxframes, sizeof *chk->frames);
-	if (!chk->default_exp || !chk->receiver || !chk->arena || !chk->frames) {
+	chk->chain = calloc(chk->maxframes, sizeof *chk->chain);
+	if (!chk->default_exp || !chk->receiver || !chk->arena || !chk->frames || !chk->chain) {
 		mt_spf_check_free(chk);
 		return MT_ENOMEM;
 	}
@@ -168,6 +171,7 @@ void mt_spf_check_free(mt_spf_check *chk)
 	free(chk->receiver);
 	mt_arena_free(chk->arena);
 	free(chk->frames);
+	free(chk->chain);
 	free(chk->slots);
 	free(chk->qview);
 	free(chk->trace);
@@ -201,6 +205,7 @@ static void fail_check(mt_spf_check *chk, mt_spf_result r, bool at_term, const c
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	chk->out.problem = mt_arena_strdup(chk->arena, msg);
+	chk->nchain = 0;
 	if (chk->nframes) {
 		frame *f = &chk->frames[chk->nframes - 1];
 		chk->out.problem_domain = f->domain;
@@ -498,6 +503,7 @@ static void frame_done(mt_spf_check *chk, mt_spf_result r)
 			return;
 		}
 		if (r != MT_SPF_PASS) { /* fail, softfail, neutral: not a match */
+			chk->nchain = 0;
 			p->next++;
 			return;
 		}
@@ -511,10 +517,25 @@ static void frame_done(mt_spf_check *chk, mt_spf_result r)
 	}
 }
 
+/* Remember the path from the top record to the term that just matched. */
+static void record_chain(mt_spf_check *chk)
+{
+	chk->nchain = 0;
+	for (size_t i = 0; i < chk->nframes && i < chk->maxframes; i++) {
+		const frame *fr = &chk->frames[i];
+		if (!fr->rec || fr->next >= fr->rec->nterms)
+			break;
+		chk->chain[chk->nchain].domain = fr->domain;
+		chk->chain[chk->nchain].term = term_text(chk, fr->rec, &fr->rec->terms[fr->next]);
+		chk->nchain++;
+	}
+}
+
 static void matched(mt_spf_check *chk)
 {
 	frame *f = top(chk);
 	const mt_spf_term *t = &f->rec->terms[f->next];
+	record_chain(chk);
 	f->matched = (int)f->next;
 	switch (t->qualifier) {
 	case '-': frame_done(chk, MT_SPF_FAIL); break;
@@ -556,6 +577,8 @@ static void default_explanation(mt_spf_check *chk, const char *domain)
 
 static void finalize(mt_spf_check *chk, mt_spf_result r, const frame *f)
 {
+	if (f->matched < 0)
+		chk->nchain = 0;
 	if (f->matched >= 0) {
 		chk->out.mechanism = term_text(chk, f->rec, &f->rec->terms[f->matched]);
 		chk->out.mechanism_domain = f->domain;
@@ -1044,6 +1067,7 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	memset(&chk->out, 0, sizeof chk->out);
 	chk->out.problem_offset = -1;
 	chk->ntrace = 0;
+	chk->nchain = 0;
 	chk->nframes = 0;
 	chk->nslots = 0;
 	chk->wait = W_NONE;
@@ -1235,6 +1259,8 @@ const mt_spf_outcome *mt_spf_check_outcome(const mt_spf_check *chk)
 	mt_spf_check *c = (mt_spf_check *)chk;
 	c->out.trace = c->trace;
 	c->out.trace_count = c->ntrace;
+	c->out.chain = c->chain;
+	c->out.chain_count = c->nchain;
 	return &c->out;
 }
 

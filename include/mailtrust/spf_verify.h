@@ -1,0 +1,187 @@
+/*
+ * mailtrust SPF verification for domain owners: find what is wrong with a
+ * domain's SPF setup, explain it, say how to fix it; and merge or build
+ * records.
+ *
+ * Verification is blocking: it asks its questions through an
+ * mt_dns_resolver (the libunbound resolver, or a zone for offline use).
+ * Results are a list of findings, each with a stable code.  No global
+ * state; a report is owned by the caller and freed with
+ * mt_spf_verify_free().
+ */
+#ifndef MAILTRUST_SPF_VERIFY_H
+#define MAILTRUST_SPF_VERIFY_H
+
+#include <mailtrust/common.h>
+#include <mailtrust/dns.h>
+#include <mailtrust/spf.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mt_spf_severity {
+	MT_SPF_INFO = 0,
+	MT_SPF_WARNING,
+	MT_SPF_ERROR,
+} mt_spf_severity;
+
+/* "info", "warning", "error" */
+MT_EXPORT const char *mt_spf_severity_name(mt_spf_severity sev);
+
+/*
+ * One thing found.  code is stable across releases (lower-case words with
+ * dashes, e.g. "multiple-records", "lookup-limit"); message says what is
+ * wrong in plain words; fix says what to do (NULL when nothing is to be
+ * done).  domain/record/offset/length/term locate it: offset and length
+ * are bytes within record (-1 and 0 when not about one place).
+ */
+typedef struct mt_spf_finding {
+	const char *code;
+	mt_spf_severity severity;
+	const char *message;
+	const char *fix;
+	const char *domain;
+	const char *record;
+	long offset;
+	size_t length;
+	const char *term;
+} mt_spf_finding;
+
+/*
+ * A node of the include/redirect tree, in pre-order (a node's children
+ * follow it).  lookups is the DNS-querying terms of this record alone
+ * (include, a, mx, ptr, exists, redirect); subtree_lookups adds its
+ * descendants.  status is MT_SPF_PASS when the record was found and parsed,
+ * MT_SPF_NONE when the domain has no SPF record, MT_SPF_PERMERROR for a
+ * syntax error or a loop, MT_SPF_TEMPERROR for a DNS failure.
+ */
+typedef struct mt_spf_tree_node {
+	const char *domain;
+	const char *via;            /* "top", "include" or "redirect" */
+	unsigned depth;             /* 0 for the domain itself */
+	const char *record;         /* NULL when none */
+	mt_spf_result status;
+	unsigned lookups;
+	unsigned subtree_lookups;
+	unsigned void_lookups;      /* a/mx/exists targets of this record that have no records */
+	unsigned mx_names_max;      /* most MX names of one mx term here */
+	uint32_t ttl;               /* TTL of the TXT answer */
+} mt_spf_tree_node;
+
+/* What one authoritative server answered for the domain's TXT records. */
+typedef struct mt_spf_ns_answer {
+	const char *server;         /* NS name */
+	const char *address;        /* the address asked */
+	mt_dns_rcode rcode;
+	const char *why;            /* failure detail, or NULL */
+	const char *spf_record;     /* the SPF record it serves, or NULL (none, several: see count) */
+	size_t spf_count;           /* SPF records it serves */
+	uint32_t ttl;
+	bool agrees;                /* same SPF record set as the recursive answer */
+} mt_spf_ns_answer;
+
+/* For each address to authorize: the result a receiver would reach. */
+typedef struct mt_spf_authz {
+	const char *ip;
+	mt_spf_result result;
+	const char *explanation;    /* fail: the explanation */
+	const char *problem;        /* errors: what happened */
+	size_t chain_count;         /* the terms that decided, from the domain's record down */
+	const mt_spf_chain_link *chain;
+} mt_spf_authz;
+
+typedef struct mt_spf_verify_options {
+	mt_spf_options spf;         /* limits used for the lookup checks (RFC defaults) */
+	const char *expect;         /* the record the owner meant to publish, or NULL */
+	const char *const *ips;     /* addresses to authorize, nips of them */
+	size_t nips;
+	const char *sender_local;   /* local-part for macro expansion ("postmaster" if NULL) */
+	/*
+	 * Publication: a resolver that asks one authoritative server directly.
+	 * When NULL, publication is not checked (an info finding says so).
+	 * server_port is the port for those questions (0: 53).
+	 */
+	mt_status (*server_resolver)(void *ctx, const char *address, unsigned port,
+	                             mt_dns_resolver **out);
+	void *server_ctx;
+	unsigned server_port;
+	int64_t now;                /* seconds since the Epoch for TTL expiry times; 0: now */
+} mt_spf_verify_options;
+
+MT_EXPORT void mt_spf_verify_options_init(mt_spf_verify_options *opts);
+
+typedef struct mt_spf_verify mt_spf_verify;
+
+/*
+ * Verify domain's SPF setup through res.  On MT_OK, *out is a report
+ * (free with mt_spf_verify_free) even when the domain could not be checked:
+ * then mt_spf_verify_checked() is false and a finding says why.  Errors:
+ * MT_EINVAL (malformed domain or option, err says which), MT_ENOMEM.
+ */
+MT_EXPORT mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
+                                      const mt_spf_verify_options *opts, mt_spf_verify **out,
+                                      mt_error *err);
+MT_EXPORT void mt_spf_verify_free(mt_spf_verify *v);
+
+/* False when DNS failures kept the domain from being checked (exit 3). */
+MT_EXPORT bool mt_spf_verify_checked(const mt_spf_verify *v);
+/* The worst severity among the findings; MT_SPF_INFO when none. */
+MT_EXPORT mt_spf_severity mt_spf_verify_worst(const mt_spf_verify *v);
+MT_EXPORT const char *mt_spf_verify_domain(const mt_spf_verify *v);
+/* The SPF record the domain publishes (joined), or NULL. */
+MT_EXPORT const char *mt_spf_verify_record(const mt_spf_verify *v);
+
+MT_EXPORT size_t mt_spf_verify_finding_count(const mt_spf_verify *v);
+MT_EXPORT const mt_spf_finding *mt_spf_verify_finding(const mt_spf_verify *v, size_t i);
+MT_EXPORT size_t mt_spf_verify_tree_count(const mt_spf_verify *v);
+MT_EXPORT const mt_spf_tree_node *mt_spf_verify_tree(const mt_spf_verify *v, size_t i);
+/* Totals over the whole tree, as a receiver counts them. */
+MT_EXPORT unsigned mt_spf_verify_total_lookups(const mt_spf_verify *v);
+MT_EXPORT unsigned mt_spf_verify_total_void(const mt_spf_verify *v);
+MT_EXPORT size_t mt_spf_verify_ns_count(const mt_spf_verify *v);
+MT_EXPORT const mt_spf_ns_answer *mt_spf_verify_ns(const mt_spf_verify *v, size_t i);
+MT_EXPORT size_t mt_spf_verify_authz_count(const mt_spf_verify *v);
+MT_EXPORT const mt_spf_authz *mt_spf_verify_authz(const mt_spf_verify *v, size_t i);
+
+/* ---- merge and build --------------------------------------------------- */
+
+/*
+ * Merge several SPF records into one.  Every ip4, ip6, a, mx, ptr,
+ * include and exists term appears once (compared case-insensitively,
+ * addresses by value), in this order: ip4, ip6, a, mx, ptr, include,
+ * exists, then modifiers, then one "all".  The "all" qualifier rule: the
+ * least strict one present wins (? over ~ over -), so the merged record
+ * never rejects mail that one of the originals only soft-failed; no "all"
+ * in any record gives none.  Refused with MT_ESYNTAX and err->message
+ * saying why: a record does not parse, "+all" (anyone may send), the same
+ * term with different qualifiers, different redirect= or exp= targets, a
+ * redirect= beside an "all" (the redirect would be ignored), or more than
+ * max_lookups DNS-querying terms (0: 10).  *out is a new string (mt_free).
+ */
+MT_EXPORT mt_status mt_spf_merge(const char *const *records, size_t n, unsigned max_lookups,
+                                 char **out, mt_error *err);
+
+typedef struct mt_spf_build_options {
+	const char *const *ip4;     /* addresses or networks ("192.0.2.0/24") */
+	size_t nip4;
+	const char *const *ip6;
+	size_t nip6;
+	const char *const *include; /* domains */
+	size_t ninclude;
+	bool a, mx;
+	char all;                   /* '-' fail, '~' softfail, '?' neutral; 0: '-' */
+	unsigned max_lookups;       /* 0: 10 */
+} mt_spf_build_options;
+
+/*
+ * Build a record from its parts, refusing (MT_ESYNTAX with err) an invalid
+ * address, prefix or domain, or more than max_lookups DNS-querying terms.
+ * The result always parses with mt_spf_record_parse.  *out: mt_free.
+ */
+MT_EXPORT mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
