@@ -242,6 +242,8 @@ typedef struct mt_spf_outcome {
 	const char *problem_domain;  /* where it happened (a domain), or NULL */
 	const char *problem_term;    /* the offending text as written (see mt_spf_syntax_error), or NULL */
 	long problem_offset;         /* byte offset in that domain's record, -1 if none */
+	mt_dnssec_state dnssec;      /* over all lookups: bogus if any was, secure if all were,
+	                                insecure if any was, else unchecked */
 	unsigned dns_mechanisms;     /* DNS-querying terms evaluated */
 	unsigned void_lookups;
 	size_t trace_count;

@@ -104,4 +104,16 @@ if command -v script >/dev/null 2>&1 &&
 	export NO_COLOR=1
 fi
 
+
+# the chain of deciding terms, through an include (RFC 7208 5.2), and the
+# overall DNSSEC state (an offline zone validates nothing: unchecked)
+check --ip 198.51.100.20 --sender x@inc.example.com
+expect_rc 0
+expect_json 'j["dnssec"] == "unchecked"'
+expect_json '[(c["domain"], c["term"]) for c in j["chain"]] == [("inc.example.com", "include:_spf.example.net"), ("_spf.example.net", "ip4:198.51.100.0/24")]'
+# no mechanism matched through the include: the chain is the top-level -all alone
+check --ip 203.0.113.99 --sender x@inc.example.com
+expect_rc 1
+expect_json '[c["term"] for c in j["chain"]] == ["-all"]'
+
 finish

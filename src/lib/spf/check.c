@@ -1259,6 +1259,17 @@ const mt_spf_outcome *mt_spf_check_outcome(const mt_spf_check *chk)
 	mt_spf_check *c = (mt_spf_check *)chk;
 	c->out.trace = c->trace;
 	c->out.trace_count = c->ntrace;
+	c->out.dnssec = MT_DNSSEC_UNCHECKED;
+	if (c->ntrace) {
+		bool bogus = false, all_secure = true, insecure = false;
+		for (size_t i = 0; i < c->ntrace; i++) {
+			bogus |= c->trace[i].dnssec == MT_DNSSEC_BOGUS;
+			insecure |= c->trace[i].dnssec == MT_DNSSEC_INSECURE;
+			all_secure &= c->trace[i].dnssec == MT_DNSSEC_SECURE;
+		}
+		c->out.dnssec = bogus ? MT_DNSSEC_BOGUS : all_secure ? MT_DNSSEC_SECURE
+		              : insecure ? MT_DNSSEC_INSECURE : MT_DNSSEC_UNCHECKED;
+	}
 	c->out.chain = c->chain;
 	c->out.chain_count = c->nchain;
 	return &c->out;

@@ -500,6 +500,18 @@ static void print_text(const cli_out *o, const check_args *a, const mt_spf_optio
 		cli_text_puts(fp, oc->record);
 		fputc('\n', fp);
 	}
+	if (oc->chain_count > 1) {
+		print_label(o, "matched via");
+		for (size_t k = 0; k < oc->chain_count; k++) {
+			if (k)
+				fputs(" > ", fp);
+			cli_text_puts(fp, oc->chain[k].term);
+			fputs(" (", fp);
+			cli_text_puts(fp, oc->chain[k].domain);
+			fputc(')', fp);
+		}
+		fputc('\n', fp);
+	}
 	print_label(o, "lookups");
 	fprintf(fp, "%u of %u DNS-querying terms, %u of %u void lookups\n", oc->dns_mechanisms,
 	        opts->max_dns_mechanisms, oc->void_lookups, opts->max_void_lookups);
@@ -564,6 +576,19 @@ static void print_json(const mt_spf_options *opts, const mt_spf_outcome *oc, con
 	json_int(&w, oc->dns_mechanisms);
 	json_key(&w, "void_lookups");
 	json_int(&w, oc->void_lookups);
+	json_key(&w, "dnssec");
+	json_string(&w, mt_dnssec_state_name(oc->dnssec));
+	json_key(&w, "chain");
+	json_begin_array(&w);
+	for (size_t k = 0; k < oc->chain_count; k++) {
+		json_begin_object(&w);
+		json_key(&w, "domain");
+		json_string(&w, oc->chain[k].domain);
+		json_key(&w, "term");
+		json_string(&w, oc->chain[k].term);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
 	json_key(&w, "limits");
 	json_begin_object(&w);
 	json_key(&w, "lookups");
