@@ -332,6 +332,11 @@ mt_dns_resolver *mt_dns_resolver_new(const mt_dns_resolver_ops *ops, void *impl)
 	return r;
 }
 
+void *mt_dns_resolver_impl(const mt_dns_resolver *res, const mt_dns_resolver_ops *ops)
+{
+	return res && res->ops == ops ? res->impl : NULL;
+}
+
 void mt_dns_resolver_free(mt_dns_resolver *res)
 {
 	if (!res)

@@ -20,4 +20,8 @@
  */
 bool mt_dns_name_check(const char *s, size_t len, size_t *outlen);
 
+/* The impl of a resolver made with ops, or NULL when res was made with
+ * other ops (lets a backend recognise its own resolvers). */
+void *mt_dns_resolver_impl(const mt_dns_resolver *res, const mt_dns_resolver_ops *ops);
+
 #endif

@@ -6,6 +6,7 @@
  */
 #include "dns/dns_wire.h"
 #include "dns/dns_internal.h"
+#include "dns/unbound_int.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -479,18 +480,14 @@ static mt_status unbound_resolve(void *impl, const char *name, uint16_t type,
 	pending *p = NULL;
 	char qname[MT_DNS_NAME_MAX * 4 + 2];
 	char why[512];
-	size_t nlen;
 	int id = 0, rc;
 	long long deadline;
 	mt_status st = MT_OK;
 	int fd;
 
 	*out = NULL;
-	if (!mt_dns_name_check(name, strlen(name), &nlen) ||
-	    !escape_name(name, nlen, qname, sizeof qname)) {
-		snprintf(why, sizeof why, "invalid domain name \"%.300s\"", name);
-		return answer_simple(MT_DNS_FAILURE, out, why);
-	}
+	if (!mt_dns_unbound_qname(name, qname, sizeof qname))
+		return mt_dns_unbound_convert(u, name, type, UB_SYNTAX, NULL, out);
 	if (timeout_ms == 0)
 		timeout_ms = u->timeout_ms;
 	p = calloc(1, sizeof *p);
@@ -536,16 +533,7 @@ static mt_status unbound_resolve(void *impl, const char *name, uint16_t type,
 		}
 		goto out;
 	}
-	if (p->err != 0 || !p->result) {
-		if (p->err == UB_NOMEM) {
-			st = MT_ENOMEM;
-			goto out;
-		}
-		snprintf(why, sizeof why, "libunbound failed for %s: %s", name, ub_strerror(p->err));
-		st = answer_simple(MT_DNS_FAILURE, out, why);
-		goto out;
-	}
-	st = fill_answer(u, name, type, p->result, out);
+	st = mt_dns_unbound_convert(u, name, type, p->err, p->result, out);
 out:
 	if (p) {
 		ub_resolve_free(p->result);
@@ -558,6 +546,43 @@ static const mt_dns_resolver_ops unbound_ops = {
 	.resolve = unbound_resolve,
 	.destroy = unbound_destroy,
 };
+
+/* ---- for other drivers on the same context (dns/unbound_int.h) -------- */
+
+unbound_impl *mt_dns_unbound_impl(mt_dns_resolver *res)
+{
+	return mt_dns_resolver_impl(res, &unbound_ops);
+}
+
+struct ub_ctx *mt_dns_unbound_ctx(unbound_impl *u)
+{
+	return u->ctx;
+}
+
+bool mt_dns_unbound_qname(const char *name, char *qname, size_t cap)
+{
+	size_t nlen;
+	return mt_dns_name_check(name, strlen(name), &nlen) &&
+	       escape_name(name, nlen, qname, cap);
+}
+
+mt_status mt_dns_unbound_convert(unbound_impl *u, const char *name, uint16_t type, int err,
+                                 const struct ub_result *r, mt_dns_answer **out)
+{
+	char why[512];
+	*out = NULL;
+	if (err == UB_SYNTAX && !r) {
+		snprintf(why, sizeof why, "invalid domain name \"%.300s\"", name);
+		return answer_simple(MT_DNS_FAILURE, out, why);
+	}
+	if (err == UB_NOMEM)
+		return MT_ENOMEM;
+	if (err != 0 || !r) {
+		snprintf(why, sizeof why, "libunbound failed for %s: %s", name, ub_strerror(err));
+		return answer_simple(MT_DNS_FAILURE, out, why);
+	}
+	return fill_answer(u, name, type, r, out);
+}
 
 void mt_dns_unbound_options_init(mt_dns_unbound_options *opts)
 {
