@@ -854,20 +854,33 @@ static void eval_term(mt_spf_check *chk)
 	}
 }
 
-static void on_a(mt_spf_check *chk)
+/*
+ * The common start of a mechanism's answer: a DNS error ends the check
+ * with temperror; no records is a void lookup and no match.  Returns the
+ * slot when there are records to look at, NULL when already handled.
+ */
+static slot *term_answer(mt_spf_check *chk)
 {
 	slot *s = &chk->slots[0];
-	const mt_spf_term *t = &top(chk)->rec->terms[top(chk)->next];
 	chk->wait = W_NONE;
 	if (dns_error(s->ans.rcode)) {
 		temperror_for(chk, s, true);
-		return;
+		return NULL;
 	}
 	if (s->ans.count == 0) {
 		if (count_void(chk, s))
 			no_match(chk);
-		return;
+		return NULL;
 	}
+	return s;
+}
+
+static void on_a(mt_spf_check *chk)
+{
+	const mt_spf_term *t = &top(chk)->rec->terms[top(chk)->next];
+	slot *s = term_answer(chk);
+	if (!s)
+		return;
 	if (answer_has_ip(chk, &s->ans, default_prefix(chk, t)))
 		matched(chk);
 	else
@@ -876,33 +889,17 @@ static void on_a(mt_spf_check *chk)
 
 static void on_exists(mt_spf_check *chk)
 {
-	slot *s = &chk->slots[0];
-	chk->wait = W_NONE;
-	if (dns_error(s->ans.rcode)) {
-		temperror_for(chk, s, true);
+	slot *s = term_answer(chk);
+	if (!s)
 		return;
-	}
-	if (s->ans.count == 0) {
-		if (count_void(chk, s))
-			no_match(chk);
-		return;
-	}
 	matched(chk);
 }
 
 static void on_mx(mt_spf_check *chk)
 {
-	slot *s = &chk->slots[0];
-	chk->wait = W_NONE;
-	if (dns_error(s->ans.rcode)) {
-		temperror_for(chk, s, true);
+	slot *s = term_answer(chk);
+	if (!s)
 		return;
-	}
-	if (s->ans.count == 0) {
-		if (count_void(chk, s))
-			no_match(chk);
-		return;
-	}
 	if (s->ans.count > chk->opts.max_mx_names) {
 		fail_check(chk, MT_SPF_PERMERROR, true, "%s has %zu MX records, more than the limit of %u",
 		           s->q.name, s->ans.count, chk->opts.max_mx_names);

@@ -121,15 +121,28 @@ static mt_status take(mt_buf *b, char **out)
 	return MT_OK;
 }
 
-mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out)
+/* The outcome of a finished check for a header builder, or NULL with *st set. */
+static const mt_spf_outcome *begin(const mt_spf_check *chk, char **out, mt_status *st)
 {
 	const mt_spf_outcome *o;
-	mt_buf b;
+	*st = MT_EINVAL;
 	if (!out)
-		return MT_EINVAL;
+		return NULL;
 	*out = NULL;
+	*st = MT_ESTATE;
 	if (!(o = mt_spf_check_outcome(chk)))
-		return MT_ESTATE;
+		return NULL;
+	*st = MT_OK;
+	return o;
+}
+
+mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out)
+{
+	mt_status st;
+	mt_buf b;
+	const mt_spf_outcome *o = begin(chk, out, &st);
+	if (!o)
+		return st;
 	const char *receiver = mt_spf_check_receiver(chk);
 	mt_buf_init(&b, MAX_HEADER);
 	mt_buf_printf(&b, "Received-SPF: %s ", mt_spf_result_name(o->result));
@@ -183,13 +196,11 @@ static void put_entry(mt_buf *b, const mt_spf_check *chk, const mt_spf_outcome *
 
 mt_status mt_spf_authres_entry(const mt_spf_check *chk, char **out)
 {
-	const mt_spf_outcome *o;
+	mt_status st;
 	mt_buf b;
-	if (!out)
-		return MT_EINVAL;
-	*out = NULL;
-	if (!(o = mt_spf_check_outcome(chk)))
-		return MT_ESTATE;
+	const mt_spf_outcome *o = begin(chk, out, &st);
+	if (!o)
+		return st;
 	mt_buf_init(&b, MAX_HEADER);
 	put_entry(&b, chk, o);
 	return take(&b, out);
@@ -197,13 +208,11 @@ mt_status mt_spf_authres_entry(const mt_spf_check *chk, char **out)
 
 mt_status mt_spf_authres_header(const mt_spf_check *chk, const char *authserv_id, char **out)
 {
-	const mt_spf_outcome *o;
+	mt_status st;
 	mt_buf b;
-	if (!out)
-		return MT_EINVAL;
-	*out = NULL;
-	if (!(o = mt_spf_check_outcome(chk)))
-		return MT_ESTATE;
+	const mt_spf_outcome *o = begin(chk, out, &st);
+	if (!o)
+		return st;
 	if (!authserv_id)
 		authserv_id = mt_spf_check_receiver(chk);
 	mt_buf_init(&b, MAX_HEADER);
