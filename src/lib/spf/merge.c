@@ -1,0 +1,642 @@
+/* SPF records for domain owners: merge several records into one, build one
+ * from its parts.  Both validate through the record parser (record.c). */
+#include "spf/spf_int.h"
+
+#include <mailtrust/spf_verify.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_LOOKUPS 10u
+/* How much of a term or record a message quotes. */
+#define QUOTE_MAX 60
+
+/* One term of an input record, with what identifies it. */
+typedef struct entry {
+	const mt_spf_term *t;
+	const char *text;    /* the record's text: t's offsets point into it */
+	size_t rec;          /* index of the record */
+	size_t seq;          /* order of appearance over all records */
+	int rank;            /* output group (see rank_of) */
+	const char *key;     /* identity of the term, without its qualifier */
+	size_t keylen;
+	const char *val;     /* modifiers: the normalized value */
+	size_t vallen;
+	struct entry *kept;  /* the entry written for this term (itself when kept) */
+	size_t pos;          /* position in the merged record (of kept) */
+} entry;
+
+/* Output order: ip4, ip6, a, mx, ptr, include, exists, redirect, exp,
+ * unknown modifiers; "all" is written last and handled apart. */
+static int rank_of(mt_spf_term_kind k)
+{
+	switch (k) {
+	case MT_SPF_IP4: return 0;
+	case MT_SPF_IP6: return 1;
+	case MT_SPF_A: return 2;
+	case MT_SPF_MX: return 3;
+	case MT_SPF_PTR: return 4;
+	case MT_SPF_INCLUDE: return 5;
+	case MT_SPF_EXISTS: return 6;
+	case MT_SPF_REDIRECT: return 7;
+	case MT_SPF_EXP: return 8;
+	case MT_SPF_UNKNOWN_MODIFIER: return 9;
+	case MT_SPF_ALL: break;
+	}
+	return -1;
+}
+
+static bool dns_querying(mt_spf_term_kind k)
+{
+	return k == MT_SPF_INCLUDE || k == MT_SPF_A || k == MT_SPF_MX || k == MT_SPF_PTR ||
+	       k == MT_SPF_EXISTS || k == MT_SPF_REDIRECT;
+}
+
+static bool is_mechanism(mt_spf_term_kind k)
+{
+	return k != MT_SPF_REDIRECT && k != MT_SPF_EXP && k != MT_SPF_UNKNOWN_MODIFIER;
+}
+
+/*
+ * Append a macro-string lowered for comparison into b: letters outside
+ * macro-expands are lowered (DNS names ignore case), the inside of
+ * %{...} is kept (an upper-case macro letter means URL escaping), and with
+ * strip_dot one trailing dot is dropped (the name is the same).
+ */
+static void put_norm(mt_buf *b, const char *s, size_t len, bool strip_dot)
+{
+	size_t i = 0;
+	if (strip_dot && len > 1 && s[len - 1] == '.')
+		len--;
+	while (i < len) {
+		if (s[i] == '%' && i + 1 < len) {
+			size_t j = i + 2;
+			if (s[i + 1] == '{')
+				while (j < len && s[j - 1] != '}')
+					j++;
+			mt_buf_append(b, s + i, j - i);
+			i = j;
+			continue;
+		}
+		mt_buf_putc(b, mt_lower(s[i]));
+		i++;
+	}
+}
+
+/* The identity of term t (kind, and what the mechanism points at) into b. */
+static void put_key(mt_buf *b, const mt_spf_term *t)
+{
+	mt_buf_putc(b, (char)('A' + (int)t->kind));
+	switch (t->kind) {
+	case MT_SPF_IP4:
+	case MT_SPF_IP6: {
+		int bits = t->kind == MT_SPF_IP4 ? 32 : 128;
+		int prefix = t->kind == MT_SPF_IP4 ? t->cidr4 : t->cidr6;
+		uint8_t net[16];
+		if (prefix < 0)
+			prefix = bits;
+		/* the network value: host bits cleared */
+		memset(net, 0, sizeof net);
+		for (int i = 0; i < bits / 8; i++) {
+			int keep = prefix - i * 8;
+			if (keep >= 8)
+				net[i] = t->addr[i];
+			else if (keep > 0)
+				net[i] = (uint8_t)(t->addr[i] & (0xff << (8 - keep)));
+		}
+		mt_buf_append(b, net, (size_t)bits / 8);
+		mt_buf_putc(b, (char)prefix);
+		break;
+	}
+	case MT_SPF_A:
+	case MT_SPF_MX:
+	case MT_SPF_PTR:
+	case MT_SPF_INCLUDE:
+	case MT_SPF_EXISTS:
+		if (t->domain) {
+			mt_buf_putc(b, ':');
+			put_norm(b, t->domain, t->domain_len, true);
+		}
+		if (t->kind == MT_SPF_A || t->kind == MT_SPF_MX)
+			mt_buf_printf(b, "/%d//%d", t->cidr4 < 0 ? 32 : t->cidr4,
+			              t->cidr6 < 0 ? 128 : t->cidr6);
+		break;
+	case MT_SPF_UNKNOWN_MODIFIER:
+		put_norm(b, t->name, t->name_len, false);
+		break;
+	default:
+		break; /* redirect, exp: one per record, the value is compared */
+	}
+}
+
+/* A term as written, for a message: at most QUOTE_MAX octets. */
+static int qlen(const entry *e)
+{
+	return (int)(e->t->length < QUOTE_MAX ? e->t->length : QUOTE_MAX);
+}
+static const char *qtext(const entry *e)
+{
+	return e->text + e->t->offset;
+}
+static const char *ellipsis(const entry *e)
+{
+	return e->t->length > QUOTE_MAX ? "..." : "";
+}
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+	const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
+	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+	int c = memcmp(a->key, b->key, n);
+	if (c)
+		return c;
+	if (a->keylen != b->keylen)
+		return a->keylen < b->keylen ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int cmp_output(const void *pa, const void *pb)
+{
+	const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int all_strictness(char q)
+{
+	return q == '?' ? 0 : q == '~' ? 1 : 2;
+}
+
+/* Write a record's text, shortened and with anything unprintable as '?',
+ * for a message. */
+static void quote_record(char *out, size_t cap, const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 4 < cap && i < QUOTE_MAX; i++)
+		out[n++] = ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) ? '?' : s[i];
+	if (len > QUOTE_MAX && n + 4 < cap) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
+/* The merge itself, over parsed records. */
+static mt_status merge_parsed(mt_spf_record *const *recs, size_t n, unsigned max_lookups,
+                              char **out, mt_error *err)
+{
+	mt_status st = MT_OK;
+	mt_arena *arena = NULL;
+	entry *ents = NULL, **byk = NULL, **order = NULL;
+	size_t total = 0, ne = 0, nkept = 0, lookups = 0;
+	const entry *redirect = NULL;
+	char all_q = 0;
+	size_t all_rec = 0, i, j;
+	mt_buf b, ob;
+	mt_spf_record *check = NULL;
+
+	mt_buf_init(&b, (size_t)-1 / 2);
+	mt_buf_init(&ob, MT_SPF_MAX_RECORD);
+	for (i = 0; i < n; i++)
+		total += recs[i]->nterms;
+	ents = calloc(total ? total : 1, sizeof *ents);
+	byk = calloc(total ? total : 1, sizeof *byk);
+	order = calloc(total ? total : 1, sizeof *order);
+	arena = mt_arena_new(16384);
+	if (!ents || !byk || !order || !arena) {
+		st = MT_ENOMEM;
+		goto out;
+	}
+
+	/* Collect the terms; "all" apart. */
+	for (i = 0; i < n; i++) {
+		const mt_spf_record *r = recs[i];
+		for (j = 0; j < r->nterms; j++) {
+			const mt_spf_term *t = &r->terms[j];
+			entry *e = &ents[ne];
+			if (t->kind == MT_SPF_ALL) {
+				if (t->qualifier == '+') {
+					st = mt_error_set(err, MT_ESYNTAX,
+					                  "record %zu has '%.*s' (anyone may send mail as the domain): "
+					                  "remove it or use -all or ~all",
+					                  i + 1, (int)t->length, r->text + t->offset);
+					goto out;
+				}
+				if (!all_q || all_strictness(t->qualifier) < all_strictness(all_q)) {
+					all_q = t->qualifier;
+					all_rec = i;
+				}
+			}
+			e->t = t;
+			e->text = r->text;
+			e->rec = i;
+			e->seq = ne;
+			e->rank = rank_of(t->kind);
+			b.len = 0;
+			put_key(&b, t);
+			if (b.err) {
+				st = b.err;
+				goto out;
+			}
+			char *k = mt_arena_alloc(arena, b.len ? b.len : 1);
+			if (!k) {
+				st = MT_ENOMEM;
+				goto out;
+			}
+			memcpy(k, b.data, b.len);
+			e->key = k;
+			e->keylen = b.len;
+			if (!is_mechanism(t->kind)) {
+				const char *v = t->kind == MT_SPF_UNKNOWN_MODIFIER ? t->value : t->domain;
+				size_t vl = t->kind == MT_SPF_UNKNOWN_MODIFIER ? t->value_len : t->domain_len;
+				b.len = 0;
+				put_norm(&b, v, vl, t->kind != MT_SPF_UNKNOWN_MODIFIER);
+				char *vv = b.err ? NULL : mt_arena_alloc(arena, b.len ? b.len : 1);
+				if (!vv) {
+					st = b.err ? b.err : MT_ENOMEM;
+					goto out;
+				}
+				memcpy(vv, b.data, b.len);
+				e->val = vv;
+				e->vallen = b.len;
+			}
+			byk[ne] = e;
+			ne++;
+		}
+	}
+
+	/* Same identity: keep the first, refuse disagreements. */
+	qsort(byk, ne, sizeof *byk, cmp_entry);
+	for (i = 0; i < ne; i++) {
+		entry *e = byk[i], *first = e;
+		if (i > 0 && byk[i - 1]->keylen == e->keylen &&
+		    memcmp(byk[i - 1]->key, e->key, e->keylen) == 0)
+			first = byk[i - 1]->kept;
+		e->kept = first;
+		if (first == e)
+			continue;
+		if (is_mechanism(e->t->kind)) {
+			if (e->t->kind != MT_SPF_ALL && first->t->qualifier != e->t->qualifier) {
+				st = mt_error_set(err, MT_ESYNTAX,
+				                  "'%.*s%s' (record %zu) and '%.*s%s' (record %zu) are the same "
+				                  "term with different qualifiers",
+				                  qlen(first), qtext(first), ellipsis(first), first->rec + 1,
+				                  qlen(e), qtext(e), ellipsis(e), e->rec + 1);
+				goto out;
+			}
+		} else if (first->vallen != e->vallen || memcmp(first->val, e->val, e->vallen) != 0) {
+			const char *what = e->t->kind == MT_SPF_UNKNOWN_MODIFIER
+			                   ? "the same modifier with different values"
+			                   : "different targets";
+			st = mt_error_set(err, MT_ESYNTAX,
+			                  "'%.*s%s' (record %zu) and '%.*s%s' (record %zu) are %s: "
+			                  "a record can hold only one",
+			                  qlen(first), qtext(first), ellipsis(first), first->rec + 1,
+			                  qlen(e), qtext(e), ellipsis(e), e->rec + 1, what);
+			goto out;
+		}
+	}
+
+	/* The merged order; "all" entries come after everything. */
+	for (i = 0; i < ne; i++) {
+		entry *e = &ents[i];
+		if (e->kept == e && e->t->kind != MT_SPF_ALL)
+			order[nkept++] = e;
+		if (e->t->kind == MT_SPF_REDIRECT && !redirect)
+			redirect = e;
+	}
+	qsort(order, nkept, sizeof *order, cmp_output);
+	for (i = 0; i < nkept; i++)
+		order[i]->pos = i;
+	for (i = 0; i < ne; i++)
+		if (ents[i].t->kind == MT_SPF_ALL)
+			ents[i].pos = nkept;
+	for (i = 0; i < ne; i++)
+		if (ents[i].t->kind != MT_SPF_ALL)
+			ents[i].pos = ents[i].kept->pos;
+
+	if (redirect && all_q) {
+		st = mt_error_set(err, MT_ESYNTAX,
+		                  "'%.*s%s' (record %zu) would be ignored beside the 'all' of record %zu: "
+		                  "a record with 'all' never follows redirect=",
+		                  qlen(redirect), qtext(redirect), ellipsis(redirect), redirect->rec + 1,
+		                  all_rec + 1);
+		goto out;
+	}
+
+	/*
+	 * First match wins: within one record, a mechanism whose qualifier is
+	 * not '+' (or "all") must keep its place relative to the record's
+	 * other mechanisms, or what the record says would change.  Entries of
+	 * a record are consecutive in ents, in record order.
+	 */
+	for (i = 0; i < ne;) {
+		const entry *latest = NULL, *strict = NULL, *moved = NULL, *past = NULL;
+		size_t end = i, k;
+		while (end < ne && ents[end].rec == ents[i].rec)
+			end++;
+		/* latest: the mechanism placed last so far; strict: the non-'+'
+		 * one placed last so far */
+		for (k = i; k < end && !moved; k++) {
+			const entry *e = &ents[k];
+			if (!is_mechanism(e->t->kind))
+				continue;
+			if (e->t->qualifier != '+' && latest && latest->pos > e->pos)
+				past = latest;
+			else if (strict && strict->pos > e->pos)
+				past = strict;
+			if (past)
+				moved = e;
+			if (!latest || e->pos > latest->pos)
+				latest = e;
+			if (e->t->qualifier != '+' && (!strict || e->pos > strict->pos))
+				strict = e;
+		}
+		if (moved) {
+			st = mt_error_set(err, MT_ESYNTAX,
+			                  "record %zu: the merged order would put '%.*s%s' before '%.*s%s'; "
+			                  "the first matching term decides, so the record's meaning would "
+			                  "change",
+			                  moved->rec + 1, qlen(moved), qtext(moved), ellipsis(moved),
+			                  qlen(past), qtext(past), ellipsis(past));
+			goto out;
+		}
+		i = end;
+	}
+
+	for (i = 0; i < nkept; i++)
+		if (dns_querying(order[i]->t->kind))
+			lookups++;
+	if (lookups > max_lookups) {
+		st = mt_error_set(err, MT_ESYNTAX,
+		                  "the merged record would need %zu DNS lookups (include, a, mx, ptr, "
+		                  "exists, redirect), more than the limit of %u",
+		                  lookups, max_lookups);
+		goto out;
+	}
+
+	mt_buf_puts(&ob, "v=spf1");
+	for (i = 0; i < nkept; i++) {
+		const entry *e = order[i];
+		const char *w = qtext(e);
+		size_t wl = e->t->length;
+		mt_buf_putc(&ob, ' ');
+		if (e->t->qualifier && e->t->qualifier != '+')
+			mt_buf_putc(&ob, e->t->qualifier);
+		if (wl && (w[0] == '+' || w[0] == '-' || w[0] == '~' || w[0] == '?') &&
+		    is_mechanism(e->t->kind)) {
+			w++;
+			wl--;
+		}
+		mt_buf_append(&ob, w, wl);
+	}
+	if (all_q) {
+		mt_buf_putc(&ob, ' ');
+		if (all_q != '+')
+			mt_buf_putc(&ob, all_q);
+		mt_buf_puts(&ob, "all");
+	}
+	if (ob.err == MT_ERANGE) {
+		st = mt_error_set(err, MT_ESYNTAX, "the merged record would be longer than %u octets",
+		                  MT_SPF_MAX_RECORD);
+		goto out;
+	}
+	if (ob.err) {
+		st = ob.err;
+		goto out;
+	}
+	/* The result must parse; anything else is a bug here. */
+	st = mt_spf_record_parse(ob.data, ob.len, &check, NULL);
+	if (st != MT_OK) {
+		st = mt_error_set(err, st == MT_ENOMEM ? MT_ENOMEM : MT_ESYNTAX,
+		                  "internal error: the merged record does not parse");
+		goto out;
+	}
+	*out = mt_buf_take(&ob);
+	if (!*out)
+		st = MT_ENOMEM;
+out:
+	mt_spf_record_free(check);
+	mt_buf_free(&b);
+	mt_buf_free(&ob);
+	mt_arena_free(arena);
+	free(ents);
+	free(byk);
+	free(order);
+	return st;
+}
+
+mt_status mt_spf_merge(const char *const *records, size_t n, unsigned max_lookups, char **out,
+                       mt_error *err)
+{
+	mt_spf_record **recs = NULL;
+	mt_status st = MT_OK;
+	size_t i;
+
+	if (!out)
+		return mt_error_set(err, MT_EINVAL, "no place for the result");
+	*out = NULL;
+	if (!records || n == 0)
+		return mt_error_set(err, MT_EINVAL, "no records to merge");
+	if (n > (size_t)-1 / sizeof *recs)
+		return mt_error_set(err, MT_ENOMEM, "too many records");
+	recs = calloc(n, sizeof *recs);
+	if (!recs)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		mt_spf_syntax_error syn;
+		char quote[QUOTE_MAX + 8];
+		size_t len;
+
+		if (!records[i]) {
+			st = mt_error_set(err, MT_EINVAL, "record %zu is NULL", i + 1);
+			goto out;
+		}
+		len = strnlen(records[i], MT_SPF_MAX_RECORD + 1);
+		if (len > MT_SPF_MAX_RECORD) {
+			st = mt_error_set(err, MT_ESYNTAX, "record %zu is longer than %u octets", i + 1,
+			                  MT_SPF_MAX_RECORD);
+			goto out;
+		}
+		memset(&syn, 0, sizeof syn);
+		st = mt_spf_record_parse(records[i], len, &recs[i], &syn);
+		if (st == MT_ESYNTAX) {
+			quote_record(quote, sizeof quote, records[i], len);
+			st = mt_error_set(err, MT_ESYNTAX, "record %zu ('%s') is not valid: %s (offset %zu)",
+			                  i + 1, quote, syn.message, syn.offset);
+			goto out;
+		}
+		if (st != MT_OK) {
+			st = mt_error_set(err, st, "record %zu: %s", i + 1, mt_strerror(st));
+			goto out;
+		}
+	}
+	st = merge_parsed(recs, n, max_lookups ? max_lookups : DEFAULT_MAX_LOOKUPS, out, err);
+	if (st == MT_ENOMEM)
+		mt_error_set(err, st, "out of memory");
+out:
+	if (recs)
+		for (i = 0; i < n; i++)
+			mt_spf_record_free(recs[i]);
+	free(recs);
+	return st;
+}
+
+/* ---- build ---------------------------------------------------------- */
+
+/* What one built term came from, to name it in messages. */
+typedef struct part {
+	const char *what;   /* "ip4", "ip6", "include" */
+	const char *input;
+	size_t off, len;    /* where its term lies in the built record */
+} part;
+
+/* Inputs are single terms: no space or control character may split them. */
+static bool input_ok(const char *s)
+{
+	size_t n = strnlen(s, 1024);
+	if (n == 0 || n >= 1024)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A domain without macros as one would type it for include: */
+static bool host_name_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!mt_is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return mt_spf_domain_ok(s, len, true);
+}
+
+mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *err)
+{
+	mt_buf b;
+	part *parts = NULL;
+	size_t nparts = 0, total, i, k;
+	mt_spf_record *rec = NULL;
+	mt_spf_syntax_error syn;
+	mt_status st = MT_OK;
+	unsigned max_lookups;
+	size_t lookups;
+	char allq;
+
+	mt_buf_init(&b, MT_SPF_MAX_RECORD);
+	if (!out)
+		return mt_error_set(err, MT_EINVAL, "no place for the result");
+	*out = NULL;
+	if (!opts || (opts->nip4 && !opts->ip4) || (opts->nip6 && !opts->ip6) ||
+	    (opts->ninclude && !opts->include))
+		return mt_error_set(err, MT_EINVAL, "missing build options");
+	allq = opts->all ? opts->all : '-';
+	if (allq != '-' && allq != '~' && allq != '?')
+		return mt_error_set(err, MT_EINVAL,
+		                    "the 'all' qualifier must be '-' (fail), '~' (softfail) or '?' (neutral)");
+	max_lookups = opts->max_lookups ? opts->max_lookups : DEFAULT_MAX_LOOKUPS;
+	if (opts->nip4 > MT_SPF_MAX_RECORD || opts->nip6 > MT_SPF_MAX_RECORD ||
+	    opts->ninclude > MT_SPF_MAX_RECORD)
+		return mt_error_set(err, MT_ESYNTAX, "the record would be longer than %u octets",
+		                    MT_SPF_MAX_RECORD);
+	lookups = opts->ninclude + (opts->a ? 1 : 0) + (opts->mx ? 1 : 0);
+	if (lookups > max_lookups)
+		return mt_error_set(err, MT_ESYNTAX,
+		                    "the record would need %zu DNS lookups (each include, a and mx "
+		                    "costs one), more than the limit of %u",
+		                    lookups, max_lookups);
+	total = opts->nip4 + opts->nip6 + opts->ninclude;
+	parts = calloc(total ? total : 1, sizeof *parts);
+	if (!parts)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+
+	mt_buf_puts(&b, "v=spf1");
+	for (k = 0; k < 3; k++) {
+		const char *what = k == 0 ? "ip4" : k == 1 ? "ip6" : "include";
+		const char *const *list = k == 0 ? opts->ip4 : k == 1 ? opts->ip6 : opts->include;
+		size_t cnt = k == 0 ? opts->nip4 : k == 1 ? opts->nip6 : opts->ninclude;
+		for (i = 0; i < cnt; i++) {
+			const char *s = list[i];
+			part *p = &parts[nparts++];
+			if (!s || !input_ok(s)) {
+				char quote[QUOTE_MAX + 8];
+				quote_record(quote, sizeof quote, s ? s : "", s ? strnlen(s, 1024) : 0);
+				st = mt_error_set(err, s ? MT_ESYNTAX : MT_EINVAL,
+				                  "%s '%s': empty, too long, or holds a space or a character "
+				                  "that is not printable ASCII", what, quote);
+				goto out;
+			}
+			mt_buf_putc(&b, ' ');
+			p->what = what;
+			p->input = s;
+			p->off = b.len;
+			mt_buf_printf(&b, "%s:%s", what, s);
+			p->len = b.len - p->off;
+		}
+		if (k == 1) {
+			if (opts->a)
+				mt_buf_puts(&b, " a");
+			if (opts->mx)
+				mt_buf_puts(&b, " mx");
+		}
+	}
+	mt_buf_printf(&b, " %call", allq);
+	if (b.err) {
+		st = b.err == MT_ERANGE
+		     ? mt_error_set(err, MT_ESYNTAX, "the record would be longer than %u octets",
+		                    MT_SPF_MAX_RECORD)
+		     : mt_error_set(err, b.err, "out of memory");
+		goto out;
+	}
+
+	/* The parser validates every part; name the input it rejects. */
+	memset(&syn, 0, sizeof syn);
+	st = mt_spf_record_parse(b.data, b.len, &rec, &syn);
+	if (st == MT_ESYNTAX) {
+		for (i = 0; i < nparts; i++)
+			if (syn.offset >= parts[i].off && syn.offset < parts[i].off + parts[i].len)
+				break;
+		if (i < nparts)
+			st = mt_error_set(err, MT_ESYNTAX, "%s '%s': %s", parts[i].what, parts[i].input,
+			                  syn.message);
+		else
+			st = mt_error_set(err, MT_ESYNTAX, "the built record is not valid: %s",
+			                  syn.message);
+		goto out;
+	}
+	if (st != MT_OK) {
+		st = mt_error_set(err, st, "%s", mt_strerror(st));
+		goto out;
+	}
+	/* Each input must have made exactly its own term, and a DNS name too. */
+	for (i = 0; i < nparts; i++) {
+		const mt_spf_term *t = NULL;
+		for (k = 0; k < rec->nterms; k++)
+			if (rec->terms[k].offset == parts[i].off)
+				t = &rec->terms[k];
+		if (!t || t->length != parts[i].len ||
+		    strcmp(mt_spf_term_kind_name(t->kind), parts[i].what) != 0) {
+			st = mt_error_set(err, MT_ESYNTAX, "%s '%s' is not a single %s term",
+			                  parts[i].what, parts[i].input, parts[i].what);
+			goto out;
+		}
+		if (t->kind == MT_SPF_INCLUDE && !memchr(t->domain, '%', t->domain_len) &&
+		    !host_name_ok(t->domain, t->domain_len)) {
+			st = mt_error_set(err, MT_ESYNTAX,
+			                  "include '%s': not a domain name (letters, digits, '-', '_' "
+			                  "and dots; labels of 1 to 63 octets, at most 253 in all)",
+			                  parts[i].input);
+			goto out;
+		}
+	}
+	*out = mt_buf_take(&b);
+	if (!*out)
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+out:
+	mt_spf_record_free(rec);
+	mt_buf_free(&b);
+	free(parts);
+	return st;
+}
