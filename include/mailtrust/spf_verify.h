@@ -156,8 +156,13 @@ MT_EXPORT const mt_spf_authz *mt_spf_verify_authz(const mt_spf_verify *v, size_t
  * in any record gives none.  Refused with MT_ESYNTAX and err->message
  * saying why: a record does not parse, "+all" (anyone may send), the same
  * term with different qualifiers, different redirect= or exp= targets, a
- * redirect= beside an "all" (the redirect would be ignored), or more than
- * max_lookups DNS-querying terms (0: 10).  *out is a new string (mt_free).
+ * redirect= beside an "all" (the redirect would be ignored), a mechanism
+ * that this order would move past another of its own record when either
+ * is "all" or has a qualifier other than '+' (the first match decides, so
+ * the record's meaning would change; terms after "all" are never
+ * evaluated), or more than max_lookups DNS-querying terms (0: 10).  The
+ * count is of the merged record itself: what its includes cost is not
+ * known offline.  *out is a new string (mt_free).
  */
 MT_EXPORT mt_status mt_spf_merge(const char *const *records, size_t n, unsigned max_lookups,
                                  char **out, mt_error *err);
@@ -177,7 +182,10 @@ typedef struct mt_spf_build_options {
 /*
  * Build a record from its parts, refusing (MT_ESYNTAX with err) an invalid
  * address, prefix or domain, or more than max_lookups DNS-querying terms.
- * The result always parses with mt_spf_record_parse.  *out: mt_free.
+ * Terms in this order: ip4, ip6, a, mx, include, then "all"; each include,
+ * a and mx counts one lookup.  MT_EINVAL for a NULL list or another "all"
+ * qualifier.  The result always parses with mt_spf_record_parse.
+ * *out: mt_free.
  */
 MT_EXPORT mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *err);
 
