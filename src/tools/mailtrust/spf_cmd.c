@@ -1,6 +1,7 @@
 /* mailtrust spf: "check" evaluates check_host(), "parse" shows a record. */
 #include "cli.h"
 #include "json.h"
+#include "spf_batch_cmd.h"
 
 #include <mailtrust/mailtrust.h>
 
@@ -20,6 +21,9 @@ static void spf_usage(FILE *fp)
 	      "Commands:\n"
 	      "  check   evaluate the SPF policy for a client address (RFC 7208 check_host)\n"
 	      "  parse   parse an SPF record and show it term by term\n"
+	      "  verify  find what is wrong with a domain's SPF setup and how to fix it\n"
+	      "  merge   merge several SPF records into one valid record\n"
+	      "  build   build a valid SPF record from addresses, includes and a policy\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help   show this help and exit\n"
@@ -30,6 +34,9 @@ static void spf_usage(FILE *fp)
 
 static int spf_check_main(int argc, char **argv);
 static int spf_parse_main(int argc, char **argv);
+int cli_spf_verify_main(int argc, char **argv); /* spf_verify_cmd.c */
+int cli_spf_merge_main(int argc, char **argv); /* spf_merge_cmd.c */
+int cli_spf_build_main(int argc, char **argv); /* spf_merge_cmd.c */
 
 int cli_spf_main(int argc, char **argv)
 {
@@ -59,6 +66,12 @@ int cli_spf_main(int argc, char **argv)
 		return spf_check_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "parse") == 0)
 		return spf_parse_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "verify") == 0)
+		return cli_spf_verify_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "merge") == 0)
+		return cli_spf_merge_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "build") == 0)
+		return cli_spf_build_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "help") == 0) {
 		spf_usage(stdout);
 		return 0;
@@ -72,6 +85,7 @@ int cli_spf_main(int argc, char **argv)
 static void check_usage(FILE *fp)
 {
 	fputs("Usage: mailtrust spf check [DOMAIN] --ip IP [options]\n"
+	      "       mailtrust spf check --batch FILE|- [options]\n"
 	      "\n"
 	      "Evaluate the SPF policy (RFC 7208 check_host) for a client address and\n"
 	      "print the result, the header fields a receiver would add and, on request,\n"
@@ -81,6 +95,12 @@ static void check_usage(FILE *fp)
 	      "\n"
 	      "Options:\n"
 	      "      --ip IP               client address, IPv4 or IPv6 (required)\n"
+	      "      --batch FILE|-        check every line 'IP SENDER HELO' of FILE ('-':\n"
+	      "                            standard input; SENDER '<>' or '-' for the null\n"
+	      "                            reverse-path), one result line per input line\n"
+	      "                            in input order: 'LINE: RESULT IP SENDER HELO\n"
+	      "                            DOMAIN [mechanism TERM [of D] | problem TEXT]'\n"
+	      "                            (--json: one object per line with \"line\")\n"
 	      "      --sender ADDR         MAIL FROM address (at most 320 octets, with '@');\n"
 	      "                            '' for the null reverse-path\n"
 	      "      --helo NAME           HELO/EHLO name\n"
@@ -107,7 +127,10 @@ static void check_usage(FILE *fp)
 	      "  0 pass, 1 fail, 2 softfail, 3 neutral, 4 none, 5 temperror, 6 permerror,\n"
 	      "  64 usage error (unknown option, missing --ip, malformed address or sender),\n"
 	      "  65 malformed zone file, 66 unreadable zone file,\n"
-	      "  69 the DNS resolver cannot be set up, 70 internal error.\n",
+	      "  69 the DNS resolver cannot be set up, 70 internal error.\n"
+	      "  With --batch: 0 every line was checked (whatever the results), 65 some\n"
+	      "  line was malformed (reported with its number, the batch goes on),\n"
+	      "  66 the batch file cannot be read, 64, 69 and 70 as above.\n",
 	      fp);
 }
 
@@ -127,6 +150,7 @@ enum {
 	OPT_SERVER,
 	OPT_DNSSEC,
 	OPT_RECURSIVE,
+	OPT_BATCH,
 };
 
 typedef struct check_args {
@@ -146,6 +170,7 @@ typedef struct check_args {
 	unsigned long max_void;     /* 0: library default */
 	bool json;
 	bool trace;
+	const char *batch;          /* --batch FILE|- */
 } check_args;
 
 static int result_exit_code(mt_spf_result r)
@@ -206,6 +231,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "resolver", required_argument, NULL, OPT_SERVER },
 		{ "dnssec", no_argument, NULL, OPT_DNSSEC },
 		{ "recursive", no_argument, NULL, OPT_RECURSIVE },
+		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -230,6 +256,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		case OPT_SERVER: a->server = optarg; break;
 		case OPT_DNSSEC: a->dnssec = true; break;
 		case OPT_RECURSIVE: a->recursive = true; break;
+		case OPT_BATCH: a->batch = optarg; break;
 		case OPT_IDENTITY:
 			if (strcmp(optarg, "mailfrom") == 0) {
 				a->identity = MT_SPF_MAILFROM;
@@ -266,6 +293,14 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 	if (a->zone && (a->server || a->dnssec || a->recursive)) {
 		cli_error("--zone cannot be combined with --resolver, --recursive or --dnssec");
 		return CLI_EXIT_USAGE;
+	}
+	if (a->batch) {
+		if (a->domain || a->ip || a->sender || a->helo || a->trace) {
+			cli_error("--batch takes the addresses and names from its lines: "
+			          "DOMAIN, --ip, --sender, --helo and --trace cannot be given");
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
 	}
 	if (!a->ip) {
 		cli_error("--ip is required (see 'mailtrust spf check --help')");
@@ -527,11 +562,21 @@ static void print_json(const mt_spf_options *opts, const mt_spf_outcome *oc, con
                        const char *ar)
 {
 	json_writer w;
-	size_t i, j;
-	char tbuf[16];
 
 	json_init(&w, stdout);
 	json_begin_object(&w);
+	spf_check_json_fields(&w, opts, oc, rspf, ar);
+	json_end_object(&w);
+	json_finish(&w);
+}
+
+void spf_check_json_fields(json_writer *wp, const mt_spf_options *opts,
+                           const mt_spf_outcome *oc, const char *rspf, const char *ar)
+{
+	json_writer w = *wp; /* written back at the end */
+	size_t i, j;
+	char tbuf[16];
+
 	json_key(&w, "result");
 	json_string(&w, mt_spf_result_name(oc->result));
 	json_key(&w, "exit_code");
@@ -633,8 +678,7 @@ static void print_json(const mt_spf_options *opts, const mt_spf_outcome *oc, con
 		json_end_object(&w);
 	}
 	json_end_array(&w);
-	json_end_object(&w);
-	json_finish(&w);
+	*wp = w;
 }
 
 static int spf_check_main(int argc, char **argv)
@@ -678,6 +722,19 @@ static int spf_check_main(int argc, char **argv)
 	} else if (st != MT_OK) {
 		cli_error("cannot create the check: %s", mt_strerror(st));
 		rc = CLI_EXIT_SOFTWARE;
+		goto out;
+	}
+
+	if (a.batch) {
+		spf_batch_params bp = {
+			.path = a.batch, .opts = &opts, .identity = a.identity, .json = a.json,
+		};
+		rc = open_resolver(&a, &zone, &res);
+		if (rc != 0)
+			goto out;
+		bp.res = res;
+		bp.unbound = zone == NULL;
+		rc = spf_batch_main(&bp);
 		goto out;
 	}
 

@@ -1,0 +1,496 @@
+/*
+ * mailtrust spf check --batch FILE|-: many checks, one input line each.
+ *
+ * Input lines are "IP SENDER HELO" (fields separated by blanks); output is
+ * one line (or one JSON object) per input line, in input order.  With the
+ * libunbound resolver the checks run concurrently through mt_spf_batch,
+ * reading ahead at most BATCH_WINDOW lines; with a zone file each line is
+ * checked in turn by the blocking driver (mt_spf_batch needs libunbound).
+ */
+#include "spf_batch_cmd.h"
+#include "cli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH_MAX_LINE 1024   /* octets per input line, without the newline */
+#define BATCH_WINDOW 2048     /* lines read and not yet written */
+#define BATCH_IN_FLIGHT 512   /* checks evaluating at once (mt_spf_batch) */
+#define BATCH_PROGRESS_MS 200 /* progress refresh on a terminal */
+
+/* One input line between reading and writing its result. */
+typedef struct slot {
+	size_t line;                  /* 1-based line number */
+	size_t len;                   /* octets kept in text */
+	char text[BATCH_MAX_LINE + 2];/* the line; fields NUL-terminated in place when valid */
+	const char *ip, *sender, *helo; /* sender/helo NULL for "<>"/"-" */
+	const char *sender_shown, *helo_shown;
+	char problem[160];            /* non-empty: the line is malformed */
+} slot;
+
+typedef struct batch_state {
+	const spf_batch_params *p;
+	FILE *in;
+	bool eof;
+	int read_errno;               /* a read error stopped the input */
+	size_t lineno;
+	long long in_size;            /* regular file: its size, for progress; else -1 */
+	bool progress;
+	bool progress_shown;
+	long long last_progress_ms;
+	size_t done, malformed, failed;
+	int rc;
+} batch_state;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/*
+ * Read one physical line into s (at most BATCH_MAX_LINE octets kept; the
+ * rest of a longer line is skipped).  false at the end of the input.
+ */
+static bool read_raw_line(batch_state *st, slot *s, bool *overlong, bool *nul)
+{
+	int c;
+	bool any = false;
+
+	s->len = 0;
+	*overlong = *nul = false;
+	while ((c = getc(st->in)) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			*nul = true;
+		if (s->len <= BATCH_MAX_LINE)
+			s->text[s->len++] = (char)c;
+		else
+			*overlong = true;
+	}
+	if (c == EOF) {
+		if (ferror(st->in))
+			st->read_errno = errno ? errno : EIO;
+		st->eof = true;
+	}
+	if (!any)
+		return false;
+	/* A CR before the newline (CRLF input) is not part of the line. */
+	if (!*overlong && s->len > 0 && s->text[s->len - 1] == '\r')
+		s->len--;
+	if (s->len > BATCH_MAX_LINE) {
+		*overlong = true;
+		s->len = BATCH_MAX_LINE;
+	}
+	s->text[s->len] = '\0';
+	st->lineno++;
+	s->line = st->lineno;
+	return true;
+}
+
+/* Is the field (ptr, len) an IPv4 or IPv6 address? */
+static bool valid_ip(const char *f, size_t len)
+{
+	unsigned char buf[16];
+	char ip[64];
+
+	if (len >= sizeof ip)
+		return false;
+	memcpy(ip, f, len);
+	ip[len] = '\0';
+	return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
+}
+
+/*
+ * Read the next line that is neither blank nor a comment and split it.
+ * A malformed line gets its problem set.  false at the end of the input.
+ */
+static bool read_slot(batch_state *st, slot *s)
+{
+	bool overlong, nul;
+	char *field[3];
+	size_t flen[3], nf, i;
+
+	for (;;) {
+		if (st->eof || !read_raw_line(st, s, &overlong, &nul))
+			return false;
+		s->problem[0] = '\0';
+		if (overlong) {
+			snprintf(s->problem, sizeof s->problem, "the line is longer than %d octets",
+			         BATCH_MAX_LINE);
+			return true;
+		}
+		if (nul) {
+			snprintf(s->problem, sizeof s->problem, "the line holds a NUL octet");
+			return true;
+		}
+		for (i = 0; i < s->len && is_blank((unsigned char)s->text[i]); i++)
+			;
+		if (i == s->len || s->text[i] == '#')
+			continue;
+		break;
+	}
+	/* The fields are NUL-terminated in place once the line is valid (a
+	 * malformed line stays as it was read, for the JSON "input"). */
+	nf = 0;
+	for (i = 0; i < s->len;) {
+		while (i < s->len && is_blank((unsigned char)s->text[i]))
+			i++;
+		if (i == s->len)
+			break;
+		if (nf < 3)
+			field[nf] = s->text + i;
+		while (i < s->len && !is_blank((unsigned char)s->text[i]))
+			i++;
+		if (nf < 3)
+			flen[nf] = (size_t)(s->text + i - field[nf]);
+		nf++;
+	}
+	if (nf != 3) {
+		snprintf(s->problem, sizeof s->problem,
+		         "%zu field%s, want 3 (IP SENDER HELO)", nf, nf == 1 ? "" : "s");
+		return true;
+	}
+	if (!valid_ip(field[0], flen[0])) {
+		snprintf(s->problem, sizeof s->problem, "'%.*s' is not an IPv4 or IPv6 address",
+		         (int)(flen[0] < 64 ? flen[0] : 64), field[0]);
+		return true;
+	}
+	for (i = 0; i < 3; i++)
+		field[i][flen[i]] = '\0';
+	s->ip = field[0];
+	s->sender_shown = field[1];
+	s->sender = field[1];
+	if (strcmp(field[1], "<>") == 0 || strcmp(field[1], "-") == 0) {
+		s->sender = NULL;
+		s->sender_shown = "<>";
+	}
+	s->helo_shown = field[2];
+	s->helo = strcmp(field[2], "-") == 0 ? NULL : field[2];
+	return true;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static void progress_clear(batch_state *st)
+{
+	if (st->progress_shown) {
+		fputs("\r\033[K", stderr);
+		st->progress_shown = false;
+	}
+}
+
+static void progress(batch_state *st, bool force)
+{
+	long long t;
+
+	if (!st->progress)
+		return;
+	t = now_ms();
+	if (!force && t - st->last_progress_ms < BATCH_PROGRESS_MS)
+		return;
+	st->last_progress_ms = t;
+	fflush(stdout);
+	fprintf(stderr, "\r%zu checks", st->done);
+	if (st->in_size > 0) {
+		long pos = ftell(st->in);
+		if (pos >= 0)
+			fprintf(stderr, " (%lld%% of the input read)",
+			        (long long)pos * 100 / st->in_size);
+	}
+	if (st->malformed)
+		fprintf(stderr, ", %zu malformed", st->malformed);
+	fputs("\033[K", stderr);
+	st->progress_shown = true;
+}
+
+/* "mailtrust: batch line N: problem" on stderr, the problem made safe. */
+static void report_line(batch_state *st, const slot *s, const char *problem)
+{
+	progress_clear(st);
+	fflush(stdout);
+	fprintf(stderr, CLI_NAME ": batch line %zu: ", s->line);
+	cli_text_puts(stderr, problem);
+	fputc('\n', stderr);
+}
+
+/* A line that was not checked: malformed (or, with internal, a failure). */
+static void emit_unchecked(batch_state *st, const slot *s, const char *problem, bool internal)
+{
+	report_line(st, s, problem);
+	if (internal) {
+		st->failed++;
+		st->rc = CLI_EXIT_SOFTWARE;
+	} else {
+		st->malformed++;
+		if (st->rc == 0)
+			st->rc = CLI_EXIT_DATAERR;
+	}
+	if (st->p->json) {
+		json_writer w;
+		json_init(&w, stdout);
+		json_begin_object(&w);
+		json_key(&w, "line");
+		json_int(&w, (long long)s->line);
+		json_key(&w, "result");
+		json_string(&w, internal ? "error" : "malformed");
+		json_key(&w, "error");
+		json_string(&w, problem);
+		json_key(&w, "input");
+		json_string_n(&w, s->text, s->len);
+		json_end_object(&w);
+		json_finish(&w);
+	} else {
+		printf("%zu: %s - - - - ", s->line, internal ? "error" : "malformed");
+		cli_text_puts(stdout, problem);
+		putchar('\n');
+	}
+	st->done++;
+	progress(st, false);
+}
+
+static void put_field(const char *s)
+{
+	cli_text_puts(stdout, s && s[0] ? s : "-");
+}
+
+static void emit_checked(batch_state *st, const slot *s, const mt_spf_check *chk)
+{
+	const mt_spf_outcome *oc = mt_spf_check_outcome(chk);
+	char *rspf = NULL, *ar = NULL;
+
+	if (!oc) {
+		emit_unchecked(st, s, "the check did not finish", true);
+		return;
+	}
+	if (st->p->json) {
+		json_writer w;
+		if (mt_spf_received_spf(chk, &rspf) != MT_OK ||
+		    mt_spf_authres_header(chk, NULL, &ar) != MT_OK) {
+			emit_unchecked(st, s, "cannot build the header fields", true);
+			goto out;
+		}
+		json_init(&w, stdout);
+		json_begin_object(&w);
+		json_key(&w, "line");
+		json_int(&w, (long long)s->line);
+		spf_check_json_fields(&w, st->p->opts, oc, rspf, ar);
+		json_end_object(&w);
+		json_finish(&w);
+	} else {
+		printf("%zu: %s ", s->line, mt_spf_result_name(oc->result));
+		put_field(s->ip);
+		putchar(' ');
+		put_field(s->sender_shown);
+		putchar(' ');
+		put_field(s->helo_shown);
+		putchar(' ');
+		put_field(oc->domain);
+		if (oc->mechanism) {
+			fputs(" mechanism ", stdout);
+			cli_text_puts(stdout, oc->mechanism);
+			if (oc->mechanism_domain && oc->domain &&
+			    strcmp(oc->mechanism_domain, oc->domain) != 0) {
+				fputs(" of ", stdout);
+				cli_text_puts(stdout, oc->mechanism_domain);
+			}
+		} else if (oc->problem) {
+			fputs(" problem ", stdout);
+			cli_text_puts(stdout, oc->problem);
+		}
+		putchar('\n');
+	}
+	st->done++;
+	progress(st, false);
+out:
+	mt_free(rspf);
+	mt_free(ar);
+}
+
+static void fill_request(const batch_state *st, const slot *s, mt_spf_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->ip = s->ip;
+	req->sender = s->sender;
+	req->helo = s->helo;
+	req->identity = st->p->identity;
+}
+
+/* ---- drivers ----------------------------------------------------------- */
+
+/* Zone file (or any resolver): one blocking check per line. */
+static int run_blocking(batch_state *st)
+{
+	mt_spf_check *chk = NULL;
+	slot *s = NULL;
+	mt_spf_request req;
+	mt_error err;
+	mt_status rv;
+	int rc = 0;
+
+	s = malloc(sizeof(*s));
+	if (!s || mt_spf_check_new(st->p->opts, &chk) != MT_OK) {
+		cli_error("out of memory");
+		rc = CLI_EXIT_SOFTWARE;
+		goto out;
+	}
+	while (read_slot(st, s)) {
+		if (s->problem[0]) {
+			emit_unchecked(st, s, s->problem, false);
+			continue;
+		}
+		fill_request(st, s, &req);
+		memset(&err, 0, sizeof(err));
+		rv = mt_spf_check_start(chk, &req, &err);
+		if (rv == MT_OK)
+			rv = mt_spf_check_run(chk, st->p->res);
+		if (rv == MT_OK)
+			emit_checked(st, s, chk);
+		else
+			emit_unchecked(st, s, err.message[0] ? err.message : mt_strerror(rv),
+			               rv != MT_EINVAL);
+	}
+out:
+	mt_spf_check_free(chk);
+	free(s);
+	return rc;
+}
+
+/* libunbound: up to BATCH_IN_FLIGHT checks at once, BATCH_WINDOW lines read ahead. */
+static int run_concurrent(batch_state *st)
+{
+	mt_spf_batch *b = NULL;
+	slot *ring = NULL;
+	size_t head = 0, count = 0;
+	mt_spf_request req;
+	mt_error err;
+	mt_status rv;
+	int rc = 0;
+
+	ring = calloc(BATCH_WINDOW, sizeof(*ring));
+	if (!ring) {
+		cli_error("out of memory");
+		rc = CLI_EXIT_SOFTWARE;
+		goto out;
+	}
+	memset(&err, 0, sizeof(err));
+	rv = mt_spf_batch_new(st->p->res, st->p->opts, BATCH_IN_FLIGHT, &b, &err);
+	if (rv != MT_OK) {
+		cli_error("cannot start the batch: %s", err.message[0] ? err.message : mt_strerror(rv));
+		rc = CLI_EXIT_SOFTWARE;
+		goto out;
+	}
+	for (;;) {
+		const mt_spf_batch_result *r;
+		slot *s;
+
+		while (!st->eof && count < BATCH_WINDOW) {
+			s = &ring[(head + count) % BATCH_WINDOW];
+			if (!read_slot(st, s))
+				break;
+			count++;
+			if (s->problem[0])
+				continue;
+			fill_request(st, s, &req);
+			memset(&err, 0, sizeof(err));
+			if (mt_spf_batch_submit(b, &req, s, &err) != MT_OK) {
+				cli_error("out of memory");
+				rc = CLI_EXIT_SOFTWARE;
+				goto out;
+			}
+		}
+		if (count == 0)
+			break;
+		s = &ring[head];
+		if (s->problem[0]) {
+			emit_unchecked(st, s, s->problem, false);
+		} else {
+			rv = mt_spf_batch_next(b, st->progress ? BATCH_PROGRESS_MS : -1, &r);
+			if (rv != MT_OK) {
+				progress_clear(st);
+				cli_error("the DNS resolver failed: %s", mt_strerror(rv));
+				rc = CLI_EXIT_UNAVAILABLE;
+				goto out;
+			}
+			if (!r) {
+				progress(st, false);
+				continue;
+			}
+			if (r->user != s) {
+				progress_clear(st);
+				cli_error("batch results out of order (line %zu)", s->line);
+				rc = CLI_EXIT_SOFTWARE;
+				goto out;
+			}
+			if (r->status == MT_OK)
+				emit_checked(st, s, r->check);
+			else
+				emit_unchecked(st, s, r->error ? r->error : mt_strerror(r->status),
+				               r->status != MT_EINVAL);
+		}
+		head = (head + 1) % BATCH_WINDOW;
+		count--;
+	}
+out:
+	mt_spf_batch_free(b);
+	free(ring);
+	return rc;
+}
+
+int spf_batch_main(const spf_batch_params *p)
+{
+	batch_state st;
+	struct stat sb;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.p = p;
+	st.in_size = -1;
+	if (strcmp(p->path, "-") == 0) {
+		st.in = stdin;
+	} else {
+		st.in = fopen(p->path, "r");
+		if (!st.in) {
+			cli_error("--batch: cannot open '%s': %s", p->path, strerror(errno));
+			return CLI_EXIT_NOINPUT;
+		}
+	}
+	if (fstat(fileno(st.in), &sb) == 0 && S_ISREG(sb.st_mode))
+		st.in_size = (long long)sb.st_size;
+	st.progress = isatty(STDERR_FILENO) != 0;
+
+	rc = p->unbound ? run_concurrent(&st) : run_blocking(&st);
+	progress(&st, true);
+	if (st.progress_shown) {
+		fputc('\n', stderr);
+		st.progress_shown = false;
+	}
+	if (rc == 0)
+		rc = st.rc;
+	if (st.read_errno && rc != CLI_EXIT_SOFTWARE) {
+		cli_error("--batch: reading '%s' failed after line %zu: %s", p->path, st.lineno,
+		          strerror(st.read_errno));
+		rc = CLI_EXIT_NOINPUT;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("writing the output failed");
+		rc = CLI_EXIT_SOFTWARE;
+	}
+	if (st.in != stdin)
+		fclose(st.in);
+	return rc;
+}
