@@ -287,10 +287,10 @@ static mt_status merge_parsed(mt_spf_record *const *recs, size_t n, unsigned max
 			}
 		} else if (first->vallen != e->vallen || memcmp(first->val, e->val, e->vallen) != 0) {
 			const char *what = e->t->kind == MT_SPF_UNKNOWN_MODIFIER
-			                   ? "the same modifier with different values"
-			                   : "different targets";
+			                   ? "give one modifier different values"
+			                   : "name different targets";
 			st = mt_error_set(err, MT_ESYNTAX,
-			                  "'%.*s%s' (record %zu) and '%.*s%s' (record %zu) are %s: "
+			                  "'%.*s%s' (record %zu) and '%.*s%s' (record %zu) %s: "
 			                  "a record can hold only one",
 			                  qlen(first), qtext(first), ellipsis(first), first->rec + 1,
 			                  qlen(e), qtext(e), ellipsis(e), e->rec + 1, what);
