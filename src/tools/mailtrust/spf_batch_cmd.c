@@ -30,6 +30,8 @@ typedef struct slot {
 	char text[BATCH_MAX_LINE + 2];/* the line; fields NUL-terminated in place when valid */
 	const char *ip, *sender, *helo; /* sender/helo NULL for "<>"/"-" */
 	const char *sender_shown, *helo_shown;
+	size_t cut[3];                /* where the fields were NUL-terminated ... */
+	char cut_char[3];             /* ... and what stood there */
 	char problem[160];            /* non-empty: the line is malformed */
 } slot;
 
@@ -170,8 +172,11 @@ static bool read_slot(batch_state *st, slot *s)
 		         (int)(flen[0] < 64 ? flen[0] : 64), field[0]);
 		return true;
 	}
-	for (i = 0; i < 3; i++)
-		field[i][flen[i]] = '\0';
+	for (i = 0; i < 3; i++) {
+		s->cut[i] = (size_t)(field[i] - s->text) + flen[i];
+		s->cut_char[i] = s->text[s->cut[i]];
+		s->text[s->cut[i]] = '\0';
+	}
 	s->ip = field[0];
 	s->sender_shown = field[1];
 	s->sender = field[1];
@@ -229,8 +234,13 @@ static void report_line(batch_state *st, const slot *s, const char *problem)
 }
 
 /* A line that was not checked: malformed (or, with internal, a failure). */
-static void emit_unchecked(batch_state *st, const slot *s, const char *problem, bool internal)
+static void emit_unchecked(batch_state *st, slot *s, const char *problem, bool internal)
 {
+	size_t i;
+
+	if (!s->problem[0]) /* split into fields: give the line back its blanks */
+		for (i = 0; i < 3; i++)
+			s->text[s->cut[i]] = s->cut_char[i];
 	report_line(st, s, problem);
 	if (internal) {
 		st->failed++;
@@ -255,7 +265,7 @@ static void emit_unchecked(batch_state *st, const slot *s, const char *problem, 
 		json_end_object(&w);
 		json_finish(&w);
 	} else {
-		printf("%zu: %s - - - - ", s->line, internal ? "error" : "malformed");
+		printf("%zu: %s - - - - problem ", s->line, internal ? "error" : "malformed");
 		cli_text_puts(stdout, problem);
 		putchar('\n');
 	}
@@ -268,7 +278,7 @@ static void put_field(const char *s)
 	cli_text_puts(stdout, s && s[0] ? s : "-");
 }
 
-static void emit_checked(batch_state *st, const slot *s, const mt_spf_check *chk)
+static void emit_checked(batch_state *st, slot *s, const mt_spf_check *chk)
 {
 	const mt_spf_outcome *oc = mt_spf_check_outcome(chk);
 	char *rspf = NULL, *ar = NULL;
@@ -343,7 +353,7 @@ static int run_blocking(batch_state *st)
 	int rc = 0;
 
 	s = malloc(sizeof(*s));
-	if (!s || mt_spf_check_new(st->p->opts, &chk) != MT_OK) {
+	if (!s) {
 		cli_error("out of memory");
 		rc = CLI_EXIT_SOFTWARE;
 		goto out;
@@ -352,6 +362,15 @@ static int run_blocking(batch_state *st)
 		if (s->problem[0]) {
 			emit_unchecked(st, s, s->problem, false);
 			continue;
+		}
+		/* A new check per line: what a restarted check carries over is
+		 * then no concern (and memory stays that of one check). */
+		mt_spf_check_free(chk);
+		chk = NULL;
+		if (mt_spf_check_new(st->p->opts, &chk) != MT_OK) {
+			cli_error("out of memory");
+			rc = CLI_EXIT_SOFTWARE;
+			goto out;
 		}
 		fill_request(st, s, &req);
 		memset(&err, 0, sizeof(err));
