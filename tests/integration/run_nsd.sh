@@ -6,7 +6,7 @@
 #
 # With --zone options NSD serves only those zones (FILE: an absolute path)
 # instead of the built-in test zones below.
-# The program gets MT_NSD_ADDR (always 127.0.0.1), MT_NSD_PORT, MT_NSD_CONF
+# The program gets MT_NSD_ADDR (127.0.0.1 or MT_NSD_LISTEN), MT_NSD_PORT, MT_NSD_CONF
 # (for nsd-control) and MT_NSD_DIR.  Exit 77 (ctest: skipped) when nsd is
 # not installed.  No traffic leaves loopback: the program must forward
 # every question to MT_NSD_ADDR.
@@ -28,7 +28,9 @@ if [ $# -lt 1 ] || [ "$1" = "--zone" ]; then
 	exit 2
 fi
 
-ADDR=127.0.0.1
+# MT_NSD_LISTEN: another loopback address (several servers on one port);
+# MT_NSD_FIXED_PORT: that port instead of a random one.
+ADDR=${MT_NSD_LISTEN:-127.0.0.1}
 case "$ADDR" in
 127.*|::1) ;;
 *) echo "refusing to run: $ADDR is not a loopback address" >&2; exit 1 ;;
@@ -166,7 +168,8 @@ ask() { # port: does the server answer?
 
 PORT=
 for try in $(seq 1 20); do
-	port=$((20000 + RANDOM % 40000))
+	port=${MT_NSD_FIXED_PORT:-$((20000 + RANDOM % 40000))}
+	[ -n "${MT_NSD_FIXED_PORT:-}" ] && [ "$try" -gt 3 ] && break
 	write_conf "$port"
 	"$NSD" -d -c "$DIR/nsd.conf" > "$DIR/nsd.out" 2>&1 &
 	NSD_PID=$!
