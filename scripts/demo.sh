@@ -12,3 +12,6 @@ run spf check --zone "$zone" --ip 192.0.2.10 --sender alice@example.com --helo m
 run spf check --zone "$zone" --ip 203.0.113.9 --sender alice@example.com --helo mail.example.com
 run spf check --zone "$zone" --ip 198.51.100.7 --sender bob@example.com --json
 run spf parse 'v=spf1 ip4:192.0.2.0/24 inlcude:_spf.example.net -all'
+run spf verify example.com --zone "$zone" --ip 192.0.2.10 --ip 203.0.113.9
+run spf verify twice.example.com --zone "$zone"
+run spf merge 'v=spf1 ip4:192.0.2.25 ~all' 'v=spf1 ip6:2001:db8::/48 ~all' 'v=spf1 include:_spf.example.net ~all'
