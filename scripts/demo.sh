@@ -7,7 +7,12 @@ bash scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 zone=tests/data/example.zone
-run() { echo; echo "\$ mailtrust $*"; ./build/mailtrust "$@" || true; }
+run() {
+  local shown="" a
+  for a in "$@"; do case "$a" in *" "*) shown+=" '$a'" ;; *) shown+=" $a" ;; esac; done
+  echo; echo "\$ mailtrust$shown"
+  ./build/mailtrust "$@" || true
+}
 run spf check --zone "$zone" --ip 192.0.2.10 --sender alice@example.com --helo mail.example.com
 run spf check --zone "$zone" --ip 203.0.113.9 --sender alice@example.com --helo mail.example.com
 run spf check --zone "$zone" --ip 198.51.100.7 --sender bob@example.com --json
