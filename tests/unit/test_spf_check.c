@@ -284,6 +284,44 @@ static mt_status slow_resolve(void *impl, const char *name, uint16_t type, unsig
 	return mt_dns_zone_query(impl, name, type, out);
 }
 
+/* A check object started again must count exactly as a fresh one. */
+static void test_reuse(void)
+{
+	mt_spf_check *c;
+	mt_dns_resolver *r = mt_dns_zone_resolver_new(zone);
+	mt_spf_request rq = {.ip = "192.0.2.1", .sender = "u@three-a.example", .helo = "h"};
+	mt_spf_request rq2 = {.ip = "192.0.2.99", .sender = "u@mx.example", .helo = "h"};
+	mt_error err;
+	CHECK_INT(mt_spf_check_new(NULL, &c), MT_OK);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+		CHECK_INT(mt_spf_check_run(c, r), MT_OK);
+		CHECK_INT(mt_spf_check_outcome(c)->dns_mechanisms, 3);
+		CHECK_INT(mt_spf_check_outcome(c)->result, MT_SPF_PASS);
+		CHECK_INT(mt_spf_check_start(c, &rq2, &err), MT_OK);
+		CHECK_INT(mt_spf_check_run(c, r), MT_OK);
+		CHECK_INT(mt_spf_check_outcome(c)->dns_mechanisms, 1);
+		CHECK_INT(mt_spf_check_outcome(c)->trace_count, 5);
+	}
+	/* aborted half-way, then started again */
+	const mt_spf_question *qs;
+	size_t n;
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+	mt_dns_answer *ans;
+	CHECK_INT(mt_dns_zone_query(zone, qs[0].name, qs[0].type, &ans), MT_OK);
+	CHECK_INT(mt_spf_answer(c, qs[0].id, ans), MT_OK);
+	mt_dns_answer_free(ans);
+	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK); /* the first a: counted, waiting */
+	CHECK_INT(n, 1);
+	mt_spf_abort(c, "stop");
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	CHECK_INT(mt_spf_check_run(c, r), MT_OK);
+	CHECK_INT(mt_spf_check_outcome(c)->dns_mechanisms, 3);
+	mt_spf_check_free(c);
+	mt_dns_resolver_free(r);
+}
+
 static void test_chain(void)
 {
 	mt_spf_check *c;
@@ -341,6 +379,7 @@ int main(void)
 	test_identities_and_input();
 	test_problem_and_headers();
 	test_chain();
+	test_reuse();
 	test_budget();
 	mt_dns_zone_free(zone);
 	return mt_test_done();

@@ -1075,6 +1075,9 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->used_local = false;
 	chk->exp_rec = NULL;
 	chk->exp_text = NULL;
+	chk->exp_text_len = 0;
+	chk->term_counted = false;
+	chk->target = NULL;
 	chk->started = chk->done = false;
 
 	if (!mt_ip_parse(req->ip, strlen(req->ip), &chk->ip))
