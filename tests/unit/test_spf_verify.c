@@ -75,6 +75,8 @@ static void build_zone(void)
 	txt("glued2.example", "v=spf1 include:zoho.cominclude:one.zoho.com -all");
 	txt("host4.example", "v=spf1 ip4:mail.zoho.com -all");
 	txt("pre4.example", "v=spf1 ip4:192.0.2.0/33 -all");
+	txt("host6.example", "v=spf1 ip6:mail.zoho.com -all");
+	txt("trail.example", "v=spf1 ip4:192.0.2.1 -all ");
 	txt("pre6.example", "v=spf1 ip6:2001:db8::/129 -all");
 	txt("typo.example", "v=spf1 include:\xe2\x80\x9czoho.com\xe2\x80\x9d -all");
 	txt("comma.example", "v=spf1 ip4:192.0.2.1, -all");
@@ -127,6 +129,22 @@ static void build_zone(void)
 		txt(name, rec);
 	}
 	txt("d25.example", "v=spf1 -all");
+	/* a wide tree: 1 + 8 + 64 records, more than 50 */
+	txt("wide.example", "v=spf1 include:w0.example include:w1.example include:w2.example "
+	                    "include:w3.example include:w4.example include:w5.example "
+	                    "include:w6.example include:w7.example -all");
+	for (int i = 0; i < 8; i++) {
+		char name[32], rec[300];
+		size_t n;
+		snprintf(name, sizeof name, "w%d.example", i);
+		n = (size_t)snprintf(rec, sizeof rec, "v=spf1");
+		for (int j = 0; j < 8; j++)
+			n += (size_t)snprintf(rec + n, sizeof rec - n, " include:x%d.example", j);
+		snprintf(rec + n, sizeof rec - n, " -all");
+		txt(name, rec);
+		snprintf(name, sizeof name, "x%d.example", i);
+		txt(name, "v=spf1 ip4:192.0.2.1 -all");
+	}
 	/* size */
 	{
 		char rec[600];
@@ -165,6 +183,18 @@ static void build_zone(void)
 	txt_in(server_b, "pub.example", "v=spf1 include:zoho.com ip4:192.0.2.7 -all");
 	txt_in(server_a, "sub.pub.example", "v=spf1 -all");
 	txt_in(server_b, "sub.pub.example", "v=spf1 -all");
+	/* cached.example: both servers already serve the new record */
+	txt("cached.example", "v=spf1 -all");
+	ns("cached.example", "ns1.pub.example");
+	ns("cached.example", "ns2.pub.example");
+	txt_in(server_a, "cached.example", "v=spf1 include:zoho.com -all");
+	txt_in(server_b, "cached.example", "v=spf1 include:zoho.com -all");
+	/* lame.example: the second server has no address a resolver can use */
+	txt("lame.example", "v=spf1 -all");
+	ns("lame.example", "ns1.pub.example");
+	ns("lame.example", "ns3.pub.example");
+	a4(zone, "ns3.pub.example", 192, 0, 2, 99);
+	txt_in(server_a, "lame.example", "v=spf1 -all");
 	res = mt_dns_zone_resolver_new(zone);
 }
 
@@ -221,7 +251,16 @@ static size_t count_code(const mt_spf_verify *v, const char *code)
 static const mt_spf_finding *expect_code(const char *domain, const char *code, mt_spf_severity sev)
 {
 	static mt_spf_finding copy;
-	mt_spf_verify *v = run(domain);
+	mt_spf_verify *v;
+	/* the previous copy is released here */
+	free((char *)copy.term);
+	free((char *)copy.fix);
+	free((char *)copy.message);
+	free((char *)copy.record);
+	memset(&copy, 0, sizeof copy);
+	if (!domain)
+		return NULL;
+	v = run(domain);
 	const mt_spf_finding *f = v ? find(v, code) : NULL;
 	if (!f) {
 		fprintf(stderr, "  %s: no finding %s\n", domain, code);
@@ -232,7 +271,7 @@ static const mt_spf_finding *expect_code(const char *domain, const char *code, m
 	CHECK_INT(f->severity, sev);
 	CHECK(f->message && f->message[0]);
 	copy = *f;
-	copy.term = f->term ? strdup(f->term) : NULL; /* leaks a little; a test */
+	copy.term = f->term ? strdup(f->term) : NULL;
 	copy.fix = f->fix ? strdup(f->fix) : NULL;
 	copy.message = strdup(f->message);
 	copy.record = f->record ? strdup(f->record) : NULL;
@@ -358,6 +397,11 @@ static void test_syntax(void)
 	f = expect_code("pre4.example", "ip4-prefix", MT_SPF_ERROR);
 	CHECK(f && f->term && strcmp(f->term, "/33") == 0);
 	expect_code("pre6.example", "ip6-prefix", MT_SPF_ERROR);
+	f = expect_code("host6.example", "ip6-hostname", MT_SPF_ERROR);
+	CHECK(f && strstr(f->fix, "a:mail.zoho.com"));
+	f = expect_code("trail.example", "trailing-space", MT_SPF_INFO);
+	CHECK(f && f->offset == 25);
+	expect_no_code("trail.example", "syntax-error"); /* 4.6: trailing spaces are allowed */
 	f = expect_code("typo.example", "typographic-quotes", MT_SPF_ERROR);
 	CHECK(f && f->offset == 15);
 	f = expect_code("comma.example", "stray-punctuation", MT_SPF_ERROR);
@@ -446,6 +490,15 @@ static void test_limits(void)
 	expect_code("incdns.example", "include-dns-failure", MT_SPF_WARNING);
 	expect_code("incmulti.example", "include-multiple-records", MT_SPF_ERROR);
 	expect_code("incsyn.example", "include-syntax-error", MT_SPF_ERROR);
+	v = run("wide.example");
+	CHECK(find(v, "tree-truncated") != NULL);
+	CHECK_INT(mt_spf_verify_tree_count(v), 50);
+	CHECK(find(v, "lookup-limit") != NULL);
+	/* pre-order: w0 then its first include */
+	CHECK_STR(mt_spf_verify_tree(v, 1)->domain, "w0.example");
+	CHECK_STR(mt_spf_verify_tree(v, 2)->domain, "x0.example");
+	CHECK_INT(mt_spf_verify_tree(v, 2)->depth, 2);
+	mt_spf_verify_free(v);
 	v = run("d0.example");
 	CHECK(find(v, "tree-truncated") != NULL);
 	CHECK(mt_spf_verify_tree_count(v) <= 50);
@@ -548,6 +601,22 @@ static void test_publication(void)
 	v = run_opts("clean.example", &o);
 	CHECK(find(v, "ns-not-found") != NULL);
 	mt_spf_verify_free(v);
+	/* every server has the new record; the recursive answer is old */
+	o.expect = "v=spf1 include:zoho.com -all";
+	v = run_opts("cached.example", &o);
+	f = find(v, "expect-not-cached");
+	CHECK(f && f->severity == MT_SPF_WARNING);
+	CHECK(f && strstr(f->message, "2023-11-14 22:18:20 UTC"));
+	CHECK(find(v, "expect-not-published") == NULL);
+	CHECK(find(v, "ns-disagree") != NULL);
+	mt_spf_verify_free(v);
+	o.expect = NULL;
+	v = run_opts("lame.example", &o);
+	f = find(v, "ns-unreachable");
+	CHECK(f && strstr(f->message, "ns3.pub.example"));
+	CHECK(find(v, "ns-disagree") == NULL);
+	CHECK_INT(mt_spf_verify_ns_count(v), 2);
+	mt_spf_verify_free(v);
 	/* without server checks, --expect against the recursive answer */
 	mt_spf_verify_options_init(&o);
 	o.expect = "v=spf1 include:one.zoho.com -all";
@@ -612,6 +681,7 @@ int main(void)
 	test_size();
 	test_publication();
 	test_authz();
+	expect_code(NULL, NULL, MT_SPF_INFO); /* frees the last copy */
 	mt_dns_resolver_free(res);
 	mt_dns_zone_free(zone);
 	mt_dns_zone_free(server_a);

@@ -415,8 +415,11 @@ static void check_token(mt_spf_verify *v, const char *domain, const char *rec, s
 		static const char *const mechs[] = {
 			"include:", "ip4:", "ip6:", "exists:", "redirect=", "exp=", "mx:", "ptr:", "a:",
 		};
+		bool ip6 = mt_strcaseeq(name, namel, "ip6", 3);
 		for (size_t k = 0; !specific && k < sizeof mechs / sizeof mechs[0]; k++) {
 			size_t ml = strlen(mechs[k]);
+			if (ip6 && ml <= 3) /* "a:" is hex in an IPv6 address */
+				continue;
 			for (size_t i = nl + 2; i + ml <= len; i++)
 				if (mt_strcaseeq(t + i, ml, mechs[k], ml)) {
 					add(v, "glued-terms", MT_SPF_ERROR,
@@ -696,7 +699,7 @@ static bool has_macro(const char *s, size_t len)
 static bool on_path(const mt_spf_verify *v, size_t node, const char *domain)
 {
 	for (size_t k = node, steps = 0; steps <= V_MAX_NODES; steps++) {
-		if (strcasecmp(v->nodes[k].domain, domain) == 0)
+		if (mt_strcaseeq(v->nodes[k].domain, strlen(v->nodes[k].domain), domain, strlen(domain)))
 			return true;
 		if (k == 0)
 			break;
@@ -799,7 +802,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 	v->parent[0] = 0;
 	recs[0] = top;
 
-	for (size_t cur = 0; cur < v->nnodes; ) {
+	for (size_t cur = 0;;) {
 		/* Process node cur: count and push its children (reverse order for pre-order). */
 		mt_spf_record *rec = recs[cur];
 		if (rec) {
@@ -832,16 +835,23 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 				stack[b - 1] = tmp;
 			}
 		}
-		if (sp == 0)
+		/* The next pending include/redirect that fits the bounds. */
+		size_t k = 0;
+		struct pend p;
+		bool found = false;
+		while (sp > 0) {
+			p = stack[--sp];
+			if (v->nnodes >= V_MAX_NODES || v->nodes[p.parent].depth + 1 > V_MAX_DEPTH) {
+				truncated = true;
+				continue;
+			}
+			found = true;
 			break;
-		struct pend p = stack[--sp];
-		if (v->nnodes >= V_MAX_NODES || v->nodes[p.parent].depth + 1 > V_MAX_DEPTH) {
-			truncated = true;
-			if (sp == 0)
-				break;
-			continue;
 		}
-		size_t k = v->nnodes++;
+		if (!found)
+			break;
+		k = v->nnodes++;
+		cur = k;
 		mt_spf_tree_node *n = &v->nodes[k];
 		memset(n, 0, sizeof *n);
 		n->domain = p.domain;
@@ -856,13 +866,11 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 			         p.domain),
 			    "remove the include or redirect that closes the loop",
 			    v->nodes[p.parent].domain, v->nodes[p.parent].record, -1, 0);
-			cur = k;
 			continue;
 		}
 		txt_set set;
 		if (read_txt(v, v->res, p.domain, &set) != MT_OK) {
 			n->status = MT_SPF_TEMPERROR;
-			cur = k;
 			continue;
 		}
 		n->ttl = set.ttl;
@@ -912,7 +920,6 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 				    st == MT_ESYNTAX ? syn.length : 0);
 			}
 		}
-		cur = k;
 	}
 	/* Subtree sums (children follow their parents). */
 	for (size_t k = 0; k < v->nnodes; k++)
@@ -1213,9 +1220,7 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 			if (expect && ns_serves(na, expect))
 				with_expect++;
 		}
-		if (answered == 0 && v->nns > 0)
-			;
-		else if (v->nns == 0)
+		if (v->nns == 0)
 			add(v, "ns-unreachable", MT_SPF_WARNING,
 			    vstr(v, "no address was found for the name servers of %s (%s)", v->domain,
 			         ns_list(v)),
@@ -1392,7 +1397,7 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 	}
 	if (set->nspf == 0) {
 		bool broken = has_code(v, "broken-record");
-		add(v, "no-record", broken ? MT_SPF_ERROR : MT_SPF_ERROR,
+		add(v, "no-record", MT_SPF_ERROR,
 		    vstr(v, "%s has no SPF record: receivers get \"none\" and cannot tell forged mail "
 		            "from yours%s", v->domain,
 		         broken ? " (the text above that looks like one is ignored)" : ""),
