@@ -42,6 +42,18 @@ expect_out 'fix: write "include:zoho.example.org -all"'
 # "v=spf1 " is 7 octets: the caret of inlcude: sits under column 7 of the record
 expect_out "             ^~~~~~~"
 
+# policy and limits together: errors, the tree with per-node lookups
+verify problems.example.org
+expect_rc 2
+expect_out "[include-no-record]"
+expect_out "[void-lookup]"
+expect_out "[broad-range]"
+expect_out "[ptr-deprecated]"
+expect_out "[neutral-all]"
+# 4.6.4: ptr, two includes and a: are four DNS-querying terms
+expect_out "4 of 10 DNS lookups, 1 void lookup"
+expect_out "    include:missing.example.org  0 lookups  [no SPF record]"
+
 # three records (4.5: permerror) and the merged record proposed
 verify multi.example.org
 expect_rc 2

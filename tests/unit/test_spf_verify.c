@@ -437,7 +437,8 @@ static void test_policy(void)
 	expect_code("valid.example", "softfail-all", MT_SPF_INFO);
 	expect_code("clean.example", "fail-all", MT_SPF_INFO);
 	expect_code("ptr.example", "ptr-deprecated", MT_SPF_WARNING);
-	expect_code("broad4.example", "broad-range", MT_SPF_WARNING);
+	const mt_spf_finding *f = expect_code("broad4.example", "broad-range", MT_SPF_WARNING);
+	CHECK(f && strstr(f->message, "16777216 addresses")); /* 2^(32-8) */
 	expect_code("broad6.example", "broad-range", MT_SPF_WARNING);
 	expect_no_code("clean.example", "broad-range"); /* zoho's /48 is not broad */
 	expect_code("macro.example", "macros", MT_SPF_INFO);

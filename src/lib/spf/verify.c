@@ -576,8 +576,8 @@ static void check_parsed(mt_spf_verify *v, const char *domain, const mt_spf_reco
 		}
 		if (t->kind == MT_SPF_IP4 && t->cidr4 >= 0 && t->cidr4 < 16)
 			add(v, "broad-range", MT_SPF_WARNING,
-			    vstr(v, "ip4 prefix /%d authorizes %s addresses: far more than any sender owns",
-			         t->cidr4, t->cidr4 == 0 ? "every IPv4" : "over 131,000"),
+			    vstr(v, "ip4 prefix /%d authorizes %llu addresses%s: far more than any sender owns",
+			         t->cidr4, 1ULL << (32 - t->cidr4), t->cidr4 == 0 ? " (all of IPv4)" : ""),
 			    "narrow it to the networks that really send your mail", domain, text,
 			    (long)t->offset, t->length);
 		if (t->kind == MT_SPF_IP6 && t->cidr6 >= 0 && t->cidr6 < 48)
@@ -1215,8 +1215,10 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 			if (na->agrees)
 				agreeing++;
 			else
-				mt_buf_printf(&b, "%s%s (%s) serves %s", b.len ? "; " : "", na->server,
-				              na->address, na->spf_record ? na->spf_record : "no SPF record");
+				mt_buf_printf(&b, "%s%s (%s) serves %s%s%s", b.len ? "; " : "", na->server,
+				              na->address, na->spf_record ? "\"" : "",
+				              na->spf_record ? na->spf_record : "no SPF record",
+				              na->spf_record ? "\"" : "");
 			if (expect && ns_serves(na, expect))
 				with_expect++;
 		}
@@ -1254,7 +1256,7 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 			add(v, "expect-not-published", MT_SPF_ERROR,
 			    vstr(v, "the expected record is not served by any of the domain's authoritative "
 			            "servers (%s): it was probably added at a provider that is not the "
-			            "domain's DNS host. The DNS host is the one running %s",
+			            "domain's DNS host; the domain's DNS is served by %s",
 			         ns_list(v), ns_list(v)),
 			    vstr(v, "add the record at the DNS provider that operates %s (or change the "
 			            "domain's NS records to the provider where you added it)", ns_list(v)),
@@ -1276,7 +1278,7 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 		add(v, "expect-not-published", MT_SPF_ERROR,
 		    vstr(v, "the domain's DNS answer does not contain the expected record: it was "
 		            "probably added at a provider that is not the domain's DNS host, or not "
-		            "saved. The DNS host is the one running %s", ns_list(v)),
+		            "saved; the domain's DNS is served by %s", ns_list(v)),
 		    vstr(v, "add the record at the DNS provider that operates %s", ns_list(v)),
 		    NULL, NULL, -1, 0);
 	}
