@@ -1552,12 +1552,18 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 		/* find the RR again for the split check */
 		mt_dns_answer *ans = NULL;
 		if (set->nstrings[0] > 1 && ask(v, res, v->domain, MT_DNS_TXT, &ans) == MT_OK) {
+			size_t rl = strlen(v->record);
 			for (size_t i = 0; i < ans->count; i++) {
-				char tmp[8];
-				mt_dns_txt_join(ans->rr[i].data, ans->rr[i].len, tmp, sizeof tmp);
-				if (mt_spf_is_record(tmp, strlen(tmp) < 7 ? strlen(tmp) : 7) ||
-				    (strlen(tmp) >= 6 && mt_strcaseeq(tmp, 6, "v=spf1", 6)))
-					check_split(v, v->domain, &ans->rr[i], v->record);
+				const mt_dns_rr *rr = &ans->rr[i];
+				char *tmp = rr->type == MT_DNS_TXT ? malloc(rl + 2) : NULL;
+				/* the RR whose joined text is the record (not a look-alike) */
+				if (tmp && mt_dns_txt_join(rr->data, rr->len, tmp, rl + 2) == rl &&
+				    memcmp(tmp, v->record, rl) == 0) {
+					check_split(v, v->domain, rr, v->record);
+					free(tmp);
+					break;
+				}
+				free(tmp);
 			}
 		}
 		mt_dns_answer_free(ans);
