@@ -442,7 +442,8 @@ static void test_policy(void)
 	expect_code("broad6.example", "broad-range", MT_SPF_WARNING);
 	expect_no_code("clean.example", "broad-range"); /* zoho's /48 is not broad */
 	expect_code("macro.example", "macros", MT_SPF_INFO);
-	expect_code("incnone.example", "include-no-record", MT_SPF_ERROR);
+	const mt_spf_finding *g = expect_code("incnone.example", "include-no-record", MT_SPF_ERROR);
+	CHECK(g && g->offset == 7 && g->term && strcmp(g->term, "include:nothing.example") == 0);
 	expect_code("redirnone.example", "redirect-no-record", MT_SPF_ERROR);
 }
 

@@ -787,7 +787,7 @@ static unsigned count_lookups(const mt_spf_record *rec)
 static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 {
 	/* Explicit stack of (parent node, child term index) pending. */
-	struct pend { size_t parent; const char *domain; const char *via; const char *term; } stack[V_MAX_NODES * 2];
+	struct pend { size_t parent; const char *domain; const char *via; const char *term; long off; size_t len; } stack[V_MAX_NODES * 2];
 	size_t sp = 0;
 	mt_spf_record *recs[V_MAX_NODES];
 	bool truncated = false;
@@ -826,6 +826,8 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 				stack[sp].domain = vdup(v, t->domain, dl);
 				stack[sp].via = t->kind == MT_SPF_INCLUDE ? "include" : "redirect";
 				stack[sp].term = vdup(v, rec->text + t->offset, t->length);
+				stack[sp].off = (long)t->offset;
+				stack[sp].len = t->length;
 				sp++;
 			}
 			/* reverse the pushed part so that the first term is popped first */
@@ -865,7 +867,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 			            "receivers stop at the lookup limit with permerror", p.via, p.domain,
 			         p.domain),
 			    "remove the include or redirect that closes the loop",
-			    v->nodes[p.parent].domain, v->nodes[p.parent].record, -1, 0);
+			    v->nodes[p.parent].domain, v->nodes[p.parent].record, p.off, p.len);
 			continue;
 		}
 		txt_set set;
@@ -880,7 +882,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 			    vstr(v, "the SPF record of %s (%s) could not be read: %s%s%s", p.domain, p.term,
 			         mt_dns_rcode_name(set.rcode), set.why ? ", " : "", set.why ? set.why : ""),
 			    "check again later; if it persists, ask the operator of that domain",
-			    v->nodes[p.parent].domain, v->nodes[p.parent].record, -1, 0);
+			    v->nodes[p.parent].domain, v->nodes[p.parent].record, p.off, p.len);
 		} else if (set.nspf == 0) {
 			n->status = MT_SPF_NONE;
 			add(v, strcmp(p.via, "include") == 0 ? "include-no-record" : "redirect-no-record",
@@ -890,7 +892,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 			         strcmp(p.via, "include") == 0 ? "5.2" : "6.1"),
 			    vstr(v, "remove \"%s\" or correct the domain name (the provider's instructions "
 			            "give the exact name to include)", p.term),
-			    v->nodes[p.parent].domain, v->nodes[p.parent].record, -1, 0);
+			    v->nodes[p.parent].domain, v->nodes[p.parent].record, p.off, p.len);
 		} else if (set.nspf > 1) {
 			n->status = MT_SPF_PERMERROR;
 			n->record = set.spf[0];
@@ -898,7 +900,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 			    vstr(v, "%s publishes %zu SPF records (%s): evaluating it gives permerror",
 			         p.domain, set.nspf, p.term),
 			    "ask the operator of that domain to publish a single record",
-			    v->nodes[p.parent].domain, v->nodes[p.parent].record, -1, 0);
+			    v->nodes[p.parent].domain, v->nodes[p.parent].record, p.off, p.len);
 		} else {
 			mt_spf_syntax_error syn;
 			mt_spf_record *r = NULL;
