@@ -3,7 +3,7 @@
 # against the installed headers and library through pkg-config, and run it
 # on the example zone.  Checks the SONAME, the man pages and the CLI too.
 set -u
-build=$1 src=$2
+build=$1 src=$2 extra_cflags=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
@@ -30,7 +30,8 @@ awk '/^```c$/ {on=1; next} /^```$/ {on=0} on' "$src/README.md" > "$tmp/body.c"
   echo 'return 0; }'
 } > "$tmp/example.c"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
-if cc -std=c11 -Wall -Werror -o "$tmp/example" "$tmp/example.c" $(pkg-config --cflags --libs mailtrust) 2>"$tmp/cc.err"; then
+# shellcheck disable=SC2086  # extra_cflags: sanitizer flags of this build, word-split on purpose
+if cc -std=c11 -Wall -Werror $extra_cflags -o "$tmp/example" "$tmp/example.c" $(pkg-config --cflags --libs mailtrust) 2>"$tmp/cc.err"; then
   ok
   out=$(cd "$src" && LD_LIBRARY_PATH="$libdir" "$tmp/example")
   # 192.0.2.10 is inside example.com's ip4:192.0.2.0/24 (tests/data/example.zone)
