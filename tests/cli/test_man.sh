@@ -4,7 +4,8 @@
 MAN="$DATA/../../../doc/man"
 
 # every long option of a --help appears in the page as \-\-option
-for cmd in "spf check:mailtrust-spf.1" "spf parse:mailtrust-spf.1" ":mailtrust.1"; do
+for cmd in "spf check:mailtrust-spf.1" "spf parse:mailtrust-spf.1" "spf verify:mailtrust-spf.1" \
+           "spf merge:mailtrust-spf.1" "spf build:mailtrust-spf.1" "spf:mailtrust-spf.1" ":mailtrust.1"; do
 	args=${cmd%%:*}
 	page=$MAN/${cmd#*:}
 	# shellcheck disable=SC2086
