@@ -40,7 +40,9 @@ if [ "${1:-}" = "--run" ]; then
 	hasnt() { if grep -qF -- "$1" "$OUT"; then bad "output holds '$1'"; else ok; fi; }
 
 	# 1. clean: both authoritative servers agree with the recursive answer
+	t0=$(date +%s%N)
 	run clean.example --ip 192.0.2.10
+	echo "verify of clean.example (2 authoritative servers, 1 --ip): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 	want_rc 0
 	has "clean.example: 0 errors, 0 warnings"
 	has "ns-a.example ($A)  NOERROR  ttl 300  agrees"
