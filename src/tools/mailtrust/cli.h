@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <mailtrust/dns.h>
+
 /*
  * Exit codes.  0..6 are SPF results (spf check); the rest follow
  * sysexits.h so that scripts can tell a bad invocation from a DNS outcome.
@@ -72,6 +74,22 @@ bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigne
 
 /* Report a getopt_long failure (opterr = 0, optstring starting with ':'). */
 void cli_bad_option(int c, char **argv, const char *cmd);
+
+/* Where DNS answers come from (--zone, --resolver, --recursive, --dnssec). */
+typedef struct cli_dns {
+	const char *zone;      /* a zone file: offline; NULL: libunbound */
+	const char *resolver;  /* ADDR[@PORT] to forward to; NULL: /etc/resolv.conf */
+	bool recursive;
+	bool dnssec;
+} cli_dns;
+
+/*
+ * Open the resolver d describes.  Returns 0, or an exit status after one
+ * line on stderr (64 bad --resolver, 65 malformed zone, 66 unreadable
+ * zone, 69 no resolver, 70 out of memory).  The caller frees *resp and
+ * *zonep (either may be NULL).
+ */
+int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **resp);
 
 /* Sub-commands. */
 int cli_spf_main(int argc, char **argv);

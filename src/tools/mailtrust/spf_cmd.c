@@ -338,54 +338,9 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 /* The resolver for a check: a zone file, or the system's DNS. */
 static int open_resolver(const check_args *a, mt_dns_zone **zonep, mt_dns_resolver **resp)
 {
-	mt_error err;
-	mt_status st;
-
-	if (!a->zone) {
-		mt_dns_unbound_options uo;
-
-		mt_dns_unbound_options_init(&uo);
-		uo.forwarder = a->server;
-		uo.dnssec = a->dnssec;
-		uo.recursive = a->recursive;
-		memset(&err, 0, sizeof(err));
-		st = mt_dns_unbound_resolver_new(&uo, resp, &err);
-		if (st == MT_OK)
-			return 0;
-		cli_error("%s%s", a->server ? "--resolver: " : "DNS resolver: ",
-		          err.message[0] ? err.message : mt_strerror(st));
-		if (st == MT_EINVAL)
-			return a->server ? CLI_EXIT_USAGE : CLI_EXIT_UNAVAILABLE;
-		return st == MT_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_UNAVAILABLE;
-	}
-	*zonep = mt_dns_zone_new();
-	if (!*zonep) {
-		cli_error("out of memory");
-		return CLI_EXIT_SOFTWARE;
-	}
-	memset(&err, 0, sizeof(err));
-	st = mt_dns_zone_load_file(*zonep, a->zone, NULL, &err);
-	if (st != MT_OK) {
-		const char *msg = err.message[0] ? err.message : mt_strerror(st);
-		switch (st) {
-		case MT_EIO:
-		case MT_ENOTFOUND:
-			cli_error("--zone: %s", msg);
-			return CLI_EXIT_NOINPUT;
-		case MT_ENOMEM:
-			cli_error("--zone: %s", msg);
-			return CLI_EXIT_SOFTWARE;
-		default:
-			cli_error("%s", msg);
-			return CLI_EXIT_DATAERR;
-		}
-	}
-	*resp = mt_dns_zone_resolver_new(*zonep);
-	if (!*resp) {
-		cli_error("out of memory");
-		return CLI_EXIT_SOFTWARE;
-	}
-	return 0;
+	cli_dns d = {.zone = a->zone, .resolver = a->server, .recursive = a->recursive,
+	             .dnssec = a->dnssec};
+	return cli_open_resolver(&d, zonep, resp);
 }
 
 static const char *type_name(uint16_t type, char *buf, size_t cap)

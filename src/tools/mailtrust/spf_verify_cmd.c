@@ -145,50 +145,8 @@ static mt_status server_resolver(void *ctx, const char *address, unsigned port,
 
 static int open_resolver(const verify_args *a, mt_dns_zone **zonep, mt_dns_resolver **resp)
 {
-	mt_error err;
-	mt_status st;
-
-	memset(&err, 0, sizeof(err));
-	if (!a->zone) {
-		mt_dns_unbound_options uo;
-		mt_dns_unbound_options_init(&uo);
-		uo.forwarder = a->resolver;
-		st = mt_dns_unbound_resolver_new(&uo, resp, &err);
-		if (st == MT_OK)
-			return 0;
-		cli_error("%s%s", a->resolver ? "--resolver: " : "DNS resolver: ",
-		          err.message[0] ? err.message : mt_strerror(st));
-		if (st == MT_EINVAL)
-			return a->resolver ? CLI_EXIT_USAGE : CLI_EXIT_UNAVAILABLE;
-		return st == MT_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_UNAVAILABLE;
-	}
-	*zonep = mt_dns_zone_new();
-	if (!*zonep) {
-		cli_error("out of memory");
-		return CLI_EXIT_SOFTWARE;
-	}
-	st = mt_dns_zone_load_file(*zonep, a->zone, NULL, &err);
-	if (st != MT_OK) {
-		const char *msg = err.message[0] ? err.message : mt_strerror(st);
-		switch (st) {
-		case MT_EIO:
-		case MT_ENOTFOUND:
-			cli_error("--zone: %s", msg);
-			return CLI_EXIT_NOINPUT;
-		case MT_ENOMEM:
-			cli_error("--zone: %s", msg);
-			return CLI_EXIT_SOFTWARE;
-		default:
-			cli_error("%s", msg);
-			return CLI_EXIT_DATAERR;
-		}
-	}
-	*resp = mt_dns_zone_resolver_new(*zonep);
-	if (!*resp) {
-		cli_error("out of memory");
-		return CLI_EXIT_SOFTWARE;
-	}
-	return 0;
+	cli_dns d = {.zone = a->zone, .resolver = a->resolver};
+	return cli_open_resolver(&d, zonep, resp);
 }
 
 static void counts(const mt_spf_verify *v, size_t n[3])

@@ -1,0 +1,57 @@
+/* Where a command's DNS answers come from: a zone file, or libunbound. */
+#include "cli.h"
+
+#include <string.h>
+
+int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **resp)
+{
+	mt_error err;
+	mt_status st;
+
+	*zonep = NULL;
+	*resp = NULL;
+	memset(&err, 0, sizeof(err));
+	if (!d->zone) {
+		mt_dns_unbound_options uo;
+
+		mt_dns_unbound_options_init(&uo);
+		uo.forwarder = d->resolver;
+		uo.recursive = d->recursive;
+		uo.dnssec = d->dnssec;
+		st = mt_dns_unbound_resolver_new(&uo, resp, &err);
+		if (st == MT_OK)
+			return 0;
+		cli_error("%s%s", d->resolver ? "--resolver: " : "DNS resolver: ",
+		          err.message[0] ? err.message : mt_strerror(st));
+		if (st == MT_EINVAL)
+			return d->resolver ? CLI_EXIT_USAGE : CLI_EXIT_UNAVAILABLE;
+		return st == MT_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_UNAVAILABLE;
+	}
+	*zonep = mt_dns_zone_new();
+	if (!*zonep) {
+		cli_error("out of memory");
+		return CLI_EXIT_SOFTWARE;
+	}
+	st = mt_dns_zone_load_file(*zonep, d->zone, NULL, &err);
+	if (st != MT_OK) {
+		const char *msg = err.message[0] ? err.message : mt_strerror(st);
+		switch (st) {
+		case MT_EIO:
+		case MT_ENOTFOUND:
+			cli_error("--zone: %s", msg);
+			return CLI_EXIT_NOINPUT;
+		case MT_ENOMEM:
+			cli_error("--zone: %s", msg);
+			return CLI_EXIT_SOFTWARE;
+		default:
+			cli_error("%s", msg);
+			return CLI_EXIT_DATAERR;
+		}
+	}
+	*resp = mt_dns_zone_resolver_new(*zonep);
+	if (!*resp) {
+		cli_error("out of memory");
+		return CLI_EXIT_SOFTWARE;
+	}
+	return 0;
+}
