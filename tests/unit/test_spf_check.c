@@ -50,6 +50,10 @@ static void build_zone(void)
 	a("s2.example", 203, 0, 113, 2);
 	txt("fail.example", "v=spf1 -all");
 	txt("timeout.example", "v=spf1 a:dead.example -all");
+	txt("pexp.example", "v=spf1 ip4:192.0.2.1 -all exp=why.%{p}");
+	txt("why.host.pexp.example", "not from %{i} (validated %{p})");
+	a("host.pexp.example", 192, 0, 2, 77);
+	CHECK_INT(mt_dns_zone_add(zone, "77.2.0.192.in-addr.arpa", MT_DNS_PTR, 300, 0, "host.pexp.example", 17), MT_OK);
 	txt("chain.example", "v=spf1 include:fail.example include:inc1.example -all");
 	txt("inc1.example", "v=spf1 ip4:198.51.100.0/24 redirect=inc2.example");
 	txt("inc2.example", "v=spf1 ?ip4:203.0.113.0/24 include:pass.example ~all");
@@ -284,6 +288,26 @@ static mt_status slow_resolve(void *impl, const char *name, uint16_t type, unsig
 	return mt_dns_zone_query(impl, name, type, out);
 }
 
+/* %{p} in the exp= domain and in the explanation text (RFC 7208 6.2, 7.3):
+ * the validated name is computed once, before the explanation. */
+static void test_p_in_exp(void)
+{
+	mt_spf_check *c;
+	const mt_spf_outcome *out = run(&c, NULL, "192.0.2.77", "a@pexp.example", "h");
+	CHECK_INT(out->result, MT_SPF_FAIL);
+	CHECK_STR(out->explanation, "not from 192.0.2.77 (validated host.pexp.example)");
+	size_t ptr = 0;
+	for (size_t i = 0; i < out->trace_count; i++)
+		ptr += out->trace[i].type == MT_DNS_PTR;
+	CHECK_INT(ptr, 1);
+	CHECK_INT(out->dns_mechanisms, 0); /* exp and %{p} are not DNS-querying terms */
+	mt_spf_check_free(c);
+	/* no PTR: %{p} is "unknown", why.unknown does not exist: the default */
+	out = run(&c, NULL, "192.0.2.99", "a@pexp.example", "h");
+	CHECK_STR(out->explanation, "192.0.2.99 is not one of pexp.example's designated mail servers.");
+	mt_spf_check_free(c);
+}
+
 /* A check object started again must count exactly as a fresh one. */
 static void test_reuse(void)
 {
@@ -380,6 +404,7 @@ int main(void)
 	test_problem_and_headers();
 	test_chain();
 	test_reuse();
+	test_p_in_exp();
 	test_budget();
 	mt_dns_zone_free(zone);
 	return mt_test_done();
