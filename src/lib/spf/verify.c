@@ -1229,7 +1229,31 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 			    vstr(v, "no address was found for the name servers of %s (%s)", v->domain,
 			         ns_list(v)),
 			    "check the A/AAAA records of the name servers", NULL, NULL, -1, 0);
-		if (agreeing < answered) {
+		/* Do the servers that answered agree with each other (and only
+		 * differ from the recursive answer, which is then a cached copy)? */
+		bool servers_same = true;
+		const mt_spf_ns_answer *first = NULL;
+		for (size_t i = 0; i < v->nns; i++) {
+			const mt_spf_ns_answer *na = &v->ns[i];
+			if (is_dns_failure(na->rcode))
+				continue;
+			if (!first)
+				first = na;
+			else if (na->spf_count != first->spf_count ||
+			         !na->spf_record != !first->spf_record ||
+			         (na->spf_record && strcmp(na->spf_record, first->spf_record) != 0))
+				servers_same = false;
+		}
+		if (agreeing == 0 && answered > 0 && servers_same) {
+			add(v, "ns-disagree", MT_SPF_WARNING,
+			    vstr(v, "every authoritative server that answered serves %s%s%s, but recursive "
+			            "resolvers return %s: they still hold an older answer in their cache",
+			         first->spf_record ? "\"" : "", first->spf_record ? first->spf_record : "no SPF record",
+			         first->spf_record ? "\"" : "",
+			         top->nspf ? spf_list(v, top->spf, top->nspf) : "no SPF record"),
+			    "nothing to change on the servers: wait until the cached answer expires (its TTL)",
+			    NULL, NULL, -1, 0);
+		} else if (agreeing < answered) {
 			add(v, "ns-disagree", MT_SPF_WARNING,
 			    vstr(v, "the authoritative servers do not all serve the same SPF record: %s; "
 			            "the others serve what recursive resolvers return (%s). A change has "
