@@ -81,6 +81,7 @@ typedef struct cli_dns {
 	const char *resolver;  /* ADDR[@PORT] to forward to; NULL: /etc/resolv.conf */
 	bool recursive;
 	bool dnssec;
+	const char *trust_anchor; /* with dnssec: DS/DNSKEY file; NULL: the system's */
 } cli_dns;
 
 /*

@@ -18,6 +18,7 @@ int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **r
 		uo.forwarder = d->resolver;
 		uo.recursive = d->recursive;
 		uo.dnssec = d->dnssec;
+		uo.trust_anchor_file = d->trust_anchor;
 		st = mt_dns_unbound_resolver_new(&uo, resp, &err);
 		if (st == MT_OK)
 			return 0;

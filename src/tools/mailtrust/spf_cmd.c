@@ -6,9 +6,11 @@
 #include <mailtrust/mailtrust.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SPF_MAX_SENDER 320
 
@@ -112,6 +114,8 @@ static void check_usage(FILE *fp)
 	      "                            the ones in /etc/resolv.conf\n"
 	      "      --recursive           resolve from the root servers (full recursion)\n"
 	      "      --dnssec              validate DNSSEC (root trust anchor of the system)\n"
+	      "      --trust-anchor FILE   with --dnssec: trust the DS or DNSKEY records of\n"
+	      "                            FILE instead of the system's root trust anchor\n"
 	      "      --receiver NAME       this host's name, for %{r} and the header fields\n"
 	      "      --default-explanation TEXT\n"
 	      "                            macro-string explaining a fail when the domain\n"
@@ -151,6 +155,7 @@ enum {
 	OPT_DNSSEC,
 	OPT_RECURSIVE,
 	OPT_BATCH,
+	OPT_TRUST_ANCHOR,
 };
 
 typedef struct check_args {
@@ -162,6 +167,7 @@ typedef struct check_args {
 	const char *receiver;
 	const char *default_exp;
 	const char *server;
+	const char *trust_anchor;
 	bool dnssec;
 	bool recursive;
 	mt_spf_identity identity;
@@ -232,6 +238,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "dnssec", no_argument, NULL, OPT_DNSSEC },
 		{ "recursive", no_argument, NULL, OPT_RECURSIVE },
 		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -257,6 +264,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		case OPT_DNSSEC: a->dnssec = true; break;
 		case OPT_RECURSIVE: a->recursive = true; break;
 		case OPT_BATCH: a->batch = optarg; break;
+		case OPT_TRUST_ANCHOR: a->trust_anchor = optarg; break;
 		case OPT_IDENTITY:
 			if (strcmp(optarg, "mailfrom") == 0) {
 				a->identity = MT_SPF_MAILFROM;
@@ -292,6 +300,14 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 	}
 	if (a->zone && (a->server || a->dnssec || a->recursive)) {
 		cli_error("--zone cannot be combined with --resolver, --recursive or --dnssec");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->trust_anchor && !a->dnssec) {
+		cli_error("--trust-anchor needs --dnssec");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->trust_anchor && access(a->trust_anchor, R_OK) != 0) {
+		cli_error("--trust-anchor: cannot read %s: %s", a->trust_anchor, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
 	if (a->batch) {
@@ -339,7 +355,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 static int open_resolver(const check_args *a, mt_dns_zone **zonep, mt_dns_resolver **resp)
 {
 	cli_dns d = {.zone = a->zone, .resolver = a->server, .recursive = a->recursive,
-	             .dnssec = a->dnssec};
+	             .dnssec = a->dnssec, .trust_anchor = a->trust_anchor};
 	return cli_open_resolver(&d, zonep, resp);
 }
 
