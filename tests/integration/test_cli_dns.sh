@@ -75,7 +75,9 @@ EOF
 			echo "b$d A 10.100.$((d / 250)).$((d % 250 + 1))"
 		done
 	} >"$Z" || exit 1
-	MT_CLI_DNS_INNER=1 exec bash "$RUN_NSD" --zone clidns.example "$Z" bash "$0" "$@"
+	# not exec: the EXIT trap above must still remove the zone directory
+	MT_CLI_DNS_INNER=1 bash "$RUN_NSD" --zone clidns.example "$Z" bash "$0" "$@"
+	exit $?
 fi
 
 # ---- inner part: NSD is running ---------------------------------------------

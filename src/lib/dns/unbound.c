@@ -409,9 +409,13 @@ static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
 		st = MT_ENOMEM;
 		goto out;
 	}
+	/* Insecure means "validated as unsigned"; an answer that failed
+	 * (SERVFAIL, REFUSED) proved nothing and stays unchecked. */
 	if (u->dnssec)
 		ans->dnssec = r->secure ? MT_DNSSEC_SECURE
-		            : r->bogus ? MT_DNSSEC_BOGUS : MT_DNSSEC_INSECURE;
+		            : r->bogus ? MT_DNSSEC_BOGUS
+		            : (rcode == MT_DNS_NOERROR || rcode == MT_DNS_NXDOMAIN) ? MT_DNSSEC_INSECURE
+		                                                                   : MT_DNSSEC_UNCHECKED;
 	if (rcode != MT_DNS_NOERROR && rcode != MT_DNS_NXDOMAIN) {
 		if (u->dnssec && r->bogus)
 			st = set_why(ans, "DNSSEC validation failed for %s/%s: %s", name,
