@@ -98,7 +98,9 @@ struct mt_spf_check {
 	size_t ntrace, trace_cap;
 	mt_spf_chain_link *chain; /* maxframes links: the path of the last match */
 	size_t nchain;
-	const mt_spf_record *exp_rec; /* set while %{p} is computed for an explanation */
+	/* After a top-level fail: frames[0] holds the record that failed and
+	 * explain() is re-entered until the explanation is set (section 6.2). */
+	bool explaining;
 	char *exp_text;               /* explanation text waiting for %{p} */
 	size_t exp_text_len;
 };
@@ -559,12 +561,13 @@ static void set_explanation(mt_spf_check *chk, const char *text, size_t len, con
 	mt_spf_macro_ctx mc;
 	size_t n, off;
 	const char *msg;
+	macro_ctx(chk, domain, &mc);
+	/* An explanation that is not a valid explain-string, or does not fit,
+	 * gives way to the default (section 6.2). */
 	if (!mt_spf_macro_valid(text, len, true, &off, &msg, NULL) ||
-	    (macro_ctx(chk, domain, &mc), mt_spf_macro_expand(&mc, text, len, true, buf, sizeof buf, &n)) != MT_OK) {
+	    mt_spf_macro_expand(&mc, text, len, true, buf, sizeof buf, &n) != MT_OK) {
 		text = chk->default_exp;
-		len = strlen(text);
-		macro_ctx(chk, domain, &mc);
-		if (mt_spf_macro_expand(&mc, text, len, true, buf, sizeof buf, &n) != MT_OK)
+		if (mt_spf_macro_expand(&mc, text, strlen(text), true, buf, sizeof buf, &n) != MT_OK)
 			n = 0;
 	}
 	chk->out.explanation = mt_arena_strndup(chk->arena, buf, n);
@@ -573,6 +576,44 @@ static void set_explanation(mt_spf_check *chk, const char *text, size_t len, con
 static void default_explanation(mt_spf_check *chk, const char *domain)
 {
 	set_explanation(chk, chk->default_exp, strlen(chk->default_exp), domain);
+}
+
+/*
+ * One step of the explanation of a top-level fail: the exp= domain's TXT
+ * record, expanded; the default when there is none or it is unusable.
+ * Either finishes the check or waits (for %{p} or the TXT answer).
+ */
+static void explain(mt_spf_check *chk)
+{
+	const frame *f = &chk->frames[0];
+	char buf[MT_SPF_MAX_EXPANSION];
+	mt_spf_macro_ctx mc;
+	size_t n;
+
+	if (chk->exp_text) { /* the TXT answer came; %{p} is known now */
+		set_explanation(chk, chk->exp_text, chk->exp_text_len, f->domain);
+		finish(chk, MT_SPF_FAIL);
+		return;
+	}
+	if (!f->rec || f->rec->exp < 0) {
+		default_explanation(chk, f->domain);
+		finish(chk, MT_SPF_FAIL);
+		return;
+	}
+	const mt_spf_term *t = &f->rec->terms[f->rec->exp];
+	if (mt_spf_macro_uses(t->domain, t->domain_len, "p") && chk->validated_state == 0) {
+		start_validation(chk);
+		return;
+	}
+	macro_ctx(chk, f->domain, &mc);
+	if (mt_spf_macro_expand(&mc, t->domain, t->domain_len, false, buf, sizeof buf, &n) != MT_OK ||
+	    !mt_spf_domain_ok(buf, n, false)) {
+		default_explanation(chk, f->domain);
+		finish(chk, MT_SPF_FAIL);
+		return;
+	}
+	batch_begin(chk, W_EXP);
+	ask(chk, buf, MT_DNS_TXT);
 }
 
 static void finalize(mt_spf_check *chk, mt_spf_result r, const frame *f)
@@ -591,40 +632,12 @@ static void finalize(mt_spf_check *chk, mt_spf_result r, const frame *f)
 		finish(chk, r);
 		return;
 	}
-	chk->out.result = r;
-	if (!f->rec || f->rec->exp < 0 || chk->validated_state == 0) {
-		/* %{p} may appear in the explanation: computed below if needed. */
-	}
-	chk->exp_rec = f->rec;
-	if (!f->rec || f->rec->exp < 0) {
-		default_explanation(chk, f->domain);
-		finish(chk, r);
-		return;
-	}
-	const mt_spf_term *t = &f->rec->terms[f->rec->exp];
-	if (mt_spf_macro_uses(t->domain, t->domain_len, "p") && chk->validated_state == 0) {
-		/* keep a frame around so resume knows where we are */
-		chk->nframes = 1;
-		chk->frames[0] = *f;
-		chk->frames[0].next = f->rec->nterms;
-		start_validation(chk);
-		return;
-	}
-	char buf[MT_SPF_MAX_EXPANSION];
-	mt_spf_macro_ctx mc;
-	size_t n;
-	macro_ctx(chk, f->domain, &mc);
-	if (mt_spf_macro_expand(&mc, t->domain, t->domain_len, false, buf, sizeof buf, &n) != MT_OK ||
-	    !mt_spf_domain_ok(buf, n, false)) {
-		default_explanation(chk, f->domain);
-		finish(chk, r);
-		return;
-	}
-	chk->nframes = 1;
+	/* Only the record that produced the top-level fail explains it: after
+	 * a redirect that is the target's record, never an included one. */
 	chk->frames[0] = *f;
-	chk->frames[0].next = f->rec->nterms;
-	batch_begin(chk, W_EXP);
-	ask(chk, buf, MT_DNS_TXT);
+	chk->nframes = 1;
+	chk->explaining = true;
+	explain(chk);
 }
 
 static void on_exp(mt_spf_check *chk)
@@ -632,25 +645,27 @@ static void on_exp(mt_spf_check *chk)
 	slot *s = &chk->slots[0];
 	const frame *f = &chk->frames[0];
 	char text[MT_SPF_MAX_RECORD + 1];
-	size_t n = 0;
-	if (s->ans.rcode == MT_DNS_NOERROR && s->ans.count == 1) {
-		n = mt_dns_txt_join(s->ans.rr[0].data, s->ans.rr[0].len, text, sizeof text);
-		if (n >= sizeof text)
-			n = sizeof text - 1;
-		if (mt_spf_macro_uses(text, n, "p") && chk->validated_state == 0) {
-			chk->exp_text = mt_arena_strndup(chk->arena, text, n);
-			chk->exp_text_len = n;
-			if (chk->exp_text) {
-				start_validation(chk);
-				return;
-			}
-		}
-		set_explanation(chk, text, n, f->domain);
-	} else {
+	size_t n;
+
+	chk->wait = W_NONE;
+	if (s->ans.rcode != MT_DNS_NOERROR || s->ans.count != 1) {
 		default_explanation(chk, f->domain);
+		finish(chk, MT_SPF_FAIL);
+		return;
 	}
-	chk->nframes = 0;
-	finish(chk, MT_SPF_FAIL);
+	n = mt_dns_txt_join(s->ans.rr[0].data, s->ans.rr[0].len, text, sizeof text);
+	if (n >= sizeof text)
+		n = sizeof text - 1;
+	chk->exp_text = mt_arena_strndup(chk->arena, text, n);
+	chk->exp_text_len = n;
+	if (!chk->exp_text) {
+		fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
+		return;
+	}
+	if (mt_spf_macro_uses(text, n, "p") && chk->validated_state == 0)
+		start_validation(chk); /* explain() finishes once %{p} is known */
+	else
+		explain(chk);
 }
 
 /* ---- records ---- */
@@ -661,7 +676,6 @@ static void on_record(mt_spf_check *chk)
 	frame *f = top(chk);
 	const char *text = NULL;
 	size_t tlen = 0, found = 0;
-	char *joined = NULL;
 
 	chk->wait = W_NONE;
 	if (dns_error(s->ans.rcode)) {
@@ -684,10 +698,9 @@ static void on_record(mt_spf_check *chk)
 			continue;
 		if (++found > 1) {
 			fail_check(chk, MT_SPF_PERMERROR, false,
-			           "%s has more than one SPF record (\"%s\" and \"%s\")", f->domain, joined, buf);
+			           "%s has more than one SPF record (\"%s\" and \"%s\")", f->domain, text, buf);
 			return;
 		}
-		joined = buf;
 		text = buf;
 		tlen = n;
 	}
@@ -989,6 +1002,10 @@ static void advance(mt_spf_check *chk)
 	 * pushes a frame (bounded by the lookup limit) or replaces one by a
 	 * redirect (counted against the same limit). */
 	while (!chk->done && chk->wait == W_NONE) {
+		if (chk->explaining) {
+			explain(chk);
+			continue;
+		}
 		frame *f = top(chk);
 		if (!f->rec) {
 			batch_begin(chk, W_RECORD);
@@ -997,21 +1014,6 @@ static void advance(mt_spf_check *chk)
 		}
 		if (f->next < f->rec->nterms) {
 			eval_term(chk);
-			continue;
-		}
-		if (chk->nframes == 1 && chk->out.result == MT_SPF_FAIL && chk->exp_text) {
-			/* Back from computing %{p} for the explanation text. */
-			set_explanation(chk, chk->exp_text, chk->exp_text_len, f->domain);
-			chk->nframes = 0;
-			finish(chk, MT_SPF_FAIL);
-			continue;
-		}
-		if (chk->nframes == 1 && chk->out.result == MT_SPF_FAIL && chk->exp_rec) {
-			/* Back from computing %{p} for the explanation. */
-			chk->exp_rec = NULL;
-			frame copy = *f;
-			chk->nframes = 0;
-			finalize(chk, MT_SPF_FAIL, &copy);
 			continue;
 		}
 		end_of_terms(chk);
@@ -1073,7 +1075,7 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->nvalidated = chk->nptr = chk->nmx = 0;
 	chk->validated = chk->ptr_names = chk->mx_names = NULL;
 	chk->used_local = false;
-	chk->exp_rec = NULL;
+	chk->explaining = false;
 	chk->exp_text = NULL;
 	chk->exp_text_len = 0;
 	chk->term_counted = false;
