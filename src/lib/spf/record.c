@@ -1,5 +1,6 @@
 /* SPF record parsing: RFC 7208 sections 4.5, 4.6, 5, 6 and 12. */
 #include "spf/spf_int.h"
+#include "dns/dns_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -511,20 +512,10 @@ const char *mt_spf_record_text(const mt_spf_record *rec)
 
 bool mt_spf_domain_ok(const char *name, size_t len, bool multi_label)
 {
-	size_t labels = 0, lab = 0;
-	if (len && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > MT_SPF_MAX_DOMAIN)
+	size_t n;
+	/* The DNS module's rule (labels 1..63, at most 253, no NUL); the root
+	 * name is not a domain SPF can check. */
+	if (!mt_dns_name_check(name, len, &n) || n == 0)
 		return false;
-	for (size_t i = 0; i <= len; i++) {
-		if (i == len || name[i] == '.') {
-			if (lab == 0 || lab > 63)
-				return false;
-			labels++;
-			lab = 0;
-		} else {
-			lab++;
-		}
-	}
-	return !multi_label || labels >= 2;
+	return !multi_label || memchr(name, '.', n) != NULL;
 }
