@@ -54,7 +54,8 @@ typedef struct txt_set {
 	size_t nother;
 	const char *other[V_MAX_TXT];      /* non-SPF texts, joined */
 	size_t answer_octets;              /* RDATA and RR overhead, for the size estimate */
-	const mt_dns_rr *spf_rr[V_MAX_TXT];
+	const uint8_t *split_rdata[V_MAX_TXT]; /* RDATA of an SPF record of several strings */
+	size_t split_rdlen[V_MAX_TXT];
 } txt_set;
 
 /* ---- small helpers ---- */
@@ -244,11 +245,23 @@ static mt_status read_txt(mt_spf_verify *v, mt_dns_resolver *r, const char *name
 			break;
 		}
 		mt_dns_txt_join(rr->data, rr->len, text, need + 1);
-		if (memchr(text, '\0', need)) /* a NUL inside: never an SPF record */
+		bool nul = memchr(text, '\0', need) != NULL;
+		if (nul) /* a NUL inside: never an SPF record */
 			need = strlen(text);
 		if (mt_spf_is_record(text, need)) {
 			if (set->nspf == 0 || rr->ttl < set->ttl)
 				set->ttl = rr->ttl;
+			/* the strings as published, for the split check */
+			if (strings > 1 && !nul) {
+				uint8_t *rd = mt_arena_alloc(v->arena, rr->len);
+				if (!rd) {
+					v->oom = true;
+					break;
+				}
+				memcpy(rd, rr->data, rr->len);
+				set->split_rdata[set->nspf] = rd;
+				set->split_rdlen[set->nspf] = rr->len;
+			}
 			set->nstrings[set->nspf] = strings;
 			set->spf[set->nspf++] = text;
 		} else {
@@ -315,14 +328,16 @@ static const char *spf_list(mt_spf_verify *v, const char *const *recs, size_t n)
 	return s;
 }
 
-static void check_split(mt_spf_verify *v, const char *domain, const mt_dns_rr *rr, const char *joined)
+/* rdata: the TXT RDATA whose strings joined make the record joined. */
+static void check_split(mt_spf_verify *v, const char *domain, const uint8_t *rdata,
+                        size_t rdlen, const char *joined)
 {
 	size_t p = 0, off = 0, nstr = 0;
 	bool glued = false;
-	while (p < rr->len) {
-		size_t l = rr->data[p];
-		const char *s = (const char *)rr->data + p + 1;
-		if (p + 1 + l > rr->len)
+	while (p < rdlen) {
+		size_t l = rdata[p];
+		const char *s = (const char *)rdata + p + 1;
+		if (p + 1 + l > rdlen)
 			break;
 		if (nstr > 0 && off > 0 && l > 0 && joined[off - 1] != ' ' && s[0] != ' ') {
 			/* The previous string ends inside a token; does the next one begin a term? */
@@ -1575,24 +1590,8 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 	if (set->nspf == 1) {
 		mt_spf_record *top = NULL;
 		v->record = set->spf[0];
-		/* find the RR again for the split check */
-		mt_dns_answer *ans = NULL;
-		if (set->nstrings[0] > 1 && ask(v, res, v->domain, MT_DNS_TXT, &ans) == MT_OK) {
-			size_t rl = strlen(v->record);
-			for (size_t i = 0; i < ans->count; i++) {
-				const mt_dns_rr *rr = &ans->rr[i];
-				char *tmp = rr->type == MT_DNS_TXT ? malloc(rl + 2) : NULL;
-				/* the RR whose joined text is the record (not a look-alike) */
-				if (tmp && mt_dns_txt_join(rr->data, rr->len, tmp, rl + 2) == rl &&
-				    memcmp(tmp, v->record, rl) == 0) {
-					check_split(v, v->domain, rr, v->record);
-					free(tmp);
-					break;
-				}
-				free(tmp);
-			}
-		}
-		mt_dns_answer_free(ans);
+		if (set->split_rdata[0])
+			check_split(v, v->domain, set->split_rdata[0], set->split_rdlen[0], v->record);
 		check_record_text(v, v->domain, v->record, &top);
 		if (top) {
 			check_parsed(v, v->domain, top, true);
