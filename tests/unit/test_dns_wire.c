@@ -1,5 +1,6 @@
 /* The wire decoders of the libunbound resolver (src/lib/dns/dns_wire.h):
  * expectations from the RFC 1035 wire format (sections 3.1, 3.3, 4.1.4). */
+#include "dns/dns_internal.h"
 #include "dns/dns_wire.h"
 #include "mt_test.h"
 
@@ -44,6 +45,15 @@ int main(void)
 	CHECK_INT(dlen, 5);
 	CHECK_INT(rdata(MT_DNS_TXT, "\4abc", 4, buf, &pref, &d, &dlen), MT_ESYNTAX);
 	CHECK_INT(rdata(MT_DNS_TXT, "", 0, buf, &pref, &d, &dlen), MT_OK);
+
+	/* character-strings (RFC 1035 3.3, 3.3.14): each length octet, then that many
+	 * octets, filling the RDATA exactly; the one check the zone, the text form
+	 * and the wire decoder share */
+	CHECK(mt_dns_txt_check((const uint8_t *)"", 0));
+	CHECK(mt_dns_txt_check((const uint8_t *)"\0", 1));
+	CHECK(mt_dns_txt_check((const uint8_t *)"\2ab\1c", 5));
+	CHECK(!mt_dns_txt_check((const uint8_t *)"\2ab\2c", 5));
+	CHECK(!mt_dns_txt_check((const uint8_t *)"\xff", 1));
 
 	/* a response: c.example CNAME t.example (compressed), t.example TXT */
 	{

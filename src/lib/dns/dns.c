@@ -215,8 +215,7 @@ size_t mt_dns_txt_join(const uint8_t *rdata, size_t len, char *out, size_t cap)
 	return total;
 }
 
-/* Are the character-strings of TXT RDATA well formed? */
-static bool txt_wellformed(const uint8_t *d, size_t len)
+bool mt_dns_txt_check(const uint8_t *d, size_t len)
 {
 	size_t pos = 0;
 	while (pos < len) {
@@ -300,7 +299,7 @@ char *mt_dns_rr_to_text(const mt_dns_rr *rr)
 		break;
 	case MT_DNS_TXT:
 	case MT_DNS_SPF:
-		if (txt_wellformed(rr->data, rr->len))
+		if (mt_dns_txt_check(rr->data, rr->len))
 			put_txt(&b, rr);
 		else
 			put_generic(&b, rr);

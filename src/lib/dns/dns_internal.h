@@ -20,6 +20,10 @@
  */
 bool mt_dns_name_check(const char *s, size_t len, size_t *outlen);
 
+/* Is d[0..len) a sequence of character-strings (TXT/SPF RDATA) that fills
+ * it exactly?  The empty RDATA is. */
+bool mt_dns_txt_check(const uint8_t *d, size_t len);
+
 /* The impl of a resolver made with ops, or NULL when res was made with
  * other ops (lets a backend recognise its own resolvers). */
 void *mt_dns_resolver_impl(const mt_dns_resolver *res, const mt_dns_resolver_ops *ops);

@@ -147,18 +147,6 @@ size_t mt_dns_wire_name(const uint8_t *p, size_t len, char *out, size_t cap, siz
 
 /* ---- RDATA ------------------------------------------------------------ */
 
-static bool txt_exact(const uint8_t *d, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		size_t l = d[i];
-		if (len - i - 1 < l)
-			return false;
-		i += 1 + l;
-	}
-	return true;
-}
-
 mt_status mt_dns_wire_rdata(uint16_t type, const uint8_t *rdata, size_t len, char *buf,
                             size_t cap, uint16_t *pref, const uint8_t **data, size_t *dlen)
 {
@@ -192,7 +180,7 @@ mt_status mt_dns_wire_rdata(uint16_t type, const uint8_t *rdata, size_t len, cha
 		return MT_OK;
 	case MT_DNS_TXT:
 	case MT_DNS_SPF:
-		if (!txt_exact(rdata, len))
+		if (!mt_dns_txt_check(rdata, len))
 			return MT_ESYNTAX;
 		*data = rdata;
 		*dlen = len;

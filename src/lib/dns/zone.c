@@ -183,7 +183,6 @@ static mt_status mark_exists(mt_dns_zone *z, const char *name, size_t len)
 /* Is data valid RDATA for type?  Names are checked, fixed sizes enforced. */
 static bool rdata_ok(uint16_t type, const uint8_t *data, size_t len, size_t *keep)
 {
-	size_t pos = 0;
 	*keep = len;
 	switch (type) {
 	case MT_DNS_A:
@@ -198,13 +197,7 @@ static bool rdata_ok(uint16_t type, const uint8_t *data, size_t len, size_t *kee
 		return mt_dns_name_check((const char *)data, len, keep);
 	case MT_DNS_TXT:
 	case MT_DNS_SPF:
-		while (pos < len) {
-			size_t n = data[pos++];
-			if (n > len - pos)
-				return false;
-			pos += n;
-		}
-		return true;
+		return mt_dns_txt_check(data, len);
 	default:
 		return true;
 	}
