@@ -92,7 +92,10 @@ typedef struct cli_dns {
  */
 int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **resp);
 
-/* Sub-commands. */
+/* Sub-commands: spf (spf_cmd.c) dispatches to verify, merge and build. */
 int cli_spf_main(int argc, char **argv);
+int cli_spf_verify_main(int argc, char **argv); /* spf_verify_cmd.c */
+int cli_spf_merge_main(int argc, char **argv);  /* spf_merge_cmd.c */
+int cli_spf_build_main(int argc, char **argv);  /* spf_merge_cmd.c */
 
 #endif

@@ -36,9 +36,6 @@ static void spf_usage(FILE *fp)
 
 static int spf_check_main(int argc, char **argv);
 static int spf_parse_main(int argc, char **argv);
-int cli_spf_verify_main(int argc, char **argv); /* spf_verify_cmd.c */
-int cli_spf_merge_main(int argc, char **argv); /* spf_merge_cmd.c */
-int cli_spf_build_main(int argc, char **argv); /* spf_merge_cmd.c */
 
 int cli_spf_main(int argc, char **argv)
 {
@@ -462,7 +459,9 @@ static void print_trace(const cli_out *o, const mt_spf_outcome *oc)
 			for (d = 0; d < depth; d++)
 				fputs("  ", fp);
 			fputs(cli_sgr(o, CLI_DIM), fp);
-			cli_text_puts(fp, t->answers[j]);
+			char *txt = mt_dns_rr_to_text(&t->records[j]);
+			cli_text_puts(fp, txt ? txt : "?");
+			mt_free(txt);
 			fputs(cli_sgr(o, CLI_RESET), fp);
 			fputc('\n', fp);
 		}
@@ -643,8 +642,11 @@ void spf_check_json_fields(json_writer *wp, const mt_spf_options *opts,
 		json_string(&w, t->why);
 		json_key(&w, "answers");
 		json_begin_array(&w);
-		for (j = 0; j < t->count; j++)
-			json_string(&w, t->answers[j]);
+		for (j = 0; j < t->count; j++) {
+			char *txt = mt_dns_rr_to_text(&t->records[j]);
+			json_string(&w, txt);
+			mt_free(txt);
+		}
 		json_end_array(&w);
 		json_end_object(&w);
 	}

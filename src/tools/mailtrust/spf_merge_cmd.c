@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Entry points, dispatched from spf_cmd.c. */
-int cli_spf_merge_main(int argc, char **argv);
-int cli_spf_build_main(int argc, char **argv);
-
 enum {
 	OPT_MAX_LOOKUPS = 256,
 	OPT_JSON,

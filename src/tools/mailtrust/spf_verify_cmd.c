@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_spf_verify_main(int argc, char **argv);
-
 #define VERIFY_MAX_IPS 64
 
 static void verify_usage(FILE *fp)
