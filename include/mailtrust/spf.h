@@ -214,7 +214,7 @@ typedef struct mt_spf_trace_entry {
 	unsigned depth;            /* include/redirect nesting at the time of the question */
 	bool void_lookup;          /* counted against the void lookup limit */
 	size_t count;
-	const char *const *answers; /* presentation form of each record */
+	const mt_dns_rr *records;  /* the records of the asked type (mt_dns_rr_to_text() renders one) */
 } mt_spf_trace_entry;
 
 /* One step on the way to the deciding mechanism: a term of domain's record. */

@@ -1188,8 +1188,7 @@ static mt_status store_answer(mt_spf_check *chk, slot *s, const mt_dns_answer *a
 	e->why = ans->why ? mt_arena_strdup(chk->arena, ans->why) : NULL;
 	if (ans->count) {
 		s->ans.rr = mt_arena_alloc(chk->arena, ans->count * sizeof(mt_dns_rr));
-		const char **texts = mt_arena_alloc(chk->arena, ans->count * sizeof(char *));
-		if (!s->ans.rr || !texts)
+		if (!s->ans.rr)
 			return MT_ENOMEM;
 		for (size_t i = 0; i < ans->count; i++) {
 			const mt_dns_rr *rr = &ans->rr[i];
@@ -1205,13 +1204,11 @@ static mt_status store_answer(mt_spf_check *chk, slot *s, const mt_dns_answer *a
 				memcpy(d, rr->data, rr->len);
 			d[rr->len] = 0;
 			c->data = d;
-			char *txt = mt_dns_rr_to_text(rr);
-			texts[n] = txt ? mt_arena_strdup(chk->arena, txt) : "";
-			free(txt);
 			n++;
 		}
-		e->answers = texts;
 	}
+	/* The trace shows the stored records; rendering them is the reader's job. */
+	e->records = s->ans.rr;
 	s->ans.count = n;
 	e->count = n;
 	return MT_OK;
