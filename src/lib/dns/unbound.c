@@ -325,6 +325,22 @@ static void unbound_destroy(void *impl)
 	free(u);
 }
 
+/* Free the abandoned questions whose callbacks have come, so a long-lived
+ * resolver holds only those libunbound still owes an answer. */
+static void reap_abandoned(unbound_impl *u)
+{
+	pending **pp = &u->abandoned;
+	while (*pp) {
+		pending *p = *pp;
+		if (p->done) {
+			*pp = p->next;
+			free(p);
+		} else {
+			pp = &p->next;
+		}
+	}
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -478,6 +494,7 @@ static mt_status unbound_resolve(void *impl, const char *name, uint16_t type,
 	int fd;
 
 	*out = NULL;
+	reap_abandoned(u);
 	if (!mt_dns_unbound_qname(name, qname, sizeof qname))
 		return mt_dns_unbound_convert(u, name, type, UB_SYNTAX, NULL, out);
 	if (timeout_ms == 0)
