@@ -195,7 +195,66 @@ static void build_zone(void)
 	ns("lame.example", "ns3.pub.example");
 	a4(zone, "ns3.pub.example", 192, 0, 2, 99);
 	txt_in(server_a, "lame.example", "v=spf1 -all");
+	/* 300 a terms naming hosts that do not exist, over 24 strings */
+	{
+		static char strs[32][256];
+		const char *sp[32];
+		size_t sl[32];
+		int n = 0;
+		sl[0] = (size_t)snprintf(strs[0], sizeof strs[0], "v=spf1");
+		for (int i = 0; i <= 300 && n < 31; i++) {
+			char term[32];
+			int tl = snprintf(term, sizeof term, i < 300 ? " a:h%d.nx.example" : " -all", i);
+			if (sl[n] + (size_t)tl > 255)
+				sl[++n] = 0;
+			memcpy(strs[n] + sl[n], term, (size_t)tl);
+			sl[n] += (size_t)tl;
+		}
+		for (int i = 0; i <= n; i++)
+			sp[i] = strs[i];
+		CHECK(n < 31);
+		CHECK_INT(mt_dns_zone_add_txt(zone, "manya.example", MT_DNS_TXT, 300, sp, sl,
+		                              (size_t)n + 1), MT_OK);
+	}
 	res = mt_dns_zone_resolver_new(zone);
+}
+
+/* A resolver that counts the questions it passes on to res. */
+typedef struct counting {
+	unsigned total, txt;
+	const char *txt_name; /* count the TXT questions for this name */
+} counting;
+
+static mt_status counting_resolve(void *impl, const char *name, uint16_t type, unsigned timeout_ms,
+                                  mt_dns_answer **out)
+{
+	counting *c = impl;
+	c->total++;
+	if (type == MT_DNS_TXT && c->txt_name && strcmp(name, c->txt_name) == 0)
+		c->txt++;
+	return mt_dns_resolve(res, name, type, timeout_ms, out);
+}
+
+static void counting_destroy(void *impl) { (void)impl; }
+
+static const mt_dns_resolver_ops counting_ops = { counting_resolve, counting_destroy };
+
+/* Run verify on domain through a counting resolver; c receives the counts. */
+static mt_spf_verify *run_counted(const char *domain, counting *c)
+{
+	mt_spf_verify_options o;
+	mt_spf_verify *v = NULL;
+	mt_error err;
+	mt_dns_resolver *r = mt_dns_resolver_new(&counting_ops, c);
+	CHECK(r != NULL);
+	if (!r)
+		return NULL;
+	mt_spf_verify_options_init(&o);
+	o.now = 1700000000;
+	memset(&err, 0, sizeof err);
+	CHECK_INT(mt_spf_verify_run(domain, r, &o, &v, &err), MT_OK);
+	mt_dns_resolver_free(r);
+	return v;
 }
 
 static mt_status fake_server(void *ctx, const char *address, unsigned port, mt_dns_resolver **out)
@@ -507,6 +566,26 @@ static void test_limits(void)
 	for (size_t i = 0; i < mt_spf_verify_tree_count(v); i++)
 		CHECK(mt_spf_verify_tree(v, i)->depth <= 20);
 	mt_spf_verify_free(v);
+
+	/* 300 a terms: the names asked are bounded (100, each A then AAAA
+	 * when empty), and the report says the check is partial */
+	counting c = { 0, 0, NULL };
+	v = run_counted("manya.example", &c);
+	CHECK(find(v, "tree-truncated") != NULL);
+	CHECK_INT(mt_spf_verify_total_void(v), 100);
+	CHECK_INT(mt_spf_verify_total_lookups(v), 300);
+	CHECK(c.total <= 2 * 100 + 10);
+	mt_spf_verify_free(v);
+}
+
+/* The top TXT answer is asked once, also for a record of several strings. */
+static void test_questions(void)
+{
+	counting c = { 0, 0, "splitglue.example" };
+	mt_spf_verify *v = run_counted("splitglue.example", &c);
+	CHECK(find(v, "split-glued") != NULL);
+	CHECK_INT(c.txt, 1);
+	mt_spf_verify_free(v);
 }
 
 static void test_size(void)
@@ -682,6 +761,7 @@ int main(void)
 	test_syntax();
 	test_policy();
 	test_limits();
+	test_questions();
 	test_size();
 	test_publication();
 	test_authz();

@@ -19,6 +19,7 @@
 #define V_MAX_NS 13u
 #define V_MAX_ADDRS 26u
 #define V_MAX_TXT 64u          /* TXT records of one name looked at */
+#define V_MAX_TARGETS 100u     /* a/mx/exists names asked over the whole tree */
 #define V_ARENA_LIMIT (16u << 20)
 
 struct mt_spf_verify {
@@ -33,6 +34,7 @@ struct mt_spf_verify {
 	size_t parent[V_MAX_NODES];
 	size_t nnodes;
 	unsigned total_lookups, total_void;
+	unsigned ntargets;     /* a/mx/exists names asked so far */
 	mt_spf_ns_answer ns[V_MAX_ADDRS];
 	size_t nns;
 	mt_spf_authz *authz;
@@ -723,8 +725,9 @@ static bool on_path(const mt_spf_verify *v, size_t node, const char *domain)
 	return false;
 }
 
-/* Ask the a/mx/exists targets of a record for void lookups and MX sizes. */
-static void count_targets(mt_spf_verify *v, size_t node, const mt_spf_record *rec)
+/* Ask the a/mx/exists targets of a record for void lookups and MX sizes;
+ * false when some were left unasked (V_MAX_TARGETS reached). */
+static bool count_targets(mt_spf_verify *v, size_t node, const mt_spf_record *rec)
 {
 	mt_spf_tree_node *n = &v->nodes[node];
 	for (size_t i = 0; i < rec->nterms; i++) {
@@ -737,6 +740,10 @@ static void count_targets(mt_spf_verify *v, size_t node, const mt_spf_record *re
 			continue;
 		if (t->domain && has_macro(t->domain, t->domain_len))
 			continue;
+		/* a record may hold thousands of terms: bound the questions */
+		if (v->ntargets >= V_MAX_TARGETS)
+			return false;
+		v->ntargets++;
 		target = t->domain ? vdup(v, t->domain, t->domain_len) : n->domain;
 		type = t->kind == MT_SPF_MX ? MT_DNS_MX : MT_DNS_A;
 		if (ask(v, v->res, target, type, &ans) != MT_OK)
@@ -774,6 +781,7 @@ static void count_targets(mt_spf_verify *v, size_t node, const mt_spf_record *re
 		}
 		mt_dns_answer_free(ans);
 	}
+	return true;
 }
 
 static unsigned count_lookups(const mt_spf_record *rec)
@@ -822,7 +830,8 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 		mt_spf_record *rec = recs[cur];
 		if (rec) {
 			v->nodes[cur].lookups = count_lookups(rec);
-			count_targets(v, cur, rec);
+			if (!count_targets(v, cur, rec))
+				truncated = true;
 			size_t first = sp;
 			for (size_t i = 0; i < rec->nterms; i++) {
 				const mt_spf_term *t = &rec->terms[i];
@@ -950,8 +959,9 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 	v->total_void = void_total;
 	if (truncated)
 		add(v, "tree-truncated", MT_SPF_WARNING,
-		    vstr(v, "the include/redirect tree is larger than %u records or deeper than %u: "
-		            "only part of it was checked", V_MAX_NODES, V_MAX_DEPTH),
+		    vstr(v, "the include/redirect tree is larger than %u records, deeper than %u or "
+		            "names more than %u hosts in a/mx/exists terms: only part of it was checked",
+		         V_MAX_NODES, V_MAX_DEPTH, V_MAX_TARGETS),
 		    "flatten the record: fewer nested includes", NULL, NULL, -1, 0);
 }
 
