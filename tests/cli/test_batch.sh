@@ -190,6 +190,24 @@ expect_rc 65
 LAST="escape in a malformed line"
 if grep -q "$(printf '\033')" "$OUT" "$ERR"; then bad "raw ESC written"; else ok; fi
 expect_out '\x1B[31m'
+# the address is judged by the library (mt_spf_check_start): a bad IPv6
+# address and a 100-octet one are malformed lines, echoed as read (tabs too)
+long=$(printf '%0100d' 1)
+printf '2001:db8::1::2\ta@example.com\th\n%s a@example.com h\n' "$long" >"$TMP/badip"
+batch --batch "$TMP/badip" --json
+expect_rc 65
+expect_lines 2
+LAST="spf check --batch (bad addresses)"
+"$PYTHON" -c '
+import json, sys
+raw = open(sys.argv[1]).read().split("\n")
+for n, text in enumerate(open(sys.argv[2])):
+    j = json.loads(text)
+    assert j["result"] == "malformed", j
+    assert j["input"] == raw[n], (j["input"], raw[n])
+    assert j["error"].endswith("is not an IPv4 or IPv6 address"), j["error"]
+' "$TMP/badip" "$OUT" >"$TMP/pyout" 2>&1
+if [ $? -eq 0 ]; then ok; else bad "bad addresses: $(tail -3 "$TMP/pyout")"; fi
 
 # ---- JSON lines ------------------------------------------------------------------
 batch --batch "$TMP/mal" --json

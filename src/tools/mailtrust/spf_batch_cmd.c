@@ -10,7 +10,6 @@
 #include "spf_batch_cmd.h"
 #include "cli.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,19 +103,6 @@ static bool read_raw_line(batch_state *st, slot *s, bool *overlong, bool *nul)
 	return true;
 }
 
-/* Is the field (ptr, len) an IPv4 or IPv6 address? */
-static bool valid_ip(const char *f, size_t len)
-{
-	unsigned char buf[16];
-	char ip[64];
-
-	if (len >= sizeof ip)
-		return false;
-	memcpy(ip, f, len);
-	ip[len] = '\0';
-	return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
-}
-
 /*
  * Read the next line that is neither blank nor a comment and split it.
  * A malformed line gets its problem set.  false at the end of the input.
@@ -167,11 +153,7 @@ static bool read_slot(batch_state *st, slot *s)
 		         "%zu field%s, want 3 (IP SENDER HELO)", nf, nf == 1 ? "" : "s");
 		return true;
 	}
-	if (!valid_ip(field[0], flen[0])) {
-		snprintf(s->problem, sizeof s->problem, "'%.*s' is not an IPv4 or IPv6 address",
-		         (int)(flen[0] < 64 ? flen[0] : 64), field[0]);
-		return true;
-	}
+	/* the address is mt_spf_check_start()'s to judge: its refusal is a malformed line */
 	for (i = 0; i < 3; i++) {
 		s->cut[i] = (size_t)(field[i] - s->text) + flen[i];
 		s->cut_char[i] = s->text[s->cut[i]];
