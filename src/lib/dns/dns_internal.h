@@ -10,6 +10,8 @@
 /* Most records in one answer or RRset, and most octets of one RDATA. */
 #define MT_DNS_RR_MAX 65535
 #define MT_DNS_RDATA_MAX 65535
+/* Most CNAME links followed for one question, by every resolver. */
+#define MT_DNS_CNAME_LINKS_MAX 16
 
 /*
  * Check a presentation-form name of len octets (no escapes: any octet

@@ -19,7 +19,6 @@
 
 #define DEFAULT_TIMEOUT_MS 5000u
 #define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
-#define CNAME_LINKS_MAX 16
 
 /* ---- bounds-checked cursor; the first error sticks -------------------- */
 
@@ -218,9 +217,9 @@ bool mt_dns_wire_canonical(const uint8_t *msg, size_t len, char *out, size_t cap
 	/*
 	 * Records of a chain normally come in order; a pass over the answer
 	 * section per link copes with any order and stays bounded by
-	 * CNAME_LINKS_MAX passes over at most an records each.
+	 * MT_DNS_CNAME_LINKS_MAX passes over at most an records each.
 	 */
-	for (size_t pass = 0; pass < CNAME_LINKS_MAX && !c.bad; pass++) {
+	for (size_t pass = 0; pass < MT_DNS_CNAME_LINKS_MAX && !c.bad; pass++) {
 		cursor r = c;
 		bool advanced = false;
 		for (uint16_t i = 0; i < an; i++) {

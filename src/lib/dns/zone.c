@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CNAME_LINKS_MAX 16
-
 struct zrr {
 	uint16_t type;
 	uint16_t pref;
@@ -342,7 +340,7 @@ static mt_status finish(mt_dns_answer *a, mt_dns_rcode rcode, const char *why,
 mt_status mt_dns_zone_query(const mt_dns_zone *zone, const char *name, uint16_t type,
                             mt_dns_answer **out)
 {
-	const struct node *seen[CNAME_LINKS_MAX + 1];
+	const struct node *seen[MT_DNS_CNAME_LINKS_MAX + 1];
 	const char *cur, *canonical = NULL;
 	size_t curlen, links = 0;
 	mt_dns_answer *a = NULL;
@@ -388,7 +386,7 @@ mt_status mt_dns_zone_query(const mt_dns_zone *zone, const char *name, uint16_t 
 			goto out;
 		}
 		seen[links] = n;
-		if (links == CNAME_LINKS_MAX) {
+		if (links == MT_DNS_CNAME_LINKS_MAX) {
 			st = finish(a, MT_DNS_SERVFAIL, "CNAME chain longer than 16", canonical);
 			goto out;
 		}
