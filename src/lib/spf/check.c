@@ -686,16 +686,19 @@ static void on_record(mt_spf_check *chk)
 		const mt_dns_rr *rr = &s->ans.rr[i];
 		if (rr->type != MT_DNS_TXT)
 			continue;
+		/* "v=spf1" and the octet after it decide; join the rest only then. */
+		char head[8];
+		size_t n = mt_dns_txt_join(rr->data, rr->len, head, sizeof head);
+		if (!mt_spf_is_record(head, n < 7 ? n : 7))
+			continue;
 		char *buf = mt_arena_alloc(chk->arena, rr->len + 1);
 		if (!buf) {
 			fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
 			return;
 		}
-		size_t n = mt_dns_txt_join(rr->data, rr->len, buf, rr->len + 1);
+		n = mt_dns_txt_join(rr->data, rr->len, buf, rr->len + 1);
 		if (n > rr->len)
 			n = rr->len;
-		if (!mt_spf_is_record(buf, n))
-			continue;
 		if (++found > 1) {
 			fail_check(chk, MT_SPF_PERMERROR, false,
 			           "%s has more than one SPF record (\"%s\" and \"%s\")", f->domain, text, buf);
