@@ -979,16 +979,13 @@ static void end_of_terms(mt_spf_check *chk)
 	bool skip, need_p;
 	const char *name = term_target(chk, &rec->terms[rec->redirect], &skip, &need_p);
 	if (need_p) {
+		/* come back here after validation; the term stays counted */
 		start_validation(chk);
-		f->next = rec->nterms; /* come back here after validation */
-		chk->term_counted = true;
+		f->next = rec->nterms;
 		return;
 	}
-	if (!name) {
-		if (skip)
-			fail_check(chk, MT_SPF_PERMERROR, true, "redirect target is not a valid domain name");
+	if (!name) /* the check ended: term_target() never skips a redirect */
 		return;
-	}
 	f->domain = name;
 	f->rec = NULL;
 	f->next = 0;
