@@ -115,6 +115,11 @@ expect_err_one_line
 verify clean.example.org --ip 999.1.1.1
 expect_rc 64
 expect_err_one_line
+expect_err "--ip: '999.1.1.1' is not an IPv4 or IPv6 address"
+# the address is refused before the zone file is read (64, not 66)
+run spf verify --zone "$TMP/missing.zone" clean.example.org --ip 2001:db8::1::2
+expect_rc 64
+expect_err_one_line
 verify clean.example.org --bogus
 expect_rc 64
 verify clean.example.org extra

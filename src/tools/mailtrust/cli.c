@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "json.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -101,6 +102,16 @@ bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigne
 	return true;
 bad:
 	cli_error("%s: '%s' is not a number from %lu to %lu", opt, arg, min, max);
+	return false;
+}
+
+bool cli_parse_ip(const char *opt, const char *arg)
+{
+	unsigned char buf[16];
+
+	if (inet_pton(AF_INET, arg, buf) == 1 || inet_pton(AF_INET6, arg, buf) == 1)
+		return true;
+	cli_error("%s: '%s' is not an IPv4 or IPv6 address", opt, arg);
 	return false;
 }
 

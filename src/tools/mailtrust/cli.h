@@ -72,6 +72,14 @@ size_t cli_text_width(const char *s, size_t len);
 bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,
                     unsigned long *out);
 
+/*
+ * Is arg (the value of option opt) an IPv4 or IPv6 address?  On error
+ * prints "OPT: 'ARG' is not an IPv4 or IPv6 address" and returns false.
+ * The library judges the address again when it is used; this check only
+ * names the option, before any DNS set-up.
+ */
+bool cli_parse_ip(const char *opt, const char *arg);
+
 /* Report a getopt_long failure (opterr = 0, optstring starting with ':'). */
 void cli_bad_option(int c, char **argv, const char *cmd);
 

@@ -207,13 +207,6 @@ static const char *identity_name(mt_spf_identity id)
 	return id == MT_SPF_HELO ? "helo" : "mailfrom";
 }
 
-static bool valid_ip(const char *s)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 /* Parse and validate the options; returns 0 or an exit code. */
 static int check_parse_args(int argc, char **argv, check_args *a)
 {
@@ -319,10 +312,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		cli_error("--ip is required (see 'mailtrust spf check --help')");
 		return CLI_EXIT_USAGE;
 	}
-	if (!valid_ip(a->ip)) {
-		cli_error("--ip: '%s' is not an IPv4 or IPv6 address", a->ip);
+	if (!cli_parse_ip("--ip", a->ip))
 		return CLI_EXIT_USAGE;
-	}
 	if (a->sender) {
 		size_t len = strlen(a->sender);
 		if (len > SPF_MAX_SENDER) {

@@ -5,7 +5,6 @@
 #include <mailtrust/mailtrust.h>
 #include <mailtrust/spf_verify.h>
 
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +73,6 @@ static int parse_args(int argc, char **argv, verify_args *a)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned char buf[16];
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -90,10 +88,8 @@ static int parse_args(int argc, char **argv, verify_args *a)
 		case OPT_ZONE: a->zone = optarg; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_IP:
-			if (inet_pton(AF_INET, optarg, buf) != 1 && inet_pton(AF_INET6, optarg, buf) != 1) {
-				cli_error("--ip: '%s' is not an IPv4 or IPv6 address", optarg);
+			if (!cli_parse_ip("--ip", optarg))
 				return CLI_EXIT_USAGE;
-			}
 			if (a->nips >= VERIFY_MAX_IPS) {
 				cli_error("--ip: at most %d addresses", VERIFY_MAX_IPS);
 				return CLI_EXIT_USAGE;
