@@ -1,27 +1,25 @@
-/* The master-file reader (RFC 1035 section 5) and the $FAULT extension. */
+/* The in-memory zone API, the master-file reader (RFC 1035 section 5) and
+ * the $FAULT extension. */
 #include "mt_test.h"
+#include "dns/dns_internal.h"
 #include <mailtrust/dns.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* ---- the zone API ---- */
+
 static mt_dns_answer *q(const mt_dns_zone *z, const char *name, uint16_t type)
 {
 	mt_dns_answer *a = NULL;
-	CHECK_INT(mt_dns_zone_query(z, name, type, &a), MT_OK);
+	mt_status st = mt_dns_zone_query(z, name, type, &a);
+	CHECK_INT(st, MT_OK);
+	CHECK(a != NULL);
 	return a;
 }
 
-/* The joined text of record i of an answer (TXT), or the name data. */
-static const char *txt(const mt_dns_answer *a, size_t i, char *buf, size_t cap)
-{
-	if (!a || i >= a->count)
-		return "(none)";
-	mt_dns_txt_join(a->rr[i].data, a->rr[i].len, buf, cap);
-	return buf;
-}
-
+/* rcode and record count of one question. */
 static void expect(const mt_dns_zone *z, const char *name, uint16_t type, mt_dns_rcode rcode,
                    size_t count)
 {
@@ -33,7 +31,284 @@ static void expect(const mt_dns_zone *z, const char *name, uint16_t type, mt_dns
 		        mt_dns_rcode_name(a->rcode), a->count);
 	CHECK_INT(a->rcode, rcode);
 	CHECK_INT(a->count, count);
+	for (size_t i = 0; i < a->count; i++)
+		CHECK_INT(a->rr[i].type, type);
 	mt_dns_answer_free(a);
+}
+
+static mt_status add_txt1(mt_dns_zone *z, const char *name, const char *s)
+{
+	size_t len = strlen(s);
+	return mt_dns_zone_add_txt(z, name, MT_DNS_TXT, 300, &s, &len, 1);
+}
+
+static void test_zone_names(void)
+{
+	mt_dns_zone *z = mt_dns_zone_new();
+	char l63[64], l64[65], n253[254], n254[256];
+	const uint8_t a4[4] = {192, 0, 2, 1};
+	size_t len;
+
+	memset(l63, 'a', 63);
+	l63[63] = 0;
+	memset(l64, 'b', 64);
+	l64[64] = 0;
+	/* 253 octets: 63 + 1 + 63 + 1 + 63 + 1 + 61 */
+	memset(n253, 'c', 253);
+	n253[63] = n253[127] = n253[191] = '.';
+	n253[253] = 0;
+	memcpy(n254, n253, 253);
+	n254[253] = 'c';
+	n254[254] = 0;
+
+	CHECK_INT(mt_dns_zone_add(z, l63, MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, l64, MT_DNS_A, 1, 0, a4, 4), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, n253, MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, n254, MT_DNS_A, 1, 0, a4, 4), MT_EINVAL);
+	n254[253] = '.'; /* 253 octets and the trailing dot */
+	CHECK_INT(mt_dns_zone_add(z, n254, MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "a..example.com", MT_DNS_A, 1, 0, a4, 4), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, ".example.com", MT_DNS_A, 1, 0, a4, 4), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, "example.com..", MT_DNS_A, 1, 0, a4, 4), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, "foo:bar/baz.example.com", MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "example.com.", MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, NULL, MT_DNS_A, 1, 0, a4, 4), MT_EINVAL);
+	/* Data sizes and forms. */
+	CHECK_INT(mt_dns_zone_add(z, "x.example.com", MT_DNS_A, 1, 0, a4, 3), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, "x.example.com", MT_DNS_AAAA, 1, 0, a4, 4), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, "x.example.com", MT_DNS_TXT, 1, 0, "\x05" "ab", 3), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, "x.example.com", MT_DNS_CNAME, 1, 0, "a..b", 4), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, "x.example.com", 0, 1, 0, a4, 4), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add(z, "x.example.com", MT_DNS_TXT, 1, 0, NULL, 1), MT_EINVAL);
+	expect(z, "x.example.com", MT_DNS_A, MT_DNS_NXDOMAIN, 0); /* nothing was added */
+	/* A target with a trailing dot is kept without it. */
+	CHECK_INT(mt_dns_zone_add(z, "m.example.com", MT_DNS_MX, 1, 5, "mx.example.com.", 15), MT_OK);
+	mt_dns_answer *a = q(z, "m.example.com", MT_DNS_MX);
+	CHECK(a && a->count == 1 && a->rr[0].pref == 5 && a->rr[0].len == 14);
+	CHECK_STR(a && a->count ? (const char *)a->rr[0].data : NULL, "mx.example.com");
+	mt_dns_answer_free(a);
+	/* Query names follow the same rules; a bad one is a failure answer. */
+	expect(z, l63, MT_DNS_A, MT_DNS_NOERROR, 1);
+	expect(z, n253, MT_DNS_A, MT_DNS_NOERROR, 2);
+	expect(z, "foo:bar/baz.example.com", MT_DNS_A, MT_DNS_NOERROR, 1);
+	expect(z, "a..example.com", MT_DNS_A, MT_DNS_FAILURE, 0);
+	expect(z, l64, MT_DNS_A, MT_DNS_FAILURE, 0);
+	CHECK(mt_dns_zone_query(z, NULL, MT_DNS_A, &a) == MT_EINVAL && a == NULL);
+
+	CHECK(mt_dns_name_check("a.b.", 4, &len) && len == 3);
+	CHECK(mt_dns_name_check(".", 1, &len) && len == 0);
+	CHECK(mt_dns_name_check("", 0, &len) && len == 0);
+	CHECK(!mt_dns_name_check("a\0b", 3, &len));
+	mt_dns_zone_free(z);
+	mt_dns_zone_free(NULL);
+}
+
+static void test_zone_exist(void)
+{
+	mt_dns_zone *z = mt_dns_zone_new();
+	CHECK_INT(add_txt1(z, "a.b.example.com", "hello"), MT_OK);
+	/* RFC 1034 section 4.3.2 / RFC 8020: a name with records below it exists. */
+	expect(z, "a.b.example.com", MT_DNS_TXT, MT_DNS_NOERROR, 1);
+	expect(z, "a.b.example.com", MT_DNS_A, MT_DNS_NOERROR, 0);   /* NODATA */
+	expect(z, "b.example.com", MT_DNS_TXT, MT_DNS_NOERROR, 0);   /* empty non-terminal */
+	expect(z, "example.com", MT_DNS_TXT, MT_DNS_NOERROR, 0);
+	expect(z, "com", MT_DNS_MX, MT_DNS_NOERROR, 0);
+	expect(z, "c.example.com", MT_DNS_TXT, MT_DNS_NXDOMAIN, 0);
+	expect(z, "x.a.b.example.com", MT_DNS_TXT, MT_DNS_NXDOMAIN, 0);
+	expect(z, "ab.example.com", MT_DNS_TXT, MT_DNS_NXDOMAIN, 0);
+	expect(z, "example.org", MT_DNS_TXT, MT_DNS_NXDOMAIN, 0);
+	/* Case-insensitive, trailing dot optional. */
+	expect(z, "A.B.Example.COM.", MT_DNS_TXT, MT_DNS_NOERROR, 1);
+	expect(z, "B.EXAMPLE.COM", MT_DNS_TXT, MT_DNS_NOERROR, 0);
+
+	/* Insertion order within an RRset, types kept apart. */
+	CHECK_INT(add_txt1(z, "Order.example.com", "one"), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "order.example.com", MT_DNS_A, 1, 0, "\xc0\0\x02\x01", 4),
+	          MT_OK);
+	CHECK_INT(add_txt1(z, "ORDER.example.com", "two"), MT_OK);
+	CHECK_INT(add_txt1(z, "order.example.com.", "three"), MT_OK);
+	mt_dns_answer *a = q(z, "order.example.com", MT_DNS_TXT);
+	CHECK(a && a->count == 3);
+	if (a && a->count == 3) {
+		CHECK_STR((const char *)a->rr[0].data + 1, "one");
+		CHECK_STR((const char *)a->rr[1].data + 1, "two");
+		CHECK_STR((const char *)a->rr[2].data + 1, "three");
+		CHECK_INT(a->rr[0].ttl, 300);
+	}
+	CHECK(a && a->canonical_name == NULL && a->why == NULL);
+	mt_dns_answer_free(a);
+	expect(z, "order.example.com", MT_DNS_A, MT_DNS_NOERROR, 1);
+
+	/* add_txt: several strings, each at most 255 octets. */
+	const char *s[2] = {"v=spf1 ", "-all"};
+	size_t l[2] = {7, 4};
+	CHECK_INT(mt_dns_zone_add_txt(z, "two.example.com", MT_DNS_SPF, 60, s, l, 2), MT_OK);
+	a = q(z, "two.example.com", MT_DNS_SPF);
+	CHECK(a && a->count == 1 && a->rr[0].len == 13 &&
+	      memcmp(a->rr[0].data, "\x07v=spf1 \x04-all", 14) == 0);
+	mt_dns_answer_free(a);
+	char big[256];
+	const char *bp = big;
+	size_t bl = 256;
+	memset(big, 'x', sizeof big);
+	CHECK_INT(mt_dns_zone_add_txt(z, "big.example.com", MT_DNS_TXT, 1, &bp, &bl, 1), MT_EINVAL);
+	bl = 255;
+	CHECK_INT(mt_dns_zone_add_txt(z, "big.example.com", MT_DNS_TXT, 1, &bp, &bl, 1), MT_OK);
+	CHECK_INT(mt_dns_zone_add_txt(z, "big.example.com", MT_DNS_A, 1, &bp, &bl, 1), MT_EINVAL);
+	mt_dns_zone_free(z);
+}
+
+static void test_zone_cname(void)
+{
+	mt_dns_zone *z = mt_dns_zone_new();
+	char name[32], target[32];
+	mt_dns_answer *a;
+
+	CHECK_INT(mt_dns_zone_add(z, "www.example.com", MT_DNS_CNAME, 60, 0, "host.example.org", 16),
+	          MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "host.example.org", MT_DNS_A, 60, 0, "\xc0\0\x02\x07", 4), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "dangling.example.com", MT_DNS_CNAME, 60, 0, "gone.example.net",
+	                          16), MT_OK);
+
+	/* RFC 1034 section 3.6.2: the answer is the target's data. */
+	a = q(z, "WWW.example.com", MT_DNS_A);
+	CHECK(a && a->rcode == MT_DNS_NOERROR && a->count == 1 && a->rr[0].type == MT_DNS_A);
+	CHECK(a && a->count == 1 && memcmp(a->rr[0].data, "\xc0\0\x02\x07", 4) == 0);
+	CHECK_STR(a ? a->canonical_name : NULL, "host.example.org");
+	mt_dns_answer_free(a);
+	/* Target exists without the type: NODATA, still through the CNAME. */
+	a = q(z, "www.example.com", MT_DNS_TXT);
+	CHECK(a && a->rcode == MT_DNS_NOERROR && a->count == 0);
+	CHECK_STR(a ? a->canonical_name : NULL, "host.example.org");
+	mt_dns_answer_free(a);
+	/* Asking for the CNAME itself does not follow it. */
+	a = q(z, "www.example.com", MT_DNS_CNAME);
+	CHECK(a && a->count == 1 && a->rr[0].type == MT_DNS_CNAME && a->canonical_name == NULL);
+	CHECK_STR(a && a->count ? (const char *)a->rr[0].data : NULL, "host.example.org");
+	mt_dns_answer_free(a);
+	/* RFC 6604: NXDOMAIN is about the last name of the chain. */
+	a = q(z, "dangling.example.com", MT_DNS_TXT);
+	CHECK(a && a->rcode == MT_DNS_NXDOMAIN && a->count == 0);
+	CHECK_STR(a ? a->canonical_name : NULL, "gone.example.net");
+	mt_dns_answer_free(a);
+
+	/* Loops. */
+	mt_dns_zone_add(z, "l1.example.com", MT_DNS_CNAME, 1, 0, "l2.example.com", 14);
+	mt_dns_zone_add(z, "l2.example.com", MT_DNS_CNAME, 1, 0, "L1.example.com.", 15);
+	mt_dns_zone_add(z, "self.example.com", MT_DNS_CNAME, 1, 0, "self.example.com", 16);
+	a = q(z, "l1.example.com", MT_DNS_TXT);
+	CHECK(a && a->rcode == MT_DNS_SERVFAIL && a->count == 0);
+	CHECK_STR(a ? a->why : NULL, "CNAME loop");
+	mt_dns_answer_free(a);
+	a = q(z, "self.example.com", MT_DNS_A);
+	CHECK(a && a->rcode == MT_DNS_SERVFAIL);
+	CHECK_STR(a ? a->why : NULL, "CNAME loop");
+	mt_dns_answer_free(a);
+	expect(z, "l1.example.com", MT_DNS_CNAME, MT_DNS_NOERROR, 1);
+
+	/* c0 -> c1 -> ... -> c16 (16 links) answers; c0 ... c17 does not. */
+	for (int i = 0; i < 17; i++) {
+		snprintf(name, sizeof name, "c%d.chain.example", i);
+		snprintf(target, sizeof target, "c%d.chain.example", i + 1);
+		CHECK_INT(mt_dns_zone_add(z, name, MT_DNS_CNAME, 1, 0, target, strlen(target)), MT_OK);
+	}
+	/* c17 holds the TXT; from c1 it is 16 links, from c0 17. */
+	CHECK_INT(add_txt1(z, "c17.chain.example", "end"), MT_OK);
+	a = q(z, "c1.chain.example", MT_DNS_TXT);
+	CHECK(a && a->rcode == MT_DNS_NOERROR && a->count == 1);
+	CHECK_STR(a ? a->canonical_name : NULL, "c17.chain.example");
+	mt_dns_answer_free(a);
+	a = q(z, "c0.chain.example", MT_DNS_TXT);
+	CHECK(a && a->rcode == MT_DNS_SERVFAIL && a->count == 0);
+	mt_dns_answer_free(a);
+	mt_dns_zone_free(z);
+}
+
+static void test_zone_faults(void)
+{
+	mt_dns_zone *z = mt_dns_zone_new();
+	mt_dns_answer *a;
+
+	CHECK_INT(add_txt1(z, "spftimeout.example.net", "v=spf1 -all"), MT_OK);
+	CHECK_INT(mt_dns_zone_add_fault(z, "spftimeout.example.net", 0, MT_DNS_TIMEOUT), MT_OK);
+	CHECK_INT(mt_dns_zone_add_fault(z, "mxfail.example.net", MT_DNS_MX, MT_DNS_SERVFAIL), MT_OK);
+	CHECK_INT(mt_dns_zone_add_fault(z, "both.example.net", 0, MT_DNS_REFUSED), MT_OK);
+	CHECK_INT(mt_dns_zone_add_fault(z, "both.example.net", MT_DNS_A, MT_DNS_SERVFAIL), MT_OK);
+	CHECK_INT(mt_dns_zone_add_fault(z, "bad..name", 0, MT_DNS_TIMEOUT), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add_fault(z, "x.example.net", 0, MT_DNS_NOERROR), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_add_fault(z, "gone.example.net", 0, MT_DNS_NXDOMAIN), MT_OK);
+
+	/* Records of the asked type are still answered ... */
+	expect(z, "spftimeout.example.net", MT_DNS_TXT, MT_DNS_NOERROR, 1);
+	/* ... every other type gets the fault. */
+	expect(z, "spftimeout.example.net", MT_DNS_SPF, MT_DNS_TIMEOUT, 0);
+	expect(z, "SPFTIMEOUT.example.net", MT_DNS_A, MT_DNS_TIMEOUT, 0);
+	/* A fault for one type. */
+	expect(z, "mxfail.example.net", MT_DNS_MX, MT_DNS_SERVFAIL, 0);
+	expect(z, "mxfail.example.net", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	/* The type's own fault wins over the one for every type. */
+	expect(z, "both.example.net", MT_DNS_A, MT_DNS_SERVFAIL, 0);
+	expect(z, "both.example.net", MT_DNS_TXT, MT_DNS_REFUSED, 0);
+	expect(z, "gone.example.net", MT_DNS_TXT, MT_DNS_NXDOMAIN, 0);
+	/* A fault does not make a name exist: its parent is not an ENT. */
+	expect(z, "example.net", MT_DNS_TXT, MT_DNS_NOERROR, 0); /* spftimeout's records */
+	expect(z, "sub.mxfail.example.net", MT_DNS_MX, MT_DNS_NXDOMAIN, 0);
+	/* A fault reached through a CNAME. */
+	mt_dns_zone_add(z, "alias.example.org", MT_DNS_CNAME, 1, 0, "spftimeout.example.net", 22);
+	a = q(z, "alias.example.org", MT_DNS_A);
+	CHECK(a && a->rcode == MT_DNS_TIMEOUT);
+	CHECK_STR(a ? a->canonical_name : NULL, "spftimeout.example.net");
+	mt_dns_answer_free(a);
+
+	/* The zone as a resolver answers the same. */
+	mt_dns_resolver *r = mt_dns_zone_resolver_new(z);
+	CHECK(r != NULL);
+	CHECK_INT(mt_dns_resolve(r, "spftimeout.example.net", MT_DNS_TXT, 0, &a), MT_OK);
+	CHECK(a && a->rcode == MT_DNS_NOERROR && a->count == 1);
+	mt_dns_answer_free(a);
+	CHECK_INT(mt_dns_resolve(r, "mxfail.example.net", MT_DNS_MX, 10, &a), MT_OK);
+	CHECK(a && a->rcode == MT_DNS_SERVFAIL);
+	mt_dns_answer_free(a);
+	mt_dns_resolver_free(r); /* the zone is borrowed */
+	expect(z, "spftimeout.example.net", MT_DNS_TXT, MT_DNS_NOERROR, 1);
+	CHECK(mt_dns_zone_resolver_new(NULL) == NULL);
+	mt_dns_zone_free(z);
+}
+
+/* Many names: the table grows and still finds everything. */
+static void test_zone_many(void)
+{
+	mt_dns_zone *z = mt_dns_zone_new();
+	char name[64];
+	int bad = 0;
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof name, "h%d.n%d.example", i, i % 97);
+		if (mt_dns_zone_add(z, name, MT_DNS_A, 1, 0, "\xc0\0\x02\x01", 4) != MT_OK)
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	for (int i = 0; i < 20000; i += 7) {
+		mt_dns_answer *a = NULL;
+		snprintf(name, sizeof name, "H%d.N%d.EXAMPLE", i, i % 97);
+		if (mt_dns_zone_query(z, name, MT_DNS_A, &a) != MT_OK || a->count != 1)
+			bad++;
+		mt_dns_answer_free(a);
+	}
+	CHECK_INT(bad, 0);
+	expect(z, "n5.example", MT_DNS_A, MT_DNS_NOERROR, 0);
+	expect(z, "n97.example", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	mt_dns_zone_free(z);
+}
+
+/* ---- the master-file reader ---- */
+
+/* The joined text of record i of an answer (TXT), or the name data. */
+static const char *txt(const mt_dns_answer *a, size_t i, char *buf, size_t cap)
+{
+	if (!a || i >= a->count)
+		return "(none)";
+	mt_dns_txt_join(a->rr[i].data, a->rr[i].len, buf, cap);
+	return buf;
 }
 
 static mt_status load(mt_dns_zone *z, const char *text, const char *origin, mt_error *err)
@@ -590,6 +865,11 @@ static void test_example_zone(void)
 
 int main(void)
 {
+	test_zone_names();
+	test_zone_exist();
+	test_zone_cname();
+	test_zone_faults();
+	test_zone_many();
 	test_basic();
 	test_origin_and_ttl();
 	test_strings();
