@@ -1047,15 +1047,6 @@ static bool has_ctl(const char *s)
 	return false;
 }
 
-static bool initial_domain_ok(const char *d)
-{
-	size_t n = strlen(d);
-	for (size_t i = 0; i < n; i++)
-		if (!mt_is_alnum(d[i]) && d[i] != '-' && d[i] != '_' && d[i] != '.')
-			return false;
-	return mt_spf_domain_ok(d, n, true);
-}
-
 mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_error *err)
 {
 	const char *sender, *at;
@@ -1140,7 +1131,7 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->out.domain = chk->domain;
 	chk->started = true;
 
-	if (!initial_domain_ok(chk->domain)) {
+	if (!mt_spf_host_name_ok(chk->domain, strlen(chk->domain), true)) {
 		chk->out.problem = mt_arena_printf(chk->arena, "'%s' is not a valid domain name (RFC 7208 section 4.3)",
 		                                   chk->domain);
 		chk->out.problem_domain = chk->domain;

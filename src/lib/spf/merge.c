@@ -505,14 +505,6 @@ static bool input_ok(const char *s)
 }
 
 /* A domain without macros as one would type it for include: */
-static bool host_name_ok(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!mt_is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return mt_spf_domain_ok(s, len, true);
-}
-
 mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *err)
 {
 	mt_buf b;
@@ -623,7 +615,7 @@ mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *e
 			goto out;
 		}
 		if (t->kind == MT_SPF_INCLUDE && !memchr(t->domain, '%', t->domain_len) &&
-		    !host_name_ok(t->domain, t->domain_len)) {
+		    !mt_spf_host_name_ok(t->domain, t->domain_len, true)) {
 			st = mt_error_set(err, MT_ESYNTAX,
 			                  "include '%s': not a domain name (letters, digits, '-', '_' "
 			                  "and dots; labels of 1 to 63 octets, at most 253 in all)",

@@ -519,3 +519,11 @@ bool mt_spf_domain_ok(const char *name, size_t len, bool multi_label)
 		return false;
 	return !multi_label || memchr(name, '.', n) != NULL;
 }
+
+bool mt_spf_host_name_ok(const char *name, size_t len, bool multi_label)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!mt_is_alnum(name[i]) && name[i] != '-' && name[i] != '_' && name[i] != '.')
+			return false;
+	return mt_spf_domain_ok(name, len, multi_label);
+}

@@ -69,6 +69,10 @@ void mt_spf_reverse_name(const mt_ip *ip, char *out, size_t cap);
  * total <= 253)?  multi_label additionally requires two labels or more. */
 bool mt_spf_domain_ok(const char *name, size_t len, bool multi_label);
 
+/* A host name as a user or a sender gives it: mt_spf_domain_ok() and only
+ * letters, digits, '-', '_' and dots (no macros, brackets or spaces). */
+bool mt_spf_host_name_ok(const char *name, size_t len, bool multi_label);
+
 /* Whether an s or l macro was expanded: the A-R entry then keeps the
  * sender's local-part (RFC 8601 section 2.7.2). */
 bool mt_spf_check_used_local(const mt_spf_check *chk);

@@ -1519,12 +1519,7 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 	dl = strlen(domain);
 	if (dl && domain[dl - 1] == '.')
 		dl--;
-	for (size_t i = 0; i < dl; i++)
-		if (!(mt_is_alnum(domain[i]) || domain[i] == '-' || domain[i] == '_' || domain[i] == '.')) {
-			st = mt_error_set(err, MT_EINVAL, "'%s' is not a domain name", domain);
-			goto out;
-		}
-	if (!mt_spf_domain_ok(domain, dl, false)) {
+	if (!mt_spf_host_name_ok(domain, dl, false)) {
 		st = mt_error_set(err, MT_EINVAL, "'%s' is not a domain name", domain);
 		goto out;
 	}
