@@ -160,13 +160,9 @@ typedef struct check_args {
 	const char *ip;
 	const char *sender;
 	const char *helo;
-	const char *zone;
 	const char *receiver;
 	const char *default_exp;
-	const char *server;
-	const char *trust_anchor;
-	bool dnssec;
-	bool recursive;
+	cli_dns dns;                /* --zone, --resolver, --recursive, --dnssec, --trust-anchor */
 	mt_spf_identity identity;
 	unsigned long timeout_ms;   /* 0: library default */
 	unsigned long max_lookups;  /* 0: library default */
@@ -245,16 +241,16 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		case OPT_IP: a->ip = optarg; break;
 		case OPT_SENDER: a->sender = optarg; break;
 		case OPT_HELO: a->helo = optarg; break;
-		case OPT_ZONE: a->zone = optarg; break;
+		case OPT_ZONE: a->dns.zone = optarg; break;
 		case OPT_RECEIVER: a->receiver = optarg; break;
 		case OPT_DEFAULT_EXP: a->default_exp = optarg; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_TRACE: a->trace = true; break;
-		case OPT_SERVER: a->server = optarg; break;
-		case OPT_DNSSEC: a->dnssec = true; break;
-		case OPT_RECURSIVE: a->recursive = true; break;
+		case OPT_SERVER: a->dns.resolver = optarg; break;
+		case OPT_DNSSEC: a->dns.dnssec = true; break;
+		case OPT_RECURSIVE: a->dns.recursive = true; break;
 		case OPT_BATCH: a->batch = optarg; break;
-		case OPT_TRUST_ANCHOR: a->trust_anchor = optarg; break;
+		case OPT_TRUST_ANCHOR: a->dns.trust_anchor = optarg; break;
 		case OPT_IDENTITY:
 			if (strcmp(optarg, "mailfrom") == 0) {
 				a->identity = MT_SPF_MAILFROM;
@@ -288,16 +284,16 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		cli_error("unexpected argument '%s' (see 'mailtrust spf check --help')", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	if (a->zone && (a->server || a->dnssec || a->recursive)) {
+	if (a->dns.zone && (a->dns.resolver || a->dns.dnssec || a->dns.recursive)) {
 		cli_error("--zone cannot be combined with --resolver, --recursive or --dnssec");
 		return CLI_EXIT_USAGE;
 	}
-	if (a->trust_anchor && !a->dnssec) {
+	if (a->dns.trust_anchor && !a->dns.dnssec) {
 		cli_error("--trust-anchor needs --dnssec");
 		return CLI_EXIT_USAGE;
 	}
-	if (a->trust_anchor && access(a->trust_anchor, R_OK) != 0) {
-		cli_error("--trust-anchor: cannot read %s: %s", a->trust_anchor, strerror(errno));
+	if (a->dns.trust_anchor && access(a->dns.trust_anchor, R_OK) != 0) {
+		cli_error("--trust-anchor: cannot read %s: %s", a->dns.trust_anchor, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
 	if (a->batch) {
@@ -337,14 +333,6 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		return CLI_EXIT_USAGE;
 	}
 	return 0;
-}
-
-/* The resolver for a check: a zone file, or the system's DNS. */
-static int open_resolver(const check_args *a, mt_dns_zone **zonep, mt_dns_resolver **resp)
-{
-	cli_dns d = {.zone = a->zone, .resolver = a->server, .recursive = a->recursive,
-	             .dnssec = a->dnssec, .trust_anchor = a->trust_anchor};
-	return cli_open_resolver(&d, zonep, resp);
 }
 
 static const char *type_name(uint16_t type, char *buf, size_t cap)
@@ -693,7 +681,7 @@ static int spf_check_main(int argc, char **argv)
 		spf_batch_params bp = {
 			.path = a.batch, .opts = &opts, .identity = a.identity, .json = a.json,
 		};
-		rc = open_resolver(&a, &zone, &res);
+		rc = cli_open_resolver(&a.dns, &zone, &res);
 		if (rc != 0)
 			goto out;
 		bp.res = res;
@@ -728,7 +716,7 @@ static int spf_check_main(int argc, char **argv)
 		goto out;
 	}
 
-	rc = open_resolver(&a, &zone, &res);
+	rc = cli_open_resolver(&a.dns, &zone, &res);
 	if (rc != 0)
 		goto out;
 	st = mt_spf_check_run(chk, res);

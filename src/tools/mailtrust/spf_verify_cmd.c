@@ -55,8 +55,7 @@ typedef struct verify_args {
 	const char *expect;
 	const char *ips[VERIFY_MAX_IPS];
 	size_t nips;
-	const char *resolver;
-	const char *zone;
+	cli_dns dns;                /* --zone or --resolver */
 	unsigned long ns_port;
 	bool json;
 } verify_args;
@@ -84,8 +83,8 @@ static int parse_args(int argc, char **argv, verify_args *a)
 			verify_usage(stdout);
 			return -1;
 		case OPT_EXPECT: a->expect = optarg; break;
-		case OPT_RESOLVER: a->resolver = optarg; break;
-		case OPT_ZONE: a->zone = optarg; break;
+		case OPT_RESOLVER: a->dns.resolver = optarg; break;
+		case OPT_ZONE: a->dns.zone = optarg; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_IP:
 			if (!cli_parse_ip("--ip", optarg))
@@ -114,7 +113,7 @@ static int parse_args(int argc, char **argv, verify_args *a)
 		cli_error("unexpected argument '%s' (see 'mailtrust spf verify --help')", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	if (a->zone && a->resolver) {
+	if (a->dns.zone && a->dns.resolver) {
 		cli_error("--zone cannot be combined with --resolver");
 		return CLI_EXIT_USAGE;
 	}
@@ -135,12 +134,6 @@ static mt_status server_resolver(void *ctx, const char *address, unsigned port,
 	uo.forwarder = fwd;
 	memset(&err, 0, sizeof(err));
 	return mt_dns_unbound_resolver_new(&uo, out, &err);
-}
-
-static int open_resolver(const verify_args *a, mt_dns_zone **zonep, mt_dns_resolver **resp)
-{
-	cli_dns d = {.zone = a->zone, .resolver = a->resolver};
-	return cli_open_resolver(&d, zonep, resp);
 }
 
 static void counts(const mt_spf_verify *v, size_t n[3])
@@ -462,14 +455,14 @@ int cli_spf_verify_main(int argc, char **argv)
 		rc = rc < 0 ? 0 : rc;
 		goto out;
 	}
-	rc = open_resolver(&a, &zone, &res);
+	rc = cli_open_resolver(&a.dns, &zone, &res);
 	if (rc != 0)
 		goto out;
 	mt_spf_verify_options_init(&opts);
 	opts.expect = a.expect;
 	opts.ips = a.ips;
 	opts.nips = a.nips;
-	if (!a.zone) {
+	if (!a.dns.zone) {
 		opts.server_resolver = server_resolver;
 		opts.server_port = (unsigned)a.ns_port;
 	}
