@@ -485,7 +485,7 @@ static mt_status unbound_resolve(void *impl, const char *name, uint16_t type,
 {
 	unbound_impl *u = impl;
 	pending *p = NULL;
-	char qname[MT_DNS_NAME_MAX * 4 + 2];
+	char qname[MT_DNS_UNBOUND_QNAME_BUF];
 	char why[512];
 	int id = 0, rc;
 	long long deadline;

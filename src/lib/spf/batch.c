@@ -18,7 +18,6 @@
 
 #define DEFAULT_IN_FLIGHT 256u
 #define WINDOW_FACTOR 4u
-#define QNAME_BUF (253 * 4 + 2)
 #define ADVANCE_ROUNDS_MAX 100000u
 
 typedef struct item item;
@@ -189,7 +188,7 @@ static void fail(mt_spf_batch *b, item *it, mt_status st, const char *what)
 /* Send one question; a malformed name is answered at once (*answered). */
 static mt_status ask(mt_spf_batch *b, item *it, const mt_spf_question *sq, bool *answered)
 {
-	char qname[QNAME_BUF];
+	char qname[MT_DNS_UNBOUND_QNAME_BUF];
 	size_t len = strlen(sq->name);
 	query *q;
 	mt_status st;
