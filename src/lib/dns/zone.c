@@ -340,9 +340,9 @@ static mt_status finish(mt_dns_answer *a, mt_dns_rcode rcode, const char *why,
 mt_status mt_dns_zone_query(const mt_dns_zone *zone, const char *name, uint16_t type,
                             mt_dns_answer **out)
 {
-	const struct node *seen[MT_DNS_CNAME_LINKS_MAX + 1];
-	const char *cur, *canonical = NULL;
-	size_t curlen, links = 0;
+	const struct node *seen[MT_DNS_CNAME_LINKS_MAX + 1], *n;
+	const char *canonical = NULL;
+	size_t len, links = 0;
 	mt_dns_answer *a = NULL;
 	mt_dns_rcode fault;
 	mt_status st = MT_OK;
@@ -354,13 +354,12 @@ mt_status mt_dns_zone_query(const mt_dns_zone *zone, const char *name, uint16_t 
 	a = mt_dns_answer_new(MT_DNS_NOERROR);
 	if (!a)
 		return MT_ENOMEM;
-	cur = name;
-	if (!mt_dns_name_check(name, strlen(name), &curlen)) {
+	if (!mt_dns_name_check(name, strlen(name), &len)) {
 		st = finish(a, MT_DNS_FAILURE, "malformed query name", NULL);
 		goto out;
 	}
+	n = find(zone, name, len);
 	for (;;) {
-		const struct node *n = find(zone, cur, curlen);
 		const struct zrr *cname;
 		bool any = false;
 		for (size_t i = 0; n && i < n->count && st == MT_OK; i++) {
@@ -390,12 +389,11 @@ mt_status mt_dns_zone_query(const mt_dns_zone *zone, const char *name, uint16_t 
 			st = finish(a, MT_DNS_SERVFAIL, "CNAME chain longer than 16", canonical);
 			goto out;
 		}
-		cur = canonical = (const char *)cname->data;
-		curlen = cname->len;
+		canonical = (const char *)cname->data;
 		links++;
-		const struct node *next = find(zone, cur, curlen);
-		for (size_t i = 0; next && i < links; i++) {
-			if (seen[i] == next) {
+		n = find(zone, canonical, cname->len);
+		for (size_t i = 0; n && i < links; i++) {
+			if (seen[i] == n) {
 				st = finish(a, MT_DNS_SERVFAIL, "CNAME loop", canonical);
 				goto out;
 			}
