@@ -352,7 +352,6 @@ static void pump(mt_spf_batch *b)
 	expire(b, now_ms());
 	while (b->active < b->max && b->started < b->n && b->started < b->window)
 		start(b, at(b, b->started++));
-	feed_dirty(b);
 }
 
 static void item_free(mt_spf_batch *b, item *it)
