@@ -110,6 +110,13 @@ MT_EXPORT void mt_spf_record_free(mt_spf_record *rec);
 /* Terms in record order, modifiers included. */
 MT_EXPORT size_t mt_spf_record_term_count(const mt_spf_record *rec);
 MT_EXPORT const mt_spf_term *mt_spf_record_term(const mt_spf_record *rec, size_t i);
+/*
+ * What the record costs against the limit of DNS-querying terms by itself
+ * (RFC 7208 section 4.6.4): its include, a, mx, ptr and exists mechanisms,
+ * and redirect= unless an "all" makes it unused.  Included records cost
+ * more, and are not counted here.  0 for NULL.
+ */
+MT_EXPORT unsigned mt_spf_record_lookups(const mt_spf_record *rec);
 /* The record text as parsed (NUL-terminated copy). */
 MT_EXPORT const char *mt_spf_record_text(const mt_spf_record *rec);
 

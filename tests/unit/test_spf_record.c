@@ -177,8 +177,26 @@ static void test_errors(void)
 	}
 }
 
+/* Section 4.6.4: include a mx ptr exists and redirect cost a lookup; all,
+ * ip4, ip6 and exp do not; redirect is unused (and free) beside "all". */
+static void test_lookups(void)
+{
+	mt_spf_record *r = parse_ok("v=spf1 ip4:192.0.2.0/24 a mx ptr include:x.example "
+	                            "exists:%{i}.x.example ip6:::1 exp=e.example redirect=r.example");
+	CHECK_INT(mt_spf_record_lookups(r), 6);
+	mt_spf_record_free(r);
+	r = parse_ok("v=spf1 mx redirect=r.example -all");
+	CHECK_INT(mt_spf_record_lookups(r), 1);
+	mt_spf_record_free(r);
+	r = parse_ok("v=spf1 ip4:192.0.2.1 -all");
+	CHECK_INT(mt_spf_record_lookups(r), 0);
+	mt_spf_record_free(r);
+	CHECK_INT(mt_spf_record_lookups(NULL), 0);
+}
+
 int main(void)
 {
+	test_lookups();
 	test_terms();
 	test_valid_edges();
 	test_errors();

@@ -46,12 +46,6 @@ static int rank_of(mt_spf_term_kind k)
 	return -1;
 }
 
-static bool dns_querying(mt_spf_term_kind k)
-{
-	return k == MT_SPF_INCLUDE || k == MT_SPF_A || k == MT_SPF_MX || k == MT_SPF_PTR ||
-	       k == MT_SPF_EXISTS || k == MT_SPF_REDIRECT;
-}
-
 static bool is_mechanism(mt_spf_term_kind k)
 {
 	return k != MT_SPF_REDIRECT && k != MT_SPF_EXP && k != MT_SPF_UNKNOWN_MODIFIER;
@@ -366,7 +360,7 @@ static mt_status merge_parsed(mt_spf_record *const *recs, size_t n, unsigned max
 	}
 
 	for (i = 0; i < nkept; i++)
-		if (dns_querying(order[i]->t->kind))
+		if (mt_spf_term_queries_dns(order[i]->t->kind))
 			lookups++;
 	if (lookups > max_lookups) {
 		st = mt_error_set(err, MT_ESYNTAX,

@@ -527,3 +527,22 @@ bool mt_spf_host_name_ok(const char *name, size_t len, bool multi_label)
 			return false;
 	return mt_spf_domain_ok(name, len, multi_label);
 }
+
+bool mt_spf_term_queries_dns(mt_spf_term_kind k)
+{
+	return k == MT_SPF_INCLUDE || k == MT_SPF_A || k == MT_SPF_MX || k == MT_SPF_PTR ||
+	       k == MT_SPF_EXISTS || k == MT_SPF_REDIRECT;
+}
+
+unsigned mt_spf_record_lookups(const mt_spf_record *rec)
+{
+	unsigned n = 0;
+	if (!rec)
+		return 0;
+	for (size_t i = 0; i < rec->nterms; i++) {
+		mt_spf_term_kind k = rec->terms[i].kind;
+		if (mt_spf_term_queries_dns(k) && !(k == MT_SPF_REDIRECT && rec->has_all))
+			n++;
+	}
+	return n;
+}

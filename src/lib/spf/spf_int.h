@@ -69,6 +69,9 @@ void mt_spf_reverse_name(const mt_ip *ip, char *out, size_t cap);
  * total <= 253)?  multi_label additionally requires two labels or more. */
 bool mt_spf_domain_ok(const char *name, size_t len, bool multi_label);
 
+/* include, a, mx, ptr, exists and redirect cause DNS queries (4.6.4). */
+bool mt_spf_term_queries_dns(mt_spf_term_kind kind);
+
 /* A host name as a user or a sender gives it: mt_spf_domain_ok() and only
  * letters, digits, '-', '_' and dots (no macros, brackets or spaces). */
 bool mt_spf_host_name_ok(const char *name, size_t len, bool multi_label);

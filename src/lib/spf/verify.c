@@ -784,28 +784,6 @@ static bool count_targets(mt_spf_verify *v, size_t node, const mt_spf_record *re
 	return true;
 }
 
-static unsigned count_lookups(const mt_spf_record *rec)
-{
-	unsigned n = 0;
-	for (size_t i = 0; i < rec->nterms; i++)
-		switch (rec->terms[i].kind) {
-		case MT_SPF_INCLUDE:
-		case MT_SPF_A:
-		case MT_SPF_MX:
-		case MT_SPF_PTR:
-		case MT_SPF_EXISTS:
-			n++;
-			break;
-		case MT_SPF_REDIRECT:
-			if (!rec->has_all)
-				n++;
-			break;
-		default:
-			break;
-		}
-	return n;
-}
-
 /* Walk the tree from the top record (already parsed) in pre-order. */
 static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 {
@@ -829,7 +807,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 		/* Process node cur: count and push its children (reverse order for pre-order). */
 		mt_spf_record *rec = recs[cur];
 		if (rec) {
-			v->nodes[cur].lookups = count_lookups(rec);
+			v->nodes[cur].lookups = mt_spf_record_lookups(rec);
 			if (!count_targets(v, cur, rec))
 				truncated = true;
 			size_t first = sp;

@@ -27,24 +27,11 @@ enum { EXIT_MERGED = 0, EXIT_REFUSED = 1 };
 static long count_lookups(const char *record)
 {
 	mt_spf_record *rec = NULL;
-	long n = 0;
+	long n;
 
 	if (mt_spf_record_parse(record, strlen(record), &rec, NULL) != MT_OK)
 		return -1;
-	for (size_t i = 0; i < mt_spf_record_term_count(rec); i++) {
-		switch (mt_spf_record_term(rec, i)->kind) {
-		case MT_SPF_INCLUDE:
-		case MT_SPF_A:
-		case MT_SPF_MX:
-		case MT_SPF_PTR:
-		case MT_SPF_EXISTS:
-		case MT_SPF_REDIRECT:
-			n++;
-			break;
-		default:
-			break;
-		}
-	}
+	n = (long)mt_spf_record_lookups(rec);
 	mt_spf_record_free(rec);
 	return n;
 }
