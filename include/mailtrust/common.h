@@ -33,6 +33,7 @@ typedef enum mt_status {
 	MT_ESTATE,   /* the call is not valid in the object's current state */
 	MT_ENOTFOUND,/* the requested item does not exist */
 	MT_EDNS,     /* the DNS backend failed (not a DNS answer: a broken resolver) */
+	MT_EAGAIN,   /* a bounded queue is full: take results, then try again */
 } mt_status;
 
 /* A static, human-readable description of a status.  Never NULL. */

@@ -94,6 +94,10 @@ typedef struct mt_dns_answer {
 	const char *canonical_name; /* last CNAME target, or NULL if none */
 	size_t count;
 	const mt_dns_rr *rr;
+	/* NXDOMAIN or NODATA: how long the server allows the absence to be
+	 * remembered (RFC 2308: the SOA's TTL capped by its minimum field), in
+	 * seconds; 0 when the backend does not know.  Caches use it. */
+	uint32_t negative_ttl;
 } mt_dns_answer;
 
 /*
@@ -126,27 +130,198 @@ MT_EXPORT char *mt_dns_rr_to_text(const mt_dns_rr *rr);
 
 /* ---- Resolvers ------------------------------------------------------- */
 
+/*
+ * One DNS question, the same for every protocol: an SPF check, a DKIM key
+ * fetch and a DMARC policy discovery all ask these.  id is the asker's
+ * own number for it; name is in presentation form.
+ */
+typedef struct mt_dns_question {
+	uint32_t id;
+	const char *name;
+	uint16_t type;
+} mt_dns_question;
+
 typedef struct mt_dns_resolver mt_dns_resolver;
 
 /*
- * A backend.  resolve() answers one question within timeout_ms
- * milliseconds (0 = the backend's own default) and stores a new answer in
- * *out, which the caller frees with mt_dns_answer_free().  A DNS failure
- * (timeout, SERVFAIL) is an answer with that rcode, not an error; an error
- * status means the backend itself could not work (out of memory).
+ * Receives an answer: token is the value given to submit(); ans is
+ * borrowed and valid only during the call (copy what you keep).
+ */
+typedef void (*mt_dns_deliver_fn)(void *arg, uint64_t token, const mt_dns_answer *ans);
+
+/*
+ * A backend.  Times are milliseconds of a monotonic clock that the caller
+ * (the driver) reads and passes in: backends read no clock.
+ *
+ * Blocking:
+ *   resolve() answers one question within timeout_ms milliseconds (0 = the
+ *   backend's own default) and stores a new answer in *out, which the
+ *   caller frees with mt_dns_answer_free().  A DNS failure (timeout,
+ *   SERVFAIL) is an answer with that rcode, not an error; an error status
+ *   means the backend itself could not work (out of memory).
+ *
+ * Asynchronous (all of submit, cancel and process, or none):
+ *   submit() starts a question; its answer is delivered by a later
+ *   process() call, exactly once, unless cancel() is called first (then
+ *   never).  token identifies it in deliver and cancel; tokens of
+ *   questions in flight are distinct.  A backend that gives no answer by
+ *   now_ms + its own per-question limit delivers an MT_DNS_TIMEOUT answer.
+ *   process() delivers every answer that is ready at now_ms and never
+ *   blocks.  fd() is a descriptor that becomes readable when process()
+ *   has work (-1: none, e.g. answers are always ready at once).
+ *   next_deadline() is the earliest now_ms at which process() must be
+ *   called even if fd() stays quiet (UINT64_MAX: none); 0 means "now",
+ *   e.g. answers are waiting.
+ *
+ * A backend with only resolve() works everywhere: submit() is emulated by
+ * resolving at once.  A backend with only the asynchronous operations
+ * serves mt_dns_resolve() too, through a loop over them.
  * destroy() releases impl when the resolver is freed (may be NULL).
  */
 typedef struct mt_dns_resolver_ops {
 	mt_status (*resolve)(void *impl, const char *name, uint16_t type,
 	                     unsigned timeout_ms, mt_dns_answer **out);
 	void (*destroy)(void *impl);
+	mt_status (*submit)(void *impl, const char *name, uint16_t type, uint64_t token,
+	                    uint64_t now_ms);
+	void (*cancel)(void *impl, uint64_t token);
+	mt_status (*process)(void *impl, uint64_t now_ms, mt_dns_deliver_fn deliver, void *arg);
+	int (*fd)(void *impl);
+	uint64_t (*next_deadline)(void *impl);
 } mt_dns_resolver_ops;
 
-/* Wrap a backend.  ops must outlive the resolver.  NULL if out of memory. */
+/* Wrap a backend.  ops must outlive the resolver and provide resolve() or
+ * the asynchronous trio (or both).  NULL if out of memory or ops is not
+ * usable. */
 MT_EXPORT mt_dns_resolver *mt_dns_resolver_new(const mt_dns_resolver_ops *ops, void *impl);
 MT_EXPORT void mt_dns_resolver_free(mt_dns_resolver *res);
+
+/*
+ * Blocking: answer one question within timeout_ms (0: the backend's
+ * default).  *out is a new answer to free with mt_dns_answer_free().
+ * Must not be called while asynchronous questions of the same resolver
+ * are in flight.
+ */
 MT_EXPORT mt_status mt_dns_resolve(mt_dns_resolver *res, const char *name, uint16_t type,
                                    unsigned timeout_ms, mt_dns_answer **out);
+
+/*
+ * Asynchronous, over any resolver (see mt_dns_resolver_ops): submit a
+ * question, cancel it, deliver what is ready, and what to wait for.  These
+ * are what the driver (mailtrust/run.h) uses; programs rarely call them.
+ * mt_dns_submit() returns MT_EINVAL for a NULL name, MT_ENOMEM, or the
+ * backend's failure; a malformed name is answered (MT_DNS_FAILURE), not
+ * refused.  mt_dns_resolver_fd() returns -1 when there is nothing to
+ * poll; mt_dns_resolver_next_deadline() UINT64_MAX when there is no
+ * deadline.
+ */
+MT_EXPORT mt_status mt_dns_submit(mt_dns_resolver *res, const char *name, uint16_t type,
+                                  uint64_t token, uint64_t now_ms);
+MT_EXPORT void mt_dns_cancel(mt_dns_resolver *res, uint64_t token);
+MT_EXPORT mt_status mt_dns_process(mt_dns_resolver *res, uint64_t now_ms,
+                                   mt_dns_deliver_fn deliver, void *arg);
+MT_EXPORT int mt_dns_resolver_fd(mt_dns_resolver *res);
+MT_EXPORT uint64_t mt_dns_resolver_next_deadline(mt_dns_resolver *res);
+
+/* The monotonic clock in milliseconds that drivers pass to the calls above. */
+MT_EXPORT uint64_t mt_dns_now_ms(void);
+
+/* ---- Cache --------------------------------------------------------------- */
+
+/*
+ * An in-process cache in front of any resolver.  Answers are kept for
+ * their TTL: the smallest TTL of their records; NXDOMAIN and NODATA for
+ * the answer's negative_ttl (RFC 2308), or for negative_default_s when the
+ * backend does not say; both capped by max_ttl_s.  SERVFAIL, REFUSED,
+ * timeouts and other failures are never kept.  Questions for the same
+ * name and type that are in flight at once are sent to the backend once.
+ * The cache is bounded in bytes (answers and bookkeeping); when full the
+ * least recently used answers are evicted.  A hit costs no system call
+ * and takes no lock.
+ *
+ * Thread safety: none; one thread at a time per cache (and per resolver
+ * made over it).
+ */
+typedef struct mt_dns_cache_options {
+	size_t size;                 /* sizeof(mt_dns_cache_options), set by init */
+	size_t max_bytes;            /* default 64 MiB; at least 64 KiB is used */
+	uint32_t max_ttl_s;          /* default 86400 */
+	uint32_t negative_default_s; /* default 300 */
+} mt_dns_cache_options;
+
+MT_EXPORT void mt_dns_cache_options_init(mt_dns_cache_options *opts);
+
+typedef struct mt_dns_cache_stats {
+	uint64_t hits;        /* questions answered from the cache */
+	uint64_t misses;      /* questions sent to the backend */
+	uint64_t joined;      /* questions that waited for one already sent */
+	uint64_t inserts;     /* answers stored */
+	uint64_t evictions;   /* answers dropped to stay within max_bytes */
+	uint64_t expired;     /* answers dropped because their TTL ran out */
+	size_t entries;       /* answers held now */
+	size_t bytes;         /* bytes held now */
+} mt_dns_cache_stats;
+
+/*
+ * A resolver that answers from the cache and asks inner otherwise.  inner
+ * is borrowed and must outlive the cache resolver.  opts may be NULL.
+ * Blocking mt_dns_resolve() on it goes through the cache too.
+ * MT_ENOMEM or MT_EINVAL with err set.
+ */
+MT_EXPORT mt_status mt_dns_cache_resolver_new(mt_dns_resolver *inner,
+                                              const mt_dns_cache_options *opts,
+                                              mt_dns_resolver **out, mt_error *err);
+/* Counters of a resolver made by mt_dns_cache_resolver_new(); MT_EINVAL
+ * for any other resolver. */
+MT_EXPORT mt_status mt_dns_cache_stats_get(mt_dns_resolver *res, mt_dns_cache_stats *out);
+
+/* ---- Test backend ----------------------------------------------------------- */
+
+/*
+ * A resolver for testing drivers and event loops: it answers from another
+ * resolver (typically a zone) but misbehaves on command.  Rules are
+ * matched in order by name (exact, case-insensitive; "*" matches every
+ * name) and type (0: any); the first that matches applies.
+ */
+typedef enum mt_dns_test_action {
+	MT_DNS_TEST_DELAY = 0, /* deliver after delay_ms */
+	MT_DNS_TEST_DROP,      /* never answer (the question times out) */
+	MT_DNS_TEST_DUPLICATE, /* deliver, then deliver again */
+	MT_DNS_TEST_FAIL,      /* answer rcode instead (SERVFAIL, TIMEOUT ...) */
+} mt_dns_test_action;
+
+typedef struct mt_dns_test_rule {
+	const char *name;
+	uint16_t type;
+	mt_dns_test_action action;
+	unsigned delay_ms;          /* DELAY, DUPLICATE and FAIL: when to deliver */
+	mt_dns_rcode rcode;         /* FAIL */
+} mt_dns_test_rule;
+
+/* Flags of the test resolver. */
+enum {
+	/* When several answers are ready, deliver them newest first. */
+	MT_DNS_TEST_REVERSE = 1,
+	/* Count cancel() but deliver the answer anyway, later: a broken
+	 * backend, or an answer that was already on its way. */
+	MT_DNS_TEST_IGNORE_CANCEL = 2,
+};
+
+/*
+ * inner is borrowed and is asked with mt_dns_resolve() when a question
+ * arrives.  Answers that no rule delays are ready at once.  timeout_ms: a
+ * dropped question is answered MT_DNS_TIMEOUT after it (0: 5000).  Rules
+ * (and their names) are copied.  DUPLICATE and IGNORE_CANCEL break the
+ * "exactly once" contract on purpose: a driver must ignore tokens it no
+ * longer waits for.
+ */
+MT_EXPORT mt_status mt_dns_test_resolver_new(mt_dns_resolver *inner,
+                                             const mt_dns_test_rule *rules, size_t nrules,
+                                             unsigned flags, unsigned timeout_ms,
+                                             mt_dns_resolver **out, mt_error *err);
+/* Questions the test resolver has received and cancellations it has seen. */
+MT_EXPORT void mt_dns_test_resolver_counts(mt_dns_resolver *res, size_t *submitted,
+                                           size_t *cancelled);
 
 /* ---- In-memory zone -------------------------------------------------- */
 

@@ -5,6 +5,7 @@
 #include <mailtrust/common.h>
 #include <mailtrust/version.h>
 #include <mailtrust/dns.h>
+#include <mailtrust/run.h>
 #include <mailtrust/spf.h>
 #include <mailtrust/spf_verify.h>
 #endif

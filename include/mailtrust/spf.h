@@ -176,12 +176,8 @@ MT_EXPORT void mt_spf_check_free(mt_spf_check *chk);
 MT_EXPORT mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req,
                                        mt_error *err);
 
-/* A DNS question the check is waiting for. */
-typedef struct mt_spf_question {
-	uint32_t id;
-	const char *name;
-	uint16_t type;
-} mt_spf_question;
+/* A DNS question the check is waiting for (the DNS module's type). */
+typedef mt_dns_question mt_spf_question;
 
 /*
  * Advance the check.  On MT_OK, *n is the number of questions in *qs
@@ -208,8 +204,18 @@ MT_EXPORT bool mt_spf_check_done(const mt_spf_check *chk);
 /*
  * Blocking driver: step and resolve until done, within opts.timeout_ms of
  * wall-clock time (the whole check ends in temperror when it runs out).
+ * A loop over the driver of mailtrust/run.h with this one job: every
+ * question the check has ready is asked at once.
  */
 MT_EXPORT mt_status mt_spf_check_run(mt_spf_check *chk, mt_dns_resolver *res);
+
+/*
+ * The check as a job for the driver (mailtrust/run.h): start the check,
+ * then mt_run_add(run, mt_spf_check_job_ops(), chk, 0, user).  Its time
+ * budget is opts.timeout_ms.
+ */
+struct mt_run_job_ops;
+MT_EXPORT const struct mt_run_job_ops *mt_spf_check_job_ops(void);
 
 /* One DNS question and its answer, as the check saw it. */
 typedef struct mt_spf_trace_entry {

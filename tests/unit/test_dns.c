@@ -166,10 +166,10 @@ static void count_destroy(void *impl)
 
 static void test_resolver(void)
 {
-	static const mt_dns_resolver_ops null_ops = {null_resolve, count_destroy};
-	static const mt_dns_resolver_ops fail_ops = {failing_resolve, NULL};
-	static const mt_dns_resolver_ops echo_ops = {echo_resolve, NULL};
-	static const mt_dns_resolver_ops no_ops = {NULL, NULL};
+	static const mt_dns_resolver_ops null_ops = { .resolve = null_resolve, .destroy = count_destroy };
+	static const mt_dns_resolver_ops fail_ops = { .resolve = failing_resolve };
+	static const mt_dns_resolver_ops echo_ops = { .resolve = echo_resolve };
+	static const mt_dns_resolver_ops no_ops = { .resolve = NULL };
 	mt_dns_answer *ans = (mt_dns_answer *)&ans;
 	mt_dns_resolver *r = mt_dns_resolver_new(&null_ops, NULL);
 

@@ -377,7 +377,7 @@ static void test_chain(void)
 
 static void test_budget(void)
 {
-	static const mt_dns_resolver_ops ops = {slow_resolve, NULL};
+	static const mt_dns_resolver_ops ops = { .resolve = slow_resolve };
 	mt_dns_resolver *r = mt_dns_resolver_new(&ops, zone);
 	mt_spf_options o;
 	mt_spf_check *c;

@@ -237,7 +237,7 @@ static mt_status counting_resolve(void *impl, const char *name, uint16_t type, u
 
 static void counting_destroy(void *impl) { (void)impl; }
 
-static const mt_dns_resolver_ops counting_ops = { counting_resolve, counting_destroy };
+static const mt_dns_resolver_ops counting_ops = { .resolve = counting_resolve, .destroy = counting_destroy };
 
 /* Run verify on domain through a counting resolver; c receives the counts. */
 static mt_spf_verify *run_counted(const char *domain, counting *c)

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
 
 /* ---- names of things ---- */
 
@@ -183,6 +186,41 @@ mt_status mt_dns_answer_set_canonical(mt_dns_answer *ans, const char *name)
 	return replace_string(&a->canonical, &a->pub.canonical_name, name);
 }
 
+mt_status mt_dns_answer_copy(const mt_dns_answer *src, mt_dns_answer **out)
+{
+	mt_dns_answer *a = mt_dns_answer_new(src->rcode);
+	mt_status st = a ? MT_OK : MT_ENOMEM;
+	*out = NULL;
+	for (size_t i = 0; st == MT_OK && i < src->count; i++)
+		st = mt_dns_answer_add(a, src->rr[i].type, src->rr[i].ttl, src->rr[i].pref,
+		                       src->rr[i].data, src->rr[i].len);
+	if (st == MT_OK && src->why)
+		st = mt_dns_answer_set_why(a, src->why);
+	if (st == MT_OK && src->canonical_name)
+		st = mt_dns_answer_set_canonical(a, src->canonical_name);
+	if (st != MT_OK) {
+		mt_dns_answer_free(a);
+		return st;
+	}
+	a->dnssec = src->dnssec;
+	a->negative_ttl = src->negative_ttl;
+	*out = a;
+	return MT_OK;
+}
+
+size_t mt_dns_answer_bytes(const mt_dns_answer *ans)
+{
+	const struct answer *a = (const struct answer *)ans;
+	size_t n = sizeof *a + a->cap * sizeof(mt_dns_rr);
+	for (size_t i = 0; i < a->pub.count; i++)
+		n += a->rrs[i].len + 1 + 16; /* malloc overhead, roughly */
+	if (a->why)
+		n += strlen(a->why) + 1;
+	if (a->canonical)
+		n += strlen(a->canonical) + 1;
+	return n;
+}
+
 void mt_dns_answer_free(mt_dns_answer *ans)
 {
 	struct answer *a = (struct answer *)ans;
@@ -313,21 +351,36 @@ char *mt_dns_rr_to_text(const mt_dns_rr *rr)
 
 /* ---- resolvers ---- */
 
+/* An answer of a blocking-only backend, waiting for process(). */
+typedef struct emulated {
+	uint64_t token;
+	mt_dns_answer *ans;
+	struct emulated *next;
+} emulated;
+
 struct mt_dns_resolver {
 	const mt_dns_resolver_ops *ops;
 	void *impl;
+	emulated *ready, **ready_tail; /* blocking-only backends */
+	bool in_resolve;               /* blocking loop over the async ops */
 };
+
+static bool has_async(const mt_dns_resolver_ops *ops)
+{
+	return ops->submit && ops->cancel && ops->process;
+}
 
 mt_dns_resolver *mt_dns_resolver_new(const mt_dns_resolver_ops *ops, void *impl)
 {
 	mt_dns_resolver *r;
-	if (!ops || !ops->resolve)
+	if (!ops || (!ops->resolve && !has_async(ops)))
 		return NULL;
 	r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
 	r->ops = ops;
 	r->impl = impl;
+	r->ready_tail = &r->ready;
 	return r;
 }
 
@@ -338,11 +391,91 @@ void *mt_dns_resolver_impl(const mt_dns_resolver *res, const mt_dns_resolver_ops
 
 void mt_dns_resolver_free(mt_dns_resolver *res)
 {
+	emulated *e, *next;
 	if (!res)
 		return;
+	for (e = res->ready; e; e = next) {
+		next = e->next;
+		mt_dns_answer_free(e->ans);
+		free(e);
+	}
 	if (res->ops->destroy)
 		res->ops->destroy(res->impl);
 	free(res);
+}
+
+uint64_t mt_dns_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The blocking loop over a backend that only has the async operations. */
+typedef struct one_answer {
+	bool done;
+	mt_status st;
+	mt_dns_answer *copy;
+} one_answer;
+
+static void keep_one(void *arg, uint64_t token, const mt_dns_answer *ans)
+{
+	one_answer *o = arg;
+	if (o->done)
+		return; /* a duplicate */
+	o->done = true;
+	o->st = mt_dns_answer_copy(ans, &o->copy);
+}
+
+static mt_status resolve_async(mt_dns_resolver *res, const char *name, uint16_t type,
+                               unsigned timeout_ms, mt_dns_answer **out)
+{
+	one_answer o = { 0 };
+	uint64_t start = mt_dns_now_ms(), deadline = start + (timeout_ms ? timeout_ms : 30000u);
+	mt_status st;
+
+	res->in_resolve = true;
+	st = res->ops->submit(res->impl, name, type, 0, start);
+	if (st != MT_OK)
+		goto out;
+	for (;;) {
+		uint64_t now = mt_dns_now_ms();
+		st = res->ops->process(res->impl, now, keep_one, &o);
+		if (st != MT_OK || o.done)
+			break;
+		if (now >= deadline) {
+			res->ops->cancel(res->impl, 0);
+			char why[320];
+			snprintf(why, sizeof why, "no answer for %.253s within %u ms", name, timeout_ms);
+			o.copy = mt_dns_answer_new(MT_DNS_TIMEOUT);
+			st = o.copy ? mt_dns_answer_set_why(o.copy, why) : MT_ENOMEM;
+			break;
+		}
+		uint64_t next = res->ops->next_deadline ? res->ops->next_deadline(res->impl) : UINT64_MAX;
+		if (next > deadline)
+			next = deadline;
+		int fd = res->ops->fd ? res->ops->fd(res->impl) : -1;
+		if (next <= now)
+			continue;
+		uint64_t wait = next - now;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, wait > 1000000 ? 1000000 : (int)wait) < 0 &&
+		    errno != EINTR) {
+			res->ops->cancel(res->impl, 0);
+			st = MT_EDNS;
+			break;
+		}
+	}
+out:
+	res->in_resolve = false;
+	if (st == MT_OK && o.st != MT_OK)
+		st = o.st;
+	if (st != MT_OK) {
+		mt_dns_answer_free(o.copy);
+		return st;
+	}
+	*out = o.copy;
+	return MT_OK;
 }
 
 mt_status mt_dns_resolve(mt_dns_resolver *res, const char *name, uint16_t type,
@@ -352,9 +485,12 @@ mt_status mt_dns_resolve(mt_dns_resolver *res, const char *name, uint16_t type,
 	mt_status st;
 	if (out)
 		*out = NULL;
-	if (!res || !name || !out)
+	if (!res || !name || !out || res->in_resolve)
 		return MT_EINVAL;
-	st = res->ops->resolve(res->impl, name, type, timeout_ms, &ans);
+	if (res->ops->resolve)
+		st = res->ops->resolve(res->impl, name, type, timeout_ms, &ans);
+	else
+		st = resolve_async(res, name, type, timeout_ms, &ans);
 	if (st != MT_OK) {
 		mt_dns_answer_free(ans);
 		return st;
@@ -363,4 +499,89 @@ mt_status mt_dns_resolve(mt_dns_resolver *res, const char *name, uint16_t type,
 		return MT_EDNS;
 	*out = ans;
 	return MT_OK;
+}
+
+mt_status mt_dns_submit(mt_dns_resolver *res, const char *name, uint16_t type, uint64_t token,
+                        uint64_t now_ms)
+{
+	emulated *e;
+	mt_status st;
+	if (!res || !name)
+		return MT_EINVAL;
+	if (has_async(res->ops))
+		return res->ops->submit(res->impl, name, type, token, now_ms);
+	e = calloc(1, sizeof *e);
+	if (!e)
+		return MT_ENOMEM;
+	st = mt_dns_resolve(res, name, type, 0, &e->ans);
+	if (st != MT_OK) {
+		free(e);
+		return st;
+	}
+	e->token = token;
+	*res->ready_tail = e;
+	res->ready_tail = &e->next;
+	return MT_OK;
+}
+
+void mt_dns_cancel(mt_dns_resolver *res, uint64_t token)
+{
+	emulated **pp;
+	if (!res)
+		return;
+	if (has_async(res->ops)) {
+		res->ops->cancel(res->impl, token);
+		return;
+	}
+	for (pp = &res->ready; *pp; pp = &(*pp)->next) {
+		emulated *e = *pp;
+		if (e->token == token) {
+			*pp = e->next;
+			if (res->ready_tail == &e->next)
+				res->ready_tail = pp;
+			mt_dns_answer_free(e->ans);
+			free(e);
+			return;
+		}
+	}
+}
+
+mt_status mt_dns_process(mt_dns_resolver *res, uint64_t now_ms, mt_dns_deliver_fn deliver,
+                         void *arg)
+{
+	if (!res || !deliver)
+		return MT_EINVAL;
+	if (has_async(res->ops))
+		return res->ops->process(res->impl, now_ms, deliver, arg);
+	/* Deliver what was ready when the call began (answers submitted from
+	 * inside deliver wait for the next call; cancelled ones are gone). */
+	size_t n = 0;
+	for (emulated *e = res->ready; e; e = e->next)
+		n++;
+	while (n-- > 0 && res->ready) {
+		emulated *e = res->ready;
+		res->ready = e->next;
+		if (!res->ready)
+			res->ready_tail = &res->ready;
+		deliver(arg, e->token, e->ans);
+		mt_dns_answer_free(e->ans);
+		free(e);
+	}
+	return MT_OK;
+}
+
+int mt_dns_resolver_fd(mt_dns_resolver *res)
+{
+	if (!res || !has_async(res->ops) || !res->ops->fd)
+		return -1;
+	return res->ops->fd(res->impl);
+}
+
+uint64_t mt_dns_resolver_next_deadline(mt_dns_resolver *res)
+{
+	if (!res)
+		return UINT64_MAX;
+	if (!has_async(res->ops))
+		return res->ready ? 0 : UINT64_MAX;
+	return res->ops->next_deadline ? res->ops->next_deadline(res->impl) : UINT64_MAX;
 }

@@ -30,4 +30,8 @@ bool mt_dns_txt_check(const uint8_t *d, size_t len);
  * other ops (lets a backend recognise its own resolvers). */
 void *mt_dns_resolver_impl(const mt_dns_resolver *res, const mt_dns_resolver_ops *ops);
 
+/* A deep copy of src (MT_ENOMEM), and roughly the memory an answer holds. */
+mt_status mt_dns_answer_copy(const mt_dns_answer *src, mt_dns_answer **out);
+size_t mt_dns_answer_bytes(const mt_dns_answer *ans);
+
 #endif

@@ -267,11 +267,31 @@ typedef struct pending {
 	struct pending *next;    /* in the resolver's list of abandoned ones */
 } pending;
 
+/* One asynchronous question (mt_dns_submit). */
+typedef struct aquery {
+	struct unbound_impl *u;      /* NULL: cancelled after its answer was queued */
+	uint64_t token;
+	uint64_t deadline;
+	int async_id;
+	bool answered;               /* callback came; ans is queued */
+	bool abandoned;              /* cancel failed: the callback frees it */
+	mt_status st;
+	mt_dns_answer *ans;
+	uint16_t type;
+	struct aquery *prev, *next;  /* in flight (submit order = deadline order) */
+	struct aquery *rnext;        /* answered, waiting for process() */
+	char name[];
+} aquery;
+
 typedef struct unbound_impl {
 	struct ub_ctx *ctx;
 	unsigned timeout_ms;
 	bool dnssec;
 	pending *abandoned;
+	aquery *first, *last;        /* in flight */
+	size_t nflight;
+	aquery *ready, **ready_tail; /* answered */
+	mt_status failed;            /* an answer could not be converted */
 } unbound_impl;
 
 static void on_result(void *mydata, int err, struct ub_result *result)
@@ -317,6 +337,16 @@ static void unbound_destroy(void *impl)
 		return;
 	if (u->ctx)
 		ub_ctx_delete(u->ctx);
+	/* No callback runs after ub_ctx_delete(). */
+	for (aquery *q = u->first, *qn; q; q = qn) {
+		qn = q->next;
+		free(q);
+	}
+	for (aquery *q = u->ready, *qn; q; q = qn) {
+		qn = q->rnext;
+		mt_dns_answer_free(q->ans);
+		free(q);
+	}
 	for (p = u->abandoned; p; p = next) {
 		next = p->next;
 		free(p);
@@ -550,9 +580,169 @@ out:
 	return st;
 }
 
+/* ---- asynchronous operations ---- */
+
+static void aq_unlink(unbound_impl *u, aquery *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		u->first = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	else
+		u->last = q->prev;
+	q->prev = q->next = NULL;
+	u->nflight--;
+}
+
+static void aq_ready(unbound_impl *u, aquery *q)
+{
+	q->answered = true;
+	q->rnext = NULL;
+	*u->ready_tail = q;
+	u->ready_tail = &q->rnext;
+}
+
+static void on_async(void *mydata, int err, struct ub_result *r)
+{
+	aquery *q = mydata;
+	if (q->abandoned) {
+		ub_resolve_free(r);
+		free(q);
+		return;
+	}
+	q->st = mt_dns_unbound_convert(q->u, q->name, q->type, err, r, &q->ans);
+	ub_resolve_free(r);
+	aq_unlink(q->u, q);
+	aq_ready(q->u, q);
+}
+
+static mt_status unbound_submit(void *impl, const char *name, uint16_t type, uint64_t token,
+                                uint64_t now_ms)
+{
+	unbound_impl *u = impl;
+	char qname[MT_DNS_UNBOUND_QNAME_BUF];
+	size_t len = strlen(name);
+	aquery *q = calloc(1, sizeof *q + len + 1);
+	int rc;
+	if (!q)
+		return MT_ENOMEM;
+	memcpy(q->name, name, len + 1);
+	q->u = u;
+	q->token = token;
+	q->type = type;
+	q->deadline = now_ms + u->timeout_ms;
+	if (!mt_dns_unbound_qname(name, qname, sizeof qname)) {
+		q->st = mt_dns_unbound_convert(u, name, type, UB_SYNTAX, NULL, &q->ans);
+		aq_ready(u, q);
+		return MT_OK;
+	}
+	/* Linked first: libunbound may call back from inside ub_resolve_async
+	 * (a cached answer). */
+	q->prev = u->last;
+	if (u->last)
+		u->last->next = q;
+	else
+		u->first = q;
+	u->last = q;
+	u->nflight++;
+	rc = ub_resolve_async(u->ctx, qname, type, 1 /* IN */, q, on_async, &q->async_id);
+	if (rc != 0) {
+		if (!q->answered) {
+			aq_unlink(u, q);
+			free(q);
+		}
+		return rc == UB_NOMEM ? MT_ENOMEM : MT_EDNS;
+	}
+	return MT_OK;
+}
+
+static void unbound_cancel(void *impl, uint64_t token)
+{
+	unbound_impl *u = impl;
+	for (aquery *q = u->first; q; q = q->next) {
+		if (q->token != token)
+			continue;
+		aq_unlink(u, q);
+		if (ub_cancel(u->ctx, q->async_id) == 0) {
+			free(q);
+		} else {
+			q->abandoned = true; /* its callback is on the way */
+		}
+		return;
+	}
+	for (aquery *q = u->ready; q; q = q->rnext)
+		if (q->token == token && q->u) {
+			q->u = NULL; /* dropped when process() reaches it */
+			return;
+		}
+}
+
+static mt_status unbound_process(void *impl, uint64_t now_ms, mt_dns_deliver_fn deliver, void *arg)
+{
+	unbound_impl *u = impl;
+	mt_status st = MT_OK;
+	char why[512];
+
+	if (u->nflight > 0 && ub_poll(u->ctx) && ub_process(u->ctx) != 0)
+		return MT_EDNS;
+	/* Out of time: the oldest questions are first. */
+	while (u->first && u->first->deadline <= now_ms) {
+		aquery *q = u->first;
+		aq_unlink(u, q);
+		if (ub_cancel(u->ctx, q->async_id) != 0) {
+			/* Its callback is queued: let it free the question. */
+			aquery *copy = calloc(1, sizeof *copy + strlen(q->name) + 1);
+			q->abandoned = true;
+			if (!copy)
+				return MT_ENOMEM;
+			memcpy(copy, q, sizeof *copy + strlen(q->name) + 1);
+			copy->abandoned = false;
+			q = copy;
+		}
+		snprintf(why, sizeof why, "no answer for %s/%s within %u ms", q->name,
+		         mt_dns_type_name(q->type) ? mt_dns_type_name(q->type) : "?", u->timeout_ms);
+		q->st = answer_simple(MT_DNS_TIMEOUT, &q->ans, why);
+		aq_ready(u, q);
+	}
+	while (u->ready) {
+		aquery *q = u->ready;
+		u->ready = q->rnext;
+		if (!u->ready)
+			u->ready_tail = &u->ready;
+		if (q->u && q->st == MT_OK && q->ans)
+			deliver(arg, q->token, q->ans);
+		else if (q->u && st == MT_OK && q->st != MT_OK)
+			st = q->st;
+		mt_dns_answer_free(q->ans);
+		free(q);
+	}
+	return st;
+}
+
+static int unbound_fd(void *impl)
+{
+	unbound_impl *u = impl;
+	return ub_fd(u->ctx);
+}
+
+static uint64_t unbound_next_deadline(void *impl)
+{
+	unbound_impl *u = impl;
+	if (u->ready)
+		return 0;
+	return u->first ? u->first->deadline : UINT64_MAX;
+}
+
 static const mt_dns_resolver_ops unbound_ops = {
 	.resolve = unbound_resolve,
 	.destroy = unbound_destroy,
+	.submit = unbound_submit,
+	.cancel = unbound_cancel,
+	.process = unbound_process,
+	.fd = unbound_fd,
+	.next_deadline = unbound_next_deadline,
 };
 
 /* ---- for other drivers on the same context (dns/unbound_int.h) -------- */
@@ -631,6 +821,7 @@ mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
 		goto out;
 	}
 	u->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	u->ready_tail = &u->ready;
 	u->dnssec = opts->dnssec;
 	u->ctx = ub_ctx_create();
 	if (!u->ctx) {

@@ -1,59 +1,56 @@
-/* The blocking driver: steps a check over an mt_dns_resolver, within the
- * check's overall DNS time budget.  The only part of the SPF module that
- * reads a clock. */
+/* The SPF check as a job of the driver (run/), and the blocking loop over
+ * it.  The check itself reads no clock; the driver does. */
 #include "spf/spf_int.h"
+#include <mailtrust/run.h>
 
-#include <stdio.h>
-#include <time.h>
-
-static uint64_t now_ms(void)
+static mt_status job_step(void *job, const mt_dns_question **qs, size_t *n)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return mt_spf_step(job, qs, n);
+}
+
+static mt_status job_answer(void *job, uint32_t id, const mt_dns_answer *ans)
+{
+	return mt_spf_answer(job, id, ans);
+}
+
+static void job_abort(void *job, const char *reason)
+{
+	mt_spf_abort(job, reason);
+}
+
+static unsigned job_timeout(void *job)
+{
+	return mt_spf_check_timeout(job);
+}
+
+static const mt_run_job_ops spf_job_ops = {
+	.step = job_step,
+	.answer = job_answer,
+	.abort = job_abort,
+	.timeout_ms = job_timeout,
+};
+
+const mt_run_job_ops *mt_spf_check_job_ops(void)
+{
+	return &spf_job_ops;
 }
 
 mt_status mt_spf_check_run(mt_spf_check *chk, mt_dns_resolver *res)
 {
-	const mt_spf_question *qs;
-	size_t n;
+	mt_run_options o;
+	mt_run *run = NULL;
 	mt_status st;
-	unsigned budget;
-	uint64_t start, deadline;
 
 	if (!chk || !res)
 		return MT_EINVAL;
-	budget = mt_spf_check_timeout(chk);
-	start = now_ms();
-	deadline = start + budget;
-	for (;;) {
-		st = mt_spf_step(chk, &qs, &n);
-		if (st != MT_OK || n == 0)
-			return st;
-		/* Copy the batch: answering may change the check's question view. */
-		mt_spf_question batch[64];
-		size_t nb = n < 64 ? n : 64;
-		for (size_t i = 0; i < nb; i++)
-			batch[i] = qs[i];
-		for (size_t i = 0; i < nb; i++) {
-			uint64_t t = now_ms();
-			if (t >= deadline) {
-				char why[128];
-				snprintf(why, sizeof why, "the DNS time budget of %u ms ran out (waiting for %s)",
-				         budget, batch[i].name);
-				mt_spf_abort(chk, why);
-				return MT_OK;
-			}
-			mt_dns_answer *ans = NULL;
-			st = mt_dns_resolve(res, batch[i].name, batch[i].type, (unsigned)(deadline - t), &ans);
-			if (st != MT_OK) {
-				mt_dns_answer_free(ans);
-				return st;
-			}
-			st = mt_spf_answer(chk, batch[i].id, ans);
-			mt_dns_answer_free(ans);
-			if (st != MT_OK)
-				return st;
-		}
-	}
+	mt_run_options_init(&o);
+	o.max_jobs = 1;
+	st = mt_run_new(res, &o, &run, NULL);
+	if (st != MT_OK)
+		return st;
+	st = mt_run_add(run, &spf_job_ops, chk, 0, NULL);
+	while (st == MT_OK && !mt_run_next(run, NULL, NULL))
+		st = mt_run_wait(run, -1);
+	mt_run_free(run);
+	return st;
 }

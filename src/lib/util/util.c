@@ -20,6 +20,7 @@ const char *mt_strerror(mt_status status)
 	case MT_ESTATE: return "operation not valid in this state";
 	case MT_ENOTFOUND: return "not found";
 	case MT_EDNS: return "DNS backend failure";
+	case MT_EAGAIN: return "queue full, try again later";
 	}
 	return "unknown status";
 }
