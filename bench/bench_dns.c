@@ -1,7 +1,7 @@
 /*
  * SPF checks per second through real DNS: the blocking driver
- * (mt_spf_check_run, one check after another) against the async batch
- * (mt_spf_batch), each with a cold libunbound cache and again warm.
+ * (mt_spf_check_run, one check after another) against the driver
+ * (mailtrust/run.h, many checks in flight), each with a cold libunbound cache and again warm.
  * Meant for a local authoritative server serving the zone of
  * tests/integration/gen_batch_zone.sh (bench/run_bench_dns.sh sets it up);
  * refuses any resolver that is not a loopback address.
@@ -10,6 +10,7 @@
  */
 #include <mailtrust/dns.h>
 #include <mailtrust/spf.h>
+#include <mailtrust/run.h>
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -92,28 +93,48 @@ static double run_blocking(mt_dns_resolver *res, const input *in, unsigned n,
 static double run_batch(mt_dns_resolver *res, const input *in, unsigned n, unsigned k,
                         unsigned counts[7])
 {
-	mt_spf_batch *b = NULL;
+	mt_run_options ro;
+	mt_run *run = NULL;
 	mt_error err = { 0 };
-	double t0;
-	if (mt_spf_batch_new(res, NULL, k, &b, &err) != MT_OK) {
-		fprintf(stderr, "bench_dns: batch: %s\n", err.message);
+	mt_spf_check **pool = calloc(k, sizeof *pool);
+	size_t npool = 0;
+	unsigned next = 0, got = 0;
+	double t0 = now_s();
+
+	mt_run_options_init(&ro);
+	ro.max_jobs = k;
+	if (!pool || mt_run_new(res, &ro, &run, &err) != MT_OK) {
+		fprintf(stderr, "bench_dns: driver: %s\n", err.message);
+		free(pool);
 		return 0;
 	}
-	t0 = now_s();
-	for (unsigned j = 0; j < n; j++) {
-		mt_spf_request r = request(&in[j]);
-		if (mt_spf_batch_submit(b, &r, NULL, &err) != MT_OK)
+	for (unsigned i = 0; i < k; i++)
+		if (mt_spf_check_new(NULL, &pool[npool]) == MT_OK)
+			npool++;
+	while (got < n) {
+		while (next < n && npool > 0) {
+			mt_spf_check *chk = pool[--npool];
+			mt_spf_request r = request(&in[next++]);
+			if (mt_spf_check_start(chk, &r, &err) != MT_OK ||
+			    mt_run_add(run, mt_spf_check_job_ops(), chk, 0, NULL) != MT_OK) {
+				pool[npool++] = chk;
+				got++;
+			}
+		}
+		if (mt_run_wait(run, -1) != MT_OK)
 			break;
-	}
-	while (mt_spf_batch_pending(b) > 0) {
-		const mt_spf_batch_result *r = NULL;
-		if (mt_spf_batch_next(b, -1, &r) != MT_OK || !r)
-			break;
-		if (r->check)
-			counts[mt_spf_check_outcome(r->check)->result]++;
+		void *job;
+		while (mt_run_next(run, &job, NULL)) {
+			counts[mt_spf_check_outcome(job)->result]++;
+			pool[npool++] = job;
+			got++;
+		}
 	}
 	t0 = now_s() - t0;
-	mt_spf_batch_free(b);
+	for (size_t i = 0; i < npool; i++)
+		mt_spf_check_free(pool[i]);
+	free(pool);
+	mt_run_free(run);
 	return n / t0;
 }
 

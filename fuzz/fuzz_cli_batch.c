@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mt_spf_options opts;
 	mt_spf_options_init(&opts);
 	spf_batch_params p = {.path = path, .opts = &opts, .identity = MT_SPF_MAILFROM, .res = res,
-	                      .unbound = false, .json = size & 1};
+	                      .json = size & 1};
 	/* The CLI writes to stdout and stderr: send both to /dev/null meanwhile. */
 	fflush(stdout);
 	fflush(stderr);

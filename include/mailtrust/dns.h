@@ -247,6 +247,7 @@ typedef struct mt_dns_cache_options {
 	size_t max_bytes;            /* default 64 MiB; at least 64 KiB is used */
 	uint32_t max_ttl_s;          /* default 86400 */
 	uint32_t negative_default_s; /* default 300 */
+	bool own_inner;              /* free inner with the cache resolver */
 } mt_dns_cache_options;
 
 MT_EXPORT void mt_dns_cache_options_init(mt_dns_cache_options *opts);
@@ -264,7 +265,9 @@ typedef struct mt_dns_cache_stats {
 
 /*
  * A resolver that answers from the cache and asks inner otherwise.  inner
- * is borrowed and must outlive the cache resolver.  opts may be NULL.
+ * is borrowed and must outlive the cache resolver, unless opts->own_inner
+ * hands it over (it is then freed with the cache resolver, also when this
+ * call fails).  opts may be NULL.
  * Blocking mt_dns_resolve() on it goes through the cache too.
  * MT_ENOMEM or MT_EINVAL with err set.
  */

@@ -300,91 +300,15 @@ MT_EXPORT mt_status mt_spf_expand(const mt_spf_check *chk, const char *macro, si
                                   bool exp_context, char *out, size_t cap, size_t *outlen,
                                   mt_spf_syntax_error *syn);
 
-/* ---- Many checks at once (libunbound) ---------------------------------- */
+/* ---- Many checks at once ----------------------------------------------- */
 
 /*
- * A batch keeps up to max_in_flight checks evaluating at once on the
- * asynchronous API of a libunbound resolver, and hands back finished
- * checks in the order they were submitted:
- *
- *     mt_spf_batch_new(res, &opts, 500, &b, &err);
- *     for each request: mt_spf_batch_submit(b, &req, user, &err);
- *     while (mt_spf_batch_pending(b) > 0) {
- *         mt_spf_batch_next(b, -1, &r);   // r: the oldest submission
- *         ... mt_spf_check_outcome(r->check) ...
- *     }
- *
- * Each check gets opts.timeout_ms of wall-clock time from the moment it
- * starts evaluating (not from its submission); when that runs out its
- * questions are cancelled and it ends in temperror, as with
- * mt_spf_check_run().  Results equal those of mt_spf_check_run() over the
- * same resolver.
- *
- * Thread safety: one thread at a time per batch, and the resolver must not
- * be used by another thread while the batch lives (it may be used by the
- * same thread, e.g. for mt_spf_check_run(), between batch calls).
+ * Many checks run at once on the driver of mailtrust/run.h: start each
+ * check and hand it over with mt_run_add(run, mt_spf_check_job_ops(), chk,
+ * 0, user); finished checks come back from mt_run_next() in the order they
+ * finish.  Results equal those of mt_spf_check_run() over the same
+ * resolver.
  */
-typedef struct mt_spf_batch mt_spf_batch;
-
-/* One finished submission, valid until the next mt_spf_batch_next() or
- * mt_spf_batch_free() call. */
-typedef struct mt_spf_batch_result {
-	size_t index;              /* 0 for the first submission, 1 for the next ... */
-	void *user;                /* as given to mt_spf_batch_submit() */
-	mt_status status;          /* MT_OK: the check ran, see check */
-	const char *error;         /* status != MT_OK: why the check could not run
-	                              (e.g. the request was rejected by
-	                              mt_spf_check_start()); else NULL */
-	const mt_spf_check *check; /* the finished check (outcome, header fields),
-	                              NULL when status != MT_OK */
-} mt_spf_batch_result;
-
-/*
- * Create a batch over res, which must come from
- * mt_dns_unbound_resolver_new() (MT_EINVAL otherwise) and must outlive the
- * batch; its cache is shared with the blocking path.  opts (copied; NULL:
- * defaults) applies to every check.  max_in_flight bounds the checks
- * evaluating at once (0: 256); finished checks waiting for an older one
- * to be delivered are held too, at most 4 * max_in_flight in all.
- * MT_ENOMEM, MT_EINVAL with err set.
- */
-MT_EXPORT mt_status mt_spf_batch_new(mt_dns_resolver *res, const mt_spf_options *opts,
-                                     unsigned max_in_flight, mt_spf_batch **out,
-                                     mt_error *err);
-/* Cancels what is in flight and frees everything (accepts NULL). */
-MT_EXPORT void mt_spf_batch_free(mt_spf_batch *b);
-
-/*
- * Queue one check.  The request's strings are copied; user is handed back
- * with the result.  Never blocks and does no I/O: evaluation happens in
- * mt_spf_batch_next().  The queue grows without bound; a program reading
- * a long input should alternate submitting and taking results.  MT_ENOMEM.
- * A request that mt_spf_check_start() rejects is not an error here: its
- * result carries the status and message.
- */
-MT_EXPORT mt_status mt_spf_batch_submit(mt_spf_batch *b, const mt_spf_request *req, void *user,
-                                        mt_error *err);
-
-/* Submitted and not yet returned by mt_spf_batch_next(). */
-MT_EXPORT size_t mt_spf_batch_pending(const mt_spf_batch *b);
-
-/*
- * Run the batch: start queued checks, send their questions, wait on
- * libunbound's descriptor and process answers, for at most wait_ms
- * milliseconds (-1: until a result is ready; 0: only what is ready now),
- * and return the oldest submission once it is finished.  *out is the
- * result, or NULL when it is not finished in time or nothing is pending.
- * MT_OK, or MT_EDNS when libunbound itself fails (the batch should then be
- * freed).  A failure inside one check (out of memory) is that check's
- * result status.
- */
-MT_EXPORT mt_status mt_spf_batch_next(mt_spf_batch *b, int wait_ms,
-                                      const mt_spf_batch_result **out);
-
-/* The descriptor that becomes readable when answers arrive, for a program
- * with its own event loop: call mt_spf_batch_next(b, 0, ...) when it is
- * readable, and at least every few hundred milliseconds (time budgets). */
-MT_EXPORT int mt_spf_batch_fd(const mt_spf_batch *b);
 
 #ifdef __cplusplus
 }

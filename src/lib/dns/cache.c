@@ -468,6 +468,8 @@ static void cache_destroy(void *impl)
 		free(w);
 	}
 	free(c->table);
+	if (c->o.own_inner)
+		mt_dns_resolver_free(c->inner);
 	free(c->fslots);
 	free(c->fgen);
 	free(c->ffree);
@@ -498,12 +500,18 @@ mt_status mt_dns_cache_resolver_new(mt_dns_resolver *inner, const mt_dns_cache_o
                                     mt_dns_resolver **out, mt_error *err)
 {
 	cache *c;
-	if (!out || !inner)
+	if (!out || !inner) {
+		if (opts && opts->own_inner)
+			mt_dns_resolver_free(inner);
 		return mt_error_set(err, MT_EINVAL, "a cache needs a resolver behind it");
+	}
 	*out = NULL;
 	c = calloc(1, sizeof *c);
-	if (!c)
+	if (!c) {
+		if (opts && opts->own_inner)
+			mt_dns_resolver_free(inner);
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	}
 	mt_dns_cache_options_init(&c->o);
 	if (opts) {
 		size_t n = opts->size && opts->size < sizeof c->o ? opts->size : sizeof c->o;
@@ -519,7 +527,7 @@ mt_status mt_dns_cache_resolver_new(mt_dns_resolver *inner, const mt_dns_cache_o
 	c->table = calloc(c->nbuckets, sizeof *c->table);
 	c->hits_tail = &c->hits;
 	if (!c->table) {
-		free(c);
+		cache_destroy(c);
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	}
 	*out = mt_dns_resolver_new(&cache_ops, c);

@@ -745,7 +745,7 @@ static const mt_dns_resolver_ops unbound_ops = {
 	.next_deadline = unbound_next_deadline,
 };
 
-/* ---- for other drivers on the same context (dns/unbound_int.h) -------- */
+/* ---- internal helpers (dns/unbound_int.h) ---------------------------- */
 
 unbound_impl *mt_dns_unbound_impl(mt_dns_resolver *res)
 {

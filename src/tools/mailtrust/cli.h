@@ -90,6 +90,8 @@ typedef struct cli_dns {
 	bool recursive;
 	bool dnssec;
 	const char *trust_anchor; /* with dnssec: DS/DNSKEY file; NULL: the system's */
+	size_t cache_mb;       /* libunbound: our cache's size in MiB (0: the default) */
+	bool no_cache;         /* --cache-size 0 */
 } cli_dns;
 
 /*

@@ -20,6 +20,17 @@ int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **r
 		uo.dnssec = d->dnssec;
 		uo.trust_anchor_file = d->trust_anchor;
 		st = mt_dns_unbound_resolver_new(&uo, resp, &err);
+		if (st == MT_OK && !d->no_cache) {
+			/* Our cache in front: a hit costs no thread hop. */
+			mt_dns_cache_options co;
+			mt_dns_resolver *inner = *resp;
+			mt_dns_cache_options_init(&co);
+			if (d->cache_mb)
+				co.max_bytes = d->cache_mb * 1024 * 1024;
+			co.own_inner = true;
+			*resp = NULL;
+			st = mt_dns_cache_resolver_new(inner, &co, resp, &err);
+		}
 		if (st == MT_OK)
 			return 0;
 		cli_error("%s%s", d->resolver ? "--resolver: " : "DNS resolver: ",

@@ -2,10 +2,9 @@
  * mailtrust spf check --batch FILE|-: many checks, one input line each.
  *
  * Input lines are "IP SENDER HELO" (fields separated by blanks); output is
- * one line (or one JSON object) per input line, in input order.  With the
- * libunbound resolver the checks run concurrently through mt_spf_batch,
- * reading ahead at most BATCH_WINDOW lines; with a zone file each line is
- * checked in turn by the blocking driver (mt_spf_batch needs libunbound).
+ * one line (or one JSON object) per input line, in input order.  The checks
+ * run concurrently on the library's driver over any resolver (libunbound
+ * behind the cache, or a zone), reading ahead at most BATCH_WINDOW lines.
  */
 #include "spf_batch_cmd.h"
 #include "cli.h"
@@ -19,7 +18,7 @@
 
 #define BATCH_MAX_LINE 1024   /* octets per input line, without the newline */
 #define BATCH_WINDOW 2048     /* lines read and not yet written */
-#define BATCH_IN_FLIGHT 512   /* checks evaluating at once (mt_spf_batch) */
+#define BATCH_IN_FLIGHT 512   /* checks evaluating at once (the driver) */
 #define BATCH_PROGRESS_MS 200 /* progress refresh on a terminal */
 
 /* One input line between reading and writing its result. */
@@ -32,7 +31,13 @@ typedef struct slot {
 	size_t cut[3];                /* where the fields were NUL-terminated ... */
 	char cut_char[3];             /* ... and what stood there */
 	char problem[160];            /* non-empty: the line is malformed */
+	int state;                    /* SLOT_RUNNING: its check is with the driver */
+	mt_spf_check *chk;            /* kept for the lines this slot will hold */
+	mt_status status;             /* mt_spf_check_start()'s verdict */
+	char error[256];              /* ... and its message */
 } slot;
+
+enum { SLOT_DONE = 0, SLOT_RUNNING };
 
 typedef struct batch_state {
 	const spf_batch_params *p;
@@ -322,59 +327,18 @@ static void fill_request(const batch_state *st, const slot *s, mt_spf_request *r
 	req->identity = st->p->identity;
 }
 
-/* ---- drivers ----------------------------------------------------------- */
+/* ---- the driver ------------------------------------------------------ */
 
-/* Zone file (or any resolver): one blocking check per line. */
-static int run_blocking(batch_state *st)
+/*
+ * Up to BATCH_IN_FLIGHT checks at once on the library's driver, which
+ * hands them back as they finish; results are printed in input order from
+ * a ring of BATCH_WINDOW lines (the reorder buffer).  Each slot keeps its
+ * check and restarts it for the next line it holds.
+ */
+static int run_batch(batch_state *st)
 {
-	mt_spf_check *chk = NULL;
-	slot *s = NULL;
-	mt_spf_request req;
-	mt_error err;
-	mt_status rv;
-	int rc = 0;
-
-	s = malloc(sizeof(*s));
-	if (!s) {
-		cli_error("out of memory");
-		rc = CLI_EXIT_SOFTWARE;
-		goto out;
-	}
-	while (read_slot(st, s)) {
-		if (s->problem[0]) {
-			emit_unchecked(st, s, s->problem, false);
-			continue;
-		}
-		/* A new check per line: what a restarted check carries over is
-		 * then no concern (and memory stays that of one check). */
-		mt_spf_check_free(chk);
-		chk = NULL;
-		if (mt_spf_check_new(st->p->opts, &chk) != MT_OK) {
-			cli_error("out of memory");
-			rc = CLI_EXIT_SOFTWARE;
-			goto out;
-		}
-		fill_request(st, s, &req);
-		memset(&err, 0, sizeof(err));
-		rv = mt_spf_check_start(chk, &req, &err);
-		if (rv == MT_OK)
-			rv = mt_spf_check_run(chk, st->p->res);
-		if (rv == MT_OK)
-			emit_checked(st, s, chk);
-		else
-			emit_unchecked(st, s, err.message[0] ? err.message : mt_strerror(rv),
-			               rv != MT_EINVAL);
-	}
-out:
-	mt_spf_check_free(chk);
-	free(s);
-	return rc;
-}
-
-/* libunbound: up to BATCH_IN_FLIGHT checks at once, BATCH_WINDOW lines read ahead. */
-static int run_concurrent(batch_state *st)
-{
-	mt_spf_batch *b = NULL;
+	mt_run *run = NULL;
+	mt_run_options ro;
 	slot *ring = NULL;
 	size_t head = 0, count = 0;
 	mt_spf_request req;
@@ -388,66 +352,79 @@ static int run_concurrent(batch_state *st)
 		rc = CLI_EXIT_SOFTWARE;
 		goto out;
 	}
+	mt_run_options_init(&ro);
+	ro.max_jobs = BATCH_IN_FLIGHT;
 	memset(&err, 0, sizeof(err));
-	rv = mt_spf_batch_new(st->p->res, st->p->opts, BATCH_IN_FLIGHT, &b, &err);
+	rv = mt_run_new(st->p->res, &ro, &run, &err);
 	if (rv != MT_OK) {
 		cli_error("cannot start the batch: %s", err.message[0] ? err.message : mt_strerror(rv));
 		rc = CLI_EXIT_SOFTWARE;
 		goto out;
 	}
 	for (;;) {
-		const mt_spf_batch_result *r;
 		slot *s;
+		void *job, *user;
 
-		while (!st->eof && count < BATCH_WINDOW) {
+		while (!st->eof && count < BATCH_WINDOW && mt_run_jobs(run) < BATCH_IN_FLIGHT) {
 			s = &ring[(head + count) % BATCH_WINDOW];
 			if (!read_slot(st, s))
 				break;
 			count++;
+			s->state = SLOT_DONE;
+			s->status = MT_OK;
 			if (s->problem[0])
 				continue;
-			fill_request(st, s, &req);
-			memset(&err, 0, sizeof(err));
-			if (mt_spf_batch_submit(b, &req, s, &err) != MT_OK) {
+			if (!s->chk && mt_spf_check_new(st->p->opts, &s->chk) != MT_OK) {
 				cli_error("out of memory");
 				rc = CLI_EXIT_SOFTWARE;
 				goto out;
 			}
-		}
-		if (count == 0)
-			break;
-		s = &ring[head];
-		if (s->problem[0]) {
-			emit_unchecked(st, s, s->problem, false);
-		} else {
-			rv = mt_spf_batch_next(b, st->progress ? BATCH_PROGRESS_MS : -1, &r);
-			if (rv != MT_OK) {
-				progress_clear(st);
-				cli_error("the DNS resolver failed: %s", mt_strerror(rv));
-				rc = CLI_EXIT_UNAVAILABLE;
-				goto out;
-			}
-			if (!r) {
-				progress(st, false);
+			fill_request(st, s, &req);
+			memset(&err, 0, sizeof(err));
+			s->status = mt_spf_check_start(s->chk, &req, &err);
+			if (s->status != MT_OK) {
+				snprintf(s->error, sizeof s->error, "%s",
+				         err.message[0] ? err.message : mt_strerror(s->status));
 				continue;
 			}
-			if (r->user != s) {
-				progress_clear(st);
-				cli_error("batch results out of order (line %zu)", s->line);
+			rv = mt_run_add(run, mt_spf_check_job_ops(), s->chk, 0, s);
+			if (rv != MT_OK) {
+				cli_error("cannot queue a check: %s", mt_strerror(rv));
 				rc = CLI_EXIT_SOFTWARE;
 				goto out;
 			}
-			if (r->status == MT_OK)
-				emit_checked(st, s, r->check);
-			else
-				emit_unchecked(st, s, r->error ? r->error : mt_strerror(r->status),
-				               r->status != MT_EINVAL);
+			s->state = SLOT_RUNNING;
 		}
-		head = (head + 1) % BATCH_WINDOW;
-		count--;
+		while (count > 0 && ring[head].state == SLOT_DONE) {
+			s = &ring[head];
+			if (s->problem[0])
+				emit_unchecked(st, s, s->problem, false);
+			else if (s->status == MT_OK)
+				emit_checked(st, s, s->chk);
+			else
+				emit_unchecked(st, s, s->error, s->status != MT_EINVAL);
+			head = (head + 1) % BATCH_WINDOW;
+			count--;
+		}
+		if (count == 0 && st->eof)
+			break;
+		if (mt_run_running(run) == 0)
+			continue; /* room to read more */
+		rv = mt_run_wait(run, st->progress ? BATCH_PROGRESS_MS : -1);
+		if (rv != MT_OK) {
+			progress_clear(st);
+			cli_error("the DNS resolver failed: %s", mt_strerror(rv));
+			rc = CLI_EXIT_UNAVAILABLE;
+			goto out;
+		}
+		while (mt_run_next(run, &job, &user))
+			((slot *)user)->state = SLOT_DONE;
+		progress(st, false);
 	}
 out:
-	mt_spf_batch_free(b);
+	mt_run_free(run);
+	for (size_t i = 0; ring && i < BATCH_WINDOW; i++)
+		mt_spf_check_free(ring[i].chk);
 	free(ring);
 	return rc;
 }
@@ -474,7 +451,7 @@ int spf_batch_main(const spf_batch_params *p)
 		st.in_size = (long long)sb.st_size;
 	st.progress = isatty(STDERR_FILENO) != 0;
 
-	rc = p->unbound ? run_concurrent(&st) : run_blocking(&st);
+	rc = run_batch(&st);
 	progress(&st, true);
 	if (st.progress_shown) {
 		fputc('\n', stderr);

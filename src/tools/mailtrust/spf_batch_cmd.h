@@ -11,7 +11,6 @@ typedef struct spf_batch_params {
 	const mt_spf_options *opts; /* applied to every line */
 	mt_spf_identity identity;
 	mt_dns_resolver *res;       /* the resolver for every line */
-	bool unbound;               /* res is libunbound's: use mt_spf_batch */
 	bool json;                  /* one JSON object per line instead of text */
 } spf_batch_params;
 

@@ -113,6 +113,8 @@ static void check_usage(FILE *fp)
 	      "      --dnssec              validate DNSSEC (root trust anchor of the system)\n"
 	      "      --trust-anchor FILE   with --dnssec: trust the DS or DNSKEY records of\n"
 	      "                            FILE instead of the system's root trust anchor\n"
+	      "      --cache-size MIB      size of the in-process DNS cache in front of the\n"
+	      "                            resolver (default 64; 0: no cache)\n"
 	      "      --receiver NAME       this host's name, for %{r} and the header fields\n"
 	      "      --default-explanation TEXT\n"
 	      "                            macro-string explaining a fail when the domain\n"
@@ -153,6 +155,7 @@ enum {
 	OPT_RECURSIVE,
 	OPT_BATCH,
 	OPT_TRUST_ANCHOR,
+	OPT_CACHE_SIZE,
 };
 
 typedef struct check_args {
@@ -225,6 +228,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "recursive", no_argument, NULL, OPT_RECURSIVE },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
+		{ "cache-size", required_argument, NULL, OPT_CACHE_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -251,6 +255,14 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		case OPT_RECURSIVE: a->dns.recursive = true; break;
 		case OPT_BATCH: a->batch = optarg; break;
 		case OPT_TRUST_ANCHOR: a->dns.trust_anchor = optarg; break;
+		case OPT_CACHE_SIZE: {
+			unsigned long mb;
+			if (!cli_parse_uint("--cache-size", optarg, 0, 65536, &mb))
+				return CLI_EXIT_USAGE;
+			a->dns.cache_mb = mb;
+			a->dns.no_cache = mb == 0;
+			break;
+		}
 		case OPT_IDENTITY:
 			if (strcmp(optarg, "mailfrom") == 0) {
 				a->identity = MT_SPF_MAILFROM;
@@ -685,7 +697,6 @@ static int spf_check_main(int argc, char **argv)
 		if (rc != 0)
 			goto out;
 		bp.res = res;
-		bp.unbound = zone == NULL;
 		rc = spf_batch_main(&bp);
 		goto out;
 	}
