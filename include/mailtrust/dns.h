@@ -98,6 +98,10 @@ typedef struct mt_dns_answer {
 	 * remembered (RFC 2308: the SOA's TTL capped by its minimum field), in
 	 * seconds; 0 when the backend does not know.  Caches use it. */
 	uint32_t negative_ttl;
+	/* The library's own (data derived from the answer, such as a parsed
+	 * SPF record, kept with it in the cache): NULL in an answer built by
+	 * hand, never touched by callers. */
+	void *priv;
 } mt_dns_answer;
 
 /*

@@ -106,8 +106,14 @@ bool mt_dns_name_check(const char *s, size_t len, size_t *outlen)
 /* ---- answers ---- */
 
 /* The public answer is the first member, so the two pointers convert. */
+typedef struct derived {
+	void *data;
+	void (*release)(void *);
+} derived;
+
 struct answer {
 	mt_dns_answer pub;
+	derived slot;    /* pub.priv points here */
 	mt_dns_rr *rrs;
 	size_t cap;
 	char *why;
@@ -121,6 +127,7 @@ mt_dns_answer *mt_dns_answer_new(mt_dns_rcode rcode)
 		return NULL;
 	a->pub.rcode = rcode;
 	a->pub.dnssec = MT_DNSSEC_UNCHECKED;
+	a->pub.priv = &a->slot;
 	return &a->pub;
 }
 
@@ -221,11 +228,34 @@ size_t mt_dns_answer_bytes(const mt_dns_answer *ans)
 	return n;
 }
 
+void *mt_dns_answer_derived(const mt_dns_answer *ans, void (*release)(void *))
+{
+	const derived *d = ans ? ans->priv : NULL;
+	return d && d->release == release ? d->data : NULL;
+}
+
+void mt_dns_answer_set_derived(const mt_dns_answer *ans, void *data, void (*release)(void *))
+{
+	/* Only answers made by mt_dns_answer_new() have the slot (priv); an
+	 * answer built by hand keeps nothing. */
+	derived *d = ans ? ans->priv : NULL;
+	if (!release)
+		return;
+	if (!d || d->release) {
+		release(data);
+		return;
+	}
+	d->data = data;
+	d->release = release;
+}
+
 void mt_dns_answer_free(mt_dns_answer *ans)
 {
 	struct answer *a = (struct answer *)ans;
 	if (!a)
 		return;
+	if (a->slot.release)
+		a->slot.release(a->slot.data);
 	for (size_t i = 0; i < a->pub.count; i++)
 		free((void *)a->rrs[i].data);
 	free(a->rrs);

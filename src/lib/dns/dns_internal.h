@@ -30,6 +30,16 @@ bool mt_dns_txt_check(const uint8_t *d, size_t len);
  * other ops (lets a backend recognise its own resolvers). */
 void *mt_dns_resolver_impl(const mt_dns_resolver *res, const mt_dns_resolver_ops *ops);
 
+/*
+ * Data derived from an answer (an SPF module's parsed record), kept with it
+ * and released with it: an answer held in the cache is read once, however
+ * many checks see it.  release identifies the kind of data.  get returns
+ * NULL when the answer has none of that kind; set does nothing when the
+ * answer already holds derived data (and then releases data at once).
+ */
+void *mt_dns_answer_derived(const mt_dns_answer *ans, void (*release)(void *));
+void mt_dns_answer_set_derived(const mt_dns_answer *ans, void *data, void (*release)(void *));
+
 /* A deep copy of src (MT_ENOMEM), and roughly the memory an answer holds. */
 mt_status mt_dns_answer_copy(const mt_dns_answer *src, mt_dns_answer **out);
 size_t mt_dns_answer_bytes(const mt_dns_answer *ans);

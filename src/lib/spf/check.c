@@ -8,6 +8,7 @@
  * to the step that asked.  No I/O, no clock.
  */
 #include "spf/spf_int.h"
+#include "dns/dns_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,28 @@ typedef struct stored_answer {
 	mt_dns_rr *rr;
 } stored_answer;
 
+/*
+ * What a TXT answer holds for SPF, worked out once per answer and kept
+ * with it (in the DNS cache, for as long as the answer): the SPF records
+ * among its strings, joined, and the parsed record when there is exactly
+ * one.  Shared by the checks that hold a reference.
+ */
+typedef struct spf_txt {
+	unsigned refs;
+	size_t nspf;
+	char **texts;              /* nspf joined records, NUL-terminated */
+	size_t *lens;
+	mt_spf_record *rec;        /* nspf == 1 and it parsed, else NULL */
+	mt_status st;              /* the parse: MT_OK, MT_ESYNTAX (syn), ... */
+	mt_spf_syntax_error syn;
+} spf_txt;
+
 typedef struct slot {
 	mt_spf_question q;
 	bool answered;
 	stored_answer ans;
 	size_t trace;
+	spf_txt *txt;              /* W_RECORD: the answer's SPF records */
 } slot;
 
 struct mt_spf_check {
@@ -91,6 +109,10 @@ struct mt_spf_check {
 	size_t nqview;
 	uint32_t next_id;
 	size_t asked;
+
+	/* references to the SPF records of answers, released at restart */
+	spf_txt **held;
+	size_t nheld, held_cap;
 
 	/* the outcome */
 	mt_spf_outcome out;
@@ -165,10 +187,32 @@ mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
 	return MT_OK;
 }
 
+static void spf_txt_release(void *p)
+{
+	spf_txt *t = p;
+	if (!t || --t->refs > 0)
+		return;
+	for (size_t i = 0; i < t->nspf; i++)
+		free(t->texts[i]);
+	free(t->texts);
+	free(t->lens);
+	mt_spf_record_free(t->rec);
+	free(t);
+}
+
+static void release_held(mt_spf_check *chk)
+{
+	for (size_t i = 0; i < chk->nheld; i++)
+		spf_txt_release(chk->held[i]);
+	chk->nheld = 0;
+}
+
 void mt_spf_check_free(mt_spf_check *chk)
 {
 	if (!chk)
 		return;
+	release_held(chk);
+	free(chk->held);
 	free(chk->default_exp);
 	free(chk->receiver);
 	mt_arena_free(chk->arena);
@@ -674,40 +718,14 @@ static void on_record(mt_spf_check *chk)
 {
 	slot *s = &chk->slots[0];
 	frame *f = top(chk);
-	const char *text = NULL;
-	size_t tlen = 0, found = 0;
+	const spf_txt *t = s->txt;
 
 	chk->wait = W_NONE;
 	if (dns_error(s->ans.rcode)) {
 		temperror_for(chk, s, false);
 		return;
 	}
-	for (size_t i = 0; i < s->ans.count; i++) {
-		const mt_dns_rr *rr = &s->ans.rr[i];
-		if (rr->type != MT_DNS_TXT)
-			continue;
-		/* "v=spf1" and the octet after it decide; join the rest only then. */
-		char head[8];
-		size_t n = mt_dns_txt_join(rr->data, rr->len, head, sizeof head);
-		if (!mt_spf_is_record(head, n < 7 ? n : 7))
-			continue;
-		char *buf = mt_arena_alloc(chk->arena, rr->len + 1);
-		if (!buf) {
-			fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
-			return;
-		}
-		n = mt_dns_txt_join(rr->data, rr->len, buf, rr->len + 1);
-		if (n > rr->len)
-			n = rr->len;
-		if (++found > 1) {
-			fail_check(chk, MT_SPF_PERMERROR, false,
-			           "%s has more than one SPF record (\"%s\" and \"%s\")", f->domain, text, buf);
-			return;
-		}
-		text = buf;
-		tlen = n;
-	}
-	if (!found) {
+	if (!t || t->nspf == 0) {
 		if (f->how == HOW_REDIRECT) {
 			fail_check(chk, MT_SPF_PERMERROR, false, "redirect=%s: that domain has no SPF record",
 			           f->domain);
@@ -716,19 +734,37 @@ static void on_record(mt_spf_check *chk)
 		frame_done(chk, MT_SPF_NONE);
 		return;
 	}
-	mt_spf_syntax_error syn;
+	if (t->nspf > 1) {
+		/* Section 4.5: name them all (each shortened, at most 8). */
+		char list[1400];
+		size_t o = 0;
+		for (size_t i = 0; i < t->nspf && i < 8 && o < sizeof list; i++) {
+			int w = snprintf(list + o, sizeof list - o, "%s\"%.150s%s\"",
+			                 i == 0 ? "" : i + 1 == t->nspf ? " and " : ", ", t->texts[i],
+			                 t->lens[i] > 150 ? "..." : "");
+			if (w < 0)
+				break;
+			o += (size_t)w;
+		}
+		if (o >= sizeof list)
+			o = sizeof list - 1;
+		list[o] = '\0';
+		fail_check(chk, MT_SPF_PERMERROR, false, "%s has more than one SPF record (%zu: %s%s)",
+		           f->domain, t->nspf, list, t->nspf > 8 ? " and more" : "");
+		return;
+	}
 	if (chk->nframes == 1 && !chk->out.record)
-		chk->out.record = text;
-	mt_status st = mt_spf_record_parse_in(chk->arena, text, tlen, &f->rec, &syn);
-	if (st == MT_ESYNTAX) {
-		fail_syntax(chk, f->domain, text, &syn);
+		chk->out.record = t->texts[0];
+	if (t->st == MT_ESYNTAX) {
+		fail_syntax(chk, f->domain, t->texts[0], &t->syn);
 		return;
 	}
-	if (st != MT_OK) {
-		fail_check(chk, st == MT_ENOMEM ? MT_SPF_TEMPERROR : MT_SPF_PERMERROR, false,
-		           "cannot parse the SPF record of %s: %s", f->domain, mt_strerror(st));
+	if (t->st != MT_OK || !t->rec) {
+		fail_check(chk, t->st == MT_ENOMEM ? MT_SPF_TEMPERROR : MT_SPF_PERMERROR, false,
+		           "cannot parse the SPF record of %s: %s", f->domain, mt_strerror(t->st));
 		return;
 	}
+	f->rec = t->rec;
 	f->next = 0;
 }
 
@@ -1053,6 +1089,7 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	if (!chk || !req || !req->ip)
 		return mt_error_set(err, MT_EINVAL, "no client address given");
 
+	release_held(chk);
 	mt_arena_reset(chk->arena);
 	memset(&chk->out, 0, sizeof chk->out);
 	chk->out.problem_offset = -1;
@@ -1205,6 +1242,83 @@ static mt_status store_answer(mt_spf_check *chk, slot *s, const mt_dns_answer *a
 	return MT_OK;
 }
 
+/* The SPF records of a TXT answer: built once, then kept with the answer. */
+static spf_txt *spf_txt_build(const mt_dns_answer *ans)
+{
+	spf_txt *t = calloc(1, sizeof *t);
+	size_t n = 0;
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < ans->count; i++) {
+		const mt_dns_rr *rr = &ans->rr[i];
+		char head[8];
+		size_t hl;
+		if (rr->type != MT_DNS_TXT)
+			continue;
+		/* "v=spf1" and the octet after it decide; join the rest only then. */
+		hl = mt_dns_txt_join(rr->data, rr->len, head, sizeof head);
+		if (mt_spf_is_record(head, hl < 7 ? hl : 7))
+			n++;
+	}
+	t->refs = 1;
+	t->st = MT_OK;
+	if (n == 0)
+		return t;
+	t->texts = calloc(n, sizeof *t->texts);
+	t->lens = calloc(n, sizeof *t->lens);
+	if (!t->texts || !t->lens)
+		goto nomem;
+	for (size_t i = 0; i < ans->count; i++) {
+		const mt_dns_rr *rr = &ans->rr[i];
+		char head[8];
+		size_t hl;
+		if (rr->type != MT_DNS_TXT)
+			continue;
+		hl = mt_dns_txt_join(rr->data, rr->len, head, sizeof head);
+		if (!mt_spf_is_record(head, hl < 7 ? hl : 7))
+			continue;
+		char *buf = malloc(rr->len + 1);
+		if (!buf)
+			goto nomem;
+		hl = mt_dns_txt_join(rr->data, rr->len, buf, rr->len + 1);
+		t->texts[t->nspf] = buf;
+		t->lens[t->nspf++] = hl > rr->len ? rr->len : hl;
+	}
+	if (t->nspf == 1)
+		t->st = mt_spf_record_parse_in(NULL, t->texts[0], t->lens[0], &t->rec, &t->syn);
+	return t;
+nomem:
+	spf_txt_release(t);
+	return NULL;
+}
+
+static mt_status hold_txt(mt_spf_check *chk, slot *s, const mt_dns_answer *ans)
+{
+	spf_txt *t = mt_dns_answer_derived(ans, spf_txt_release);
+	if (chk->nheld == chk->held_cap) {
+		size_t cap = chk->held_cap ? chk->held_cap * 2 : 8;
+		spf_txt **h = realloc(chk->held, cap * sizeof *h);
+		if (!h)
+			return MT_ENOMEM;
+		chk->held = h;
+		chk->held_cap = cap;
+	}
+	if (t) {
+		t->refs++;
+	} else {
+		t = spf_txt_build(ans);
+		if (!t)
+			return MT_ENOMEM;
+		/* One reference for the answer (dropped at once when the
+		 * answer cannot keep it), one for this check. */
+		t->refs = 2;
+		mt_dns_answer_set_derived(ans, t, spf_txt_release);
+	}
+	chk->held[chk->nheld++] = t;
+	s->txt = t;
+	return MT_OK;
+}
+
 mt_status mt_spf_answer(mt_spf_check *chk, uint32_t id, const mt_dns_answer *ans)
 {
 	size_t i;
@@ -1219,7 +1333,10 @@ mt_status mt_spf_answer(mt_spf_check *chk, uint32_t id, const mt_dns_answer *ans
 		return MT_ENOTFOUND;
 	slot *s = &chk->slots[i];
 	s->answered = true;
-	if (store_answer(chk, s, ans) != MT_OK) {
+	s->txt = NULL;
+	if (store_answer(chk, s, ans) != MT_OK ||
+	    (chk->wait == W_RECORD && s->q.type == MT_DNS_TXT && ans->rcode == MT_DNS_NOERROR &&
+	     hold_txt(chk, s, ans) != MT_OK)) {
 		fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
 		return MT_OK;
 	}
