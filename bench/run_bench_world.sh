@@ -62,7 +62,11 @@ if [ "${1:-}" = "--inner" ]; then
 				cat "$BW_TMP/cg.stderr" >&2
 				return 1
 			}
-			ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$out")
+			ir=$(awk '/^totals:/ { print $2; exit }' "$out")
+			if [ -z "$ir" ]; then
+				echo "run_bench_world.sh: no totals line in callgrind's $out" >&2
+				return 1
+			fi
 			label=$(sed -n 's/^RESULT .* label=//p' "$BW_TMP/cg.stdout")
 			echo "CALLGRIND ir=$ir checks=$BW_CG_CHECKS label=$label" >> "$BW_OUT"
 		}
@@ -86,7 +90,11 @@ MT= SPF2= GEN_ARGS=()
 build=${BUILD_DIR:-$REPO/build}
 [ -x "$build/bench/bench_world_mt" ] && MT=$build/bench/bench_world_mt
 [ -x "$build/bench/bench_world_spf2" ] && SPF2=$build/bench/bench_world_spf2
-usage() {
+usage() { # exit status (0 for --help: the text on stdout)
+	if [ "${1:-2}" = 0 ]; then
+		sed -n '2,/^set -u/p' "$0" | sed -n 's/^# \{0,1\}//p'
+		exit 0
+	fi
 	sed -n '2,/^set -u/p' "$0" | sed -n 's/^# \{0,1\}//p' >&2
 	exit 2
 }
@@ -115,7 +123,7 @@ while [ $# -gt 0 ]; do
 	--spf2) [ $# -ge 2 ] || usage; SPF2=$2; shift 2 ;;
 	--callgrind) CALLGRIND=1; shift ;;
 	--no-netns) NETNS=no; shift ;;
-	-h|--help) usage ;;
+	-h|--help) usage 0 ;;
 	*) echo "run_bench_world.sh: unknown option '$1'" >&2; usage ;;
 	esac
 done
@@ -194,7 +202,7 @@ elif [ $rc -ne 0 ]; then
 fi
 
 # ---- the table -----------------------------------------------------------------
-cmd="bench/run_bench_world.sh ${args[*]}"
+cmd="bench/run_bench_world.sh ${args[*]//$REPO\//}"
 python3 - "$BW_OUT" "$TMP/world/summary.txt" "$RUNS" "$cmd" <<'EOF'
 import platform, re, statistics, sys, time
 results, summary, runs, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]

@@ -335,7 +335,7 @@ bool bw_parse_common(int argc, char **argv, bw_args *a)
 		return false;
 	}
 	if (!bw_loopback(a->resolver, a->addr, sizeof a->addr, &a->port)) {
-		fprintf(stderr, "refusing to run: resolver '%s' is not ADDR[@PORT] with a loopback "
+		fprintf(stderr, "refusing to run: resolver '%s' is not ADDR[@PORT] (port 1-65535) with a loopback "
 		        "address (127.0.0.0/8 or ::1); this benchmark floods its server\n", a->resolver);
 		return false;
 	}
