@@ -15,8 +15,9 @@
 #   --callgrind-mode MODE the mailtrust mode to count (default blocking)
 #   --callgrind-checks M  warm checks counted, after a full cold pass (default 2000)
 #   --seed S --domains D --checks C   passed to gen-world (defaults: its own)
-#   --shared DIR          the shared/ directory (default: $MT_SHARED_DIR, else
-#                         ../shared beside the checkout)
+#   --shared DIR          the shared/ directory (default: $MT_SHARED_DIR, else the
+#                         build's MT_SHARED_DIR (--shared-default, which make
+#                         bench-world passes), else ../shared beside the checkout)
 #   --mt PATH --spf2 PATH the driver programs (default: build/bench/...; the
 #                         libspf2 rows are left out when there is no bench_world_spf2)
 #   --no-netns            do not use a private network namespace
@@ -85,7 +86,7 @@ if [ -n "${BENCH_WORLD_ARGS:-}" ]; then
 	args+=("${extra[@]}")
 fi
 RUNS=1 LIMIT=0 INFLIGHT=500 CALLGRIND=0 CG_MODE=blocking CG_CHECKS=2000 NETNS=auto
-SHARED=${MT_SHARED_DIR:-$REPO/../shared}
+SHARED= SHARED_DEFAULT=$REPO/../shared
 MT= SPF2= GEN_ARGS=()
 build=${BUILD_DIR:-$REPO/build}
 [ -x "$build/bench/bench_world_mt" ] && MT=$build/bench/bench_world_mt
@@ -119,6 +120,7 @@ while [ $# -gt 0 ]; do
 		shift 2 ;;
 	--callgrind-mode) [ $# -ge 2 ] || usage; CG_MODE=$2; shift 2 ;;
 	--shared) [ $# -ge 2 ] || usage; SHARED=$2; shift 2 ;;
+	--shared-default) [ $# -ge 2 ] || usage; SHARED_DEFAULT=$2; shift 2 ;;
 	--mt) [ $# -ge 2 ] || usage; MT=$2; shift 2 ;;
 	--spf2) [ $# -ge 2 ] || usage; SPF2=$2; shift 2 ;;
 	--callgrind) CALLGRIND=1; shift ;;
@@ -129,10 +131,12 @@ while [ $# -gt 0 ]; do
 done
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 100 ] || { echo "run_bench_world.sh: -n: 1 to 100" >&2; exit 2; }
 
+[ -z "$SHARED" ] && SHARED=${MT_SHARED_DIR:-$SHARED_DEFAULT}
 GEN=$SHARED/bench/spf-world/gen-world
 if [ ! -f "$GEN" ]; then
 	echo "bench-world: skipped: the world generator $GEN is not there"
-	echo "  (it lives in the project's shared/ directory; set MT_SHARED_DIR or --shared to it)"
+	echo "  (it lives in the project's shared/ directory; set MT_SHARED_DIR or --shared to it," \
+	     "or configure with -DMT_SHARED_DIR=...)"
 	exit 0
 fi
 if ! command -v nsd >/dev/null && [ ! -x /usr/sbin/nsd ]; then
