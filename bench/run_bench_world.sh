@@ -254,7 +254,7 @@ import os
 print()
 print(f"spf-world benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}: {platform.node()}, "
       f"{platform.system()} {platform.release()} {platform.machine()}, {cpu}, "
-      f"{os.cpu_count()} CPUs")
+      f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")
 print(f"world: {open(summary).readline().strip()}; server: {server}")
 print(f"command: {cmd}   (medians of {runs} run{'s' if runs != 1 else ''}; "
       f"each driver in its own process: cold pass, then warm pass)")
