@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #if defined(__has_include)
@@ -33,6 +34,7 @@ const char bw_common_usage[] =
 bool bw_load(const char *path, bw_world *w)
 {
 	FILE *f = NULL;
+	struct stat st;
 	size_t len = 0, lines = 0, lineno = 0;
 	char *p, *end;
 	bool ok = false;
@@ -43,18 +45,22 @@ bool bw_load(const char *path, bw_world *w)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		goto out;
 	}
-	w->text = malloc(BW_MAX_FILE + 1);
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "%s: not a regular file\n", path);
+		goto out;
+	}
+	if (st.st_size > (off_t)BW_MAX_FILE) {
+		fprintf(stderr, "%s: larger than %u octets\n", path, BW_MAX_FILE);
+		goto out;
+	}
+	w->text = malloc((size_t)st.st_size + 1);
 	if (!w->text) {
 		fprintf(stderr, "%s: out of memory\n", path);
 		goto out;
 	}
-	len = fread(w->text, 1, BW_MAX_FILE + 1, f);
-	if (ferror(f)) {
-		fprintf(stderr, "%s: read error\n", path);
-		goto out;
-	}
-	if (len > BW_MAX_FILE) {
-		fprintf(stderr, "%s: larger than %u octets\n", path, BW_MAX_FILE);
+	len = fread(w->text, 1, (size_t)st.st_size, f);
+	if (ferror(f) || len != (size_t)st.st_size) {
+		fprintf(stderr, "%s: read error (or the file changed while read)\n", path);
 		goto out;
 	}
 	w->text[len] = '\0';
