@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libyaml-dev libunbound-dev libevent-dev nettle-dev libssl-dev
-      nsd dns-root-data dnsutils ldnsutils python3 man-db)
+      nsd dns-root-data dnsutils ldnsutils python3 man-db
+      libspf2-dev valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
