@@ -21,6 +21,7 @@
 
 #include <mailtrust/dns.h>
 #include <mailtrust/spf.h>
+#include <mailtrust/run.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,8 +37,10 @@ typedef struct bench {
 	char forwarder[80];         /* ADDR@PORT for libunbound */
 	char unbound_conf[64];      /* the temporary config file, "" when none */
 	mt_dns_resolver *res;
-	mt_spf_check *chk;          /* blocking mode */
-	mt_spf_batch *batch;        /* batch mode */
+	mt_spf_check *chk;          /* blocking modes */
+	mt_run *run;                /* driver mode */
+	mt_spf_check **pool;        /* driver mode: in_flight checks, reused */
+	size_t npool;
 } bench;
 
 typedef struct driver {
@@ -86,7 +89,7 @@ static bool write_unbound_conf(bench *b)
 	return true;
 }
 
-static bool open_unbound(bench *b)
+static bool open_unbound(bench *b, bool cached)
 {
 	mt_dns_unbound_options o;
 	mt_error err = { 0 };
@@ -101,30 +104,57 @@ static bool open_unbound(bench *b)
 	}
 	unlink(b->unbound_conf);   /* read by now */
 	b->unbound_conf[0] = '\0';
+	if (cached) {
+		/* mailtrust's own cache in front (64 MiB, the CLI's default) */
+		mt_dns_cache_options co;
+		mt_dns_resolver *inner = b->res;
+		mt_dns_cache_options_init(&co);
+		co.own_inner = true;
+		b->res = NULL;
+		if (mt_dns_cache_resolver_new(inner, &co, &b->res, &err) != MT_OK) {
+			fprintf(stderr, "bench_world_mt: cache: %s\n", err.message);
+			return false;
+		}
+	}
 	return true;
 }
 
 static void close_all(bench *b)
 {
-	mt_spf_batch_free(b->batch);
+	mt_run_free(b->run);
+	for (size_t i = 0; i < b->npool; i++)
+		mt_spf_check_free(b->pool[i]);
+	free(b->pool);
 	mt_spf_check_free(b->chk);
 	mt_dns_resolver_free(b->res);
-	b->batch = NULL;
+	b->run = NULL;
+	b->pool = NULL;
+	b->npool = 0;
 	b->chk = NULL;
 	b->res = NULL;
 }
 
 /* ---- blocking: mt_spf_check_run() per check ---------------------------------- */
 
-static bool open_blocking(bench *b)
+static bool open_blocking_with(bench *b, bool cached)
 {
-	if (!open_unbound(b))
+	if (!open_unbound(b, cached))
 		return false;
 	if (mt_spf_check_new(NULL, &b->chk) != MT_OK) {
 		fputs("bench_world_mt: out of memory\n", stderr);
 		return false;
 	}
 	return true;
+}
+
+static bool open_blocking(bench *b)
+{
+	return open_blocking_with(b, true);
+}
+
+static bool open_blocking_raw(bench *b)
+{
+	return open_blocking_with(b, false);
 }
 
 static bool pass_blocking(void *ctx, const bw_world *w, size_t n, const char **results)
@@ -144,48 +174,65 @@ static bool pass_blocking(void *ctx, const bw_world *w, size_t n, const char **r
 	return true;
 }
 
-/* ---- batch: mt_spf_batch, in_flight checks at once ----------------------------- */
+/* ---- driver: mt_run over the cache, in_flight checks at once -------------------- */
 
-static bool open_batch(bench *b)
+static bool open_driver(bench *b)
 {
 	mt_error err = { 0 };
-	if (!open_unbound(b))
+	mt_run_options ro;
+	if (!open_unbound(b, true))
 		return false;
-	if (mt_spf_batch_new(b->res, NULL, b->in_flight, &b->batch, &err) != MT_OK) {
-		fprintf(stderr, "bench_world_mt: batch: %s\n", err.message);
+	mt_run_options_init(&ro);
+	ro.max_jobs = b->in_flight;
+	if (mt_run_new(b->res, &ro, &b->run, &err) != MT_OK) {
+		fprintf(stderr, "bench_world_mt: driver: %s\n", err.message);
 		return false;
+	}
+	b->pool = calloc(b->in_flight, sizeof *b->pool);
+	if (!b->pool)
+		return false;
+	for (unsigned i = 0; i < b->in_flight; i++) {
+		if (mt_spf_check_new(NULL, &b->pool[b->npool]) != MT_OK)
+			return false;
+		b->npool++;
 	}
 	return true;
 }
 
-static bool pass_batch(void *ctx, const bw_world *w, size_t n, const char **results)
+static bool pass_driver(void *ctx, const bw_world *w, size_t n, const char **results)
 {
 	bench *b = ctx;
 	size_t next = 0, done = 0;
-	/* The batch holds at most 4 * in_flight finished checks: keep about
-	 * that many submitted, as its header advises for long inputs. */
-	size_t queued_max = 4 * (size_t)b->in_flight;
 
 	while (done < n) {
-		const mt_spf_batch_result *r = NULL;
-		while (next < n && mt_spf_batch_pending(b->batch) < queued_max) {
+		void *job, *user;
+		while (next < n && b->npool > 0) {
 			mt_error err = { 0 };
+			mt_spf_check *chk = b->pool[b->npool - 1];
 			mt_spf_request req = request(b, &w->checks[next]);
-			if (mt_spf_batch_submit(b->batch, &req, (void *)&results[next], &err) != MT_OK) {
-				fprintf(stderr, "bench_world_mt: submit: %s\n", err.message);
-				return false;
+			results[next] = "error";
+			if (mt_spf_check_start(chk, &req, &err) != MT_OK) {
+				next++;
+				done++;
+				continue;
 			}
+			if (mt_run_add(b->run, mt_spf_check_job_ops(), chk, 0,
+			               (void *)&results[next]) != MT_OK)
+				return false;
+			b->npool--;
 			next++;
 		}
-		if (mt_spf_batch_next(b->batch, -1, &r) != MT_OK) {
-			fputs("bench_world_mt: libunbound failed\n", stderr);
+		if (done >= n)
+			break;
+		if (mt_run_wait(b->run, -1) != MT_OK) {
+			fputs("bench_world_mt: the resolver failed\n", stderr);
 			return false;
 		}
-		if (!r)
-			continue;
-		*(const char **)r->user = r->status == MT_OK && r->check
-		        ? mt_spf_result_name(mt_spf_check_outcome(r->check)->result) : "error";
-		done++;
+		while (mt_run_next(b->run, &job, &user)) {
+			*(const char **)user = mt_spf_result_name(mt_spf_check_outcome(job)->result);
+			b->pool[b->npool++] = job;
+			done++;
+		}
 	}
 	return true;
 }
@@ -193,8 +240,10 @@ static bool pass_batch(void *ctx, const bw_world *w, size_t n, const char **resu
 /* ---- the modes ------------------------------------------------------------------ */
 
 static const driver drivers[] = {
-	{ "blocking", "mt_spf_check_run (blocking)", false, open_blocking, pass_blocking, close_all },
-	{ "batch", "mt_spf_batch", true, open_batch, pass_batch, close_all },
+	{ "blocking-nocache", "mt_spf_check_run, libunbound only", false, open_blocking_raw,
+	  pass_blocking, close_all },
+	{ "blocking", "mt_spf_check_run + cache", false, open_blocking, pass_blocking, close_all },
+	{ "driver", "mt_run + cache", true, open_driver, pass_driver, close_all },
 };
 
 static void usage(FILE *f)
