@@ -33,6 +33,8 @@
 typedef struct bench {
 	bw_args args;
 	unsigned in_flight;         /* --in-flight: checks evaluating at once (async modes) */
+	unsigned soak;              /* --soak N: N more warm passes, RSS after each */
+	unsigned cache_mb;          /* --cache-mb: the cache's bound (0: 64 MiB) */
 	int64_t now;                /* the time every request carries */
 	char forwarder[80];         /* ADDR@PORT for libunbound */
 	char unbound_conf[64];      /* the temporary config file, "" when none */
@@ -110,6 +112,8 @@ static bool open_unbound(bench *b, bool cached)
 		mt_dns_resolver *inner = b->res;
 		mt_dns_cache_options_init(&co);
 		co.own_inner = true;
+		if (b->cache_mb)
+			co.max_bytes = (size_t)b->cache_mb << 20;
 		b->res = NULL;
 		if (mt_dns_cache_resolver_new(inner, &co, &b->res, &err) != MT_OK) {
 			fprintf(stderr, "bench_world_mt: cache: %s\n", err.message);
@@ -255,7 +259,10 @@ static void usage(FILE *f)
 	      "  --mode MODE          one of:", f);
 	for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++)
 		fprintf(f, " %s", drivers[i].mode);
-	fputs("\n  --in-flight K        checks evaluating at once in async modes (default 500)\n", f);
+	fputs("\n  --in-flight K        checks evaluating at once in async modes (default 500)\n"
+	      "  --soak N             after the warm pass, N more warm passes, printing the\n"
+	      "                       resident memory after each (SOAK lines)\n"
+	      "  --cache-mb M         bound mailtrust's DNS cache to M MiB (default 64)\n", f);
 	fputs(bw_common_usage, f);
 }
 
@@ -301,6 +308,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			b.in_flight = (unsigned)v;
+		} else if ((strcmp(argv[i], "--soak") == 0 || strcmp(argv[i], "--cache-mb") == 0) &&
+		           i + 1 < argc) {
+			bool soak = strcmp(argv[i], "--soak") == 0;
+			errno = 0;
+			v = strtoul(argv[++i], &e, 10);
+			if (errno || *e || v > 100000) {
+				fprintf(stderr, "%s: not a count up to 100000: '%s'\n", soak ? "--soak"
+				        : "--cache-mb", argv[i]);
+				return 2;
+			}
+			*(soak ? &b.soak : &b.cache_mb) = (unsigned)v;
 		} else {
 			fprintf(stderr, "bench_world_mt: unknown option or missing value: '%s'\n", argv[i]);
 			usage(stderr);
@@ -342,6 +360,12 @@ int main(int argc, char **argv)
 	if (!bw_run_pass(d->pass, &b, &w, nwarm, b.args.callgrind, results, &warm))
 		goto out;
 	bw_report(d->mode, label, &cold, &warm);
+	for (unsigned i = 1; i <= b.soak; i++) {
+		if (!bw_run_pass(d->pass, &b, &w, nwarm, false, results, &warm))
+			goto out;
+		printf("SOAK pass=%u checks=%zu rss_kib=%ld label=%s\n", i, n + i * nwarm,
+		       bw_rss_kib(), label);
+	}
 	rc = 0;
 out:
 	if (d)

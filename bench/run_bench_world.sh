@@ -52,6 +52,20 @@ if [ "${1:-}" = "--inner" ]; then
 				exit 1
 		done
 	done
+	if grep -qx driver <<< "$modes"; then
+		# Memory per check in flight: the same cold pass with few and with
+		# many checks in flight; then a soak of 10 more warm passes with a
+		# small (1 MiB) cache bound, resident memory after each.
+		for k in 100 2000; do
+			echo "--- memory: driver, $k in flight" >&2
+			"$BW_MT" --mode driver --in-flight "$k" "${common[@]}" |
+				sed -n "s/^RESULT .*maxrss_kib=\([0-9]*\) .*/INFLIGHT k=$k maxrss_kib=\1/p" \
+				>> "$BW_OUT" || exit 1
+		done
+		echo "--- soak: driver, 10 more warm passes, 1 MiB cache" >&2
+		"$BW_MT" --mode driver --in-flight "$BW_INFLIGHT" --cache-mb 1 --soak 10 "${common[@]}" |
+			grep '^SOAK' >> "$BW_OUT" || exit 1
+	fi
 	if [ "$BW_CALLGRIND" = 1 ]; then
 		cg() { # name program args...: instructions of the warm pass
 			local name=$1 out="$BW_TMP/callgrind.$1"
@@ -211,12 +225,21 @@ python3 - "$BW_OUT" "$TMP/world/summary.txt" "$RUNS" "$cmd" <<'EOF'
 import platform, re, statistics, sys, time
 results, summary, runs, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 rows, order, cg, server = {}, [], [], ""
+inflight, soak = [], []
 for line in open(results):
     words = line.split()
     if not words:
         continue
     if words[0] == "SERVER":
         server = " ".join(words[1:])
+        continue
+    if words[0] == "INFLIGHT":
+        kv = dict(w.split("=", 1) for w in words[1:])
+        inflight.append((int(kv["k"]), int(kv["maxrss_kib"])))
+        continue
+    if words[0] == "SOAK":
+        kv = dict(w.split("=", 1) for w in line.split(" label=")[0].split()[1:])
+        soak.append((int(kv["pass"]), int(kv["checks"]), int(kv["rss_kib"])))
         continue
     if words[0] not in ("RESULT", "CALLGRIND"):
         continue
@@ -293,6 +316,15 @@ if best["libspf2"] and best["mailtrust"]:
     m, l = best["mailtrust"], best["libspf2"]
     print(f"warm checks per CPU-second, mailtrust's best ({m[1]}) / libspf2's best ({l[1]}): "
           f"{m[0] / l[0]:.2f}x  (issue 8's target: at least 3x)")
+if len(inflight) == 2:
+    (k1, r1), (k2, r2) = sorted(inflight)
+    print(f"memory per check in flight (driver, peak RSS with {k2} vs {k1} in flight): "
+          f"{(r2 - r1) / (k2 - k1):.2f} KiB  (issue 8's target: at most 8 KiB)")
+if soak:
+    first, last = soak[0], soak[-1]
+    print(f"soak (driver, cache bounded to 1 MiB): resident {first[2] / 1024:.1f} MiB after "
+          f"{first[1]} checks, {last[2] / 1024:.1f} MiB after {last[1]} checks "
+          f"({', '.join(f'{s[2] / 1024:.1f}' for s in soak)} MiB)")
 for label, ir, n in cg:
     print(f"callgrind: {ir / n / 1000:.0f} k instructions per warm check, {label} "
           f"({ir} Ir over {n} warm checks, all threads)")

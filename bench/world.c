@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -258,6 +259,18 @@ void bw_show_mismatches(const bw_world *w, size_t n, const char *const *results,
 		        c->ip, c->mail_from, c->helo, results[i] ? results[i] : "(none)", c->expected);
 		shown++;
 	}
+}
+
+long bw_rss_kib(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+		resident = -1;
+	fclose(f);
+	return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 long bw_maxrss_kib(void)

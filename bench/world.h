@@ -66,6 +66,8 @@ void bw_show_mismatches(const bw_world *w, size_t n, const char *const *results,
 
 /* Peak resident set size of this process so far, in KiB. */
 long bw_maxrss_kib(void);
+/* Resident memory now (from /proc/self/statm), KiB; -1 when unknown. */
+long bw_rss_kib(void);
 
 /* The line run_bench_world.sh reads (stdout), and a readable summary (stderr). */
 void bw_report(const char *driver, const char *label, const bw_pass *cold, const bw_pass *warm);
