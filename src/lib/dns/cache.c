@@ -365,7 +365,7 @@ static void on_inner(void *arg, uint64_t token, const mt_dns_answer *ans)
 	c->nflight--;
 	ttl = answer_ttl(c, ans);
 	e->state = E_READY;
-	if (ttl > 0 && mt_dns_answer_copy(ans, &e->ans) == MT_OK) {
+	if (ttl > 0 && (e->ans = mt_dns_answer_hold(ans)) != NULL) {
 		e->keep = true;
 		e->expires = c->now + (uint64_t)ttl * 1000u;
 		e->bytes += mt_dns_answer_bytes(e->ans);
@@ -375,12 +375,13 @@ static void on_inner(void *arg, uint64_t token, const mt_dns_answer *ans)
 	} else {
 		table_remove(c, e);
 	}
-	/* Deliver the backend's answer itself; the stored copy is the same. */
+	/* Deliver the stored copy when there is one: what the checks derive
+	 * from it (a parsed record) then stays with it in the cache. */
 	e->pins++;
 	for (w = e->waiters; w; w = next) {
 		next = w->next;
 		if (!w->cancelled)
-			c->deliver(c->deliver_arg, w->token, ans);
+			c->deliver(c->deliver_arg, w->token, e->keep ? e->ans : ans);
 		waiter_put(c, w);
 	}
 	e->waiters = NULL;

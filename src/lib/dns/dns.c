@@ -114,6 +114,7 @@ typedef struct derived {
 struct answer {
 	mt_dns_answer pub;
 	derived slot;    /* pub.priv points here */
+	unsigned refs;   /* mt_dns_answer_hold() */
 	mt_dns_rr *rrs;
 	size_t cap;
 	char *why;
@@ -128,6 +129,7 @@ mt_dns_answer *mt_dns_answer_new(mt_dns_rcode rcode)
 	a->pub.rcode = rcode;
 	a->pub.dnssec = MT_DNSSEC_UNCHECKED;
 	a->pub.priv = &a->slot;
+	a->refs = 1;
 	return &a->pub;
 }
 
@@ -249,10 +251,22 @@ void mt_dns_answer_set_derived(const mt_dns_answer *ans, void *data, void (*rele
 	d->release = release;
 }
 
+mt_dns_answer *mt_dns_answer_hold(const mt_dns_answer *ans)
+{
+	mt_dns_answer *copy;
+	if (!ans)
+		return NULL;
+	if (ans->priv) { /* made by mt_dns_answer_new(): shared */
+		((struct answer *)ans)->refs++;
+		return (mt_dns_answer *)ans;
+	}
+	return mt_dns_answer_copy(ans, &copy) == MT_OK ? copy : NULL;
+}
+
 void mt_dns_answer_free(mt_dns_answer *ans)
 {
 	struct answer *a = (struct answer *)ans;
-	if (!a)
+	if (!a || --a->refs > 0)
 		return;
 	if (a->slot.release)
 		a->slot.release(a->slot.data);

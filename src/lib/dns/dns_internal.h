@@ -40,6 +40,15 @@ void *mt_dns_resolver_impl(const mt_dns_resolver *res, const mt_dns_resolver_ops
 void *mt_dns_answer_derived(const mt_dns_answer *ans, void (*release)(void *));
 void mt_dns_answer_set_derived(const mt_dns_answer *ans, void *data, void (*release)(void *));
 
+/*
+ * Keep an answer beyond the call that lent it: the same answer with one
+ * more reference when it was made by mt_dns_answer_new() (answers are
+ * immutable once delivered), else a copy.  Release with
+ * mt_dns_answer_free().  NULL when out of memory.  Not thread-safe: an
+ * answer is shared within one thread.
+ */
+mt_dns_answer *mt_dns_answer_hold(const mt_dns_answer *ans);
+
 /* A deep copy of src (MT_ENOMEM), and roughly the memory an answer holds. */
 mt_status mt_dns_answer_copy(const mt_dns_answer *src, mt_dns_answer **out);
 size_t mt_dns_answer_bytes(const mt_dns_answer *ans);

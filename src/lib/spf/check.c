@@ -113,6 +113,9 @@ struct mt_spf_check {
 	/* references to the SPF records of answers, released at restart */
 	spf_txt **held;
 	size_t nheld, held_cap;
+	/* answers kept by reference instead of copied, released at restart */
+	mt_dns_answer **kept;
+	size_t nkept, kept_cap;
 
 	/* the outcome */
 	mt_spf_outcome out;
@@ -170,7 +173,7 @@ mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
 	chk->opts = *opts;
 	chk->default_exp = strdup(dexp);
 	chk->receiver = strdup(opts->receiver ? opts->receiver : "unknown");
-	chk->arena = mt_arena_new(2048);
+	chk->arena = mt_arena_new(1024);
 	chk->maxframes = opts->max_dns_mechanisms + 2;
 	chk->frames = calloc(chk->maxframes, sizeof *chk->frames);
 	chk->chain = calloc(chk->maxframes, sizeof *chk->chain);
@@ -205,6 +208,9 @@ static void release_held(mt_spf_check *chk)
 	for (size_t i = 0; i < chk->nheld; i++)
 		spf_txt_release(chk->held[i]);
 	chk->nheld = 0;
+	for (size_t i = 0; i < chk->nkept; i++)
+		mt_dns_answer_free(chk->kept[i]);
+	chk->nkept = 0;
 }
 
 void mt_spf_check_free(mt_spf_check *chk)
@@ -213,6 +219,7 @@ void mt_spf_check_free(mt_spf_check *chk)
 		return;
 	release_held(chk);
 	free(chk->held);
+	free(chk->kept);
 	free(chk->default_exp);
 	free(chk->receiver);
 	mt_arena_free(chk->arena);
@@ -280,7 +287,7 @@ static void fail_syntax(mt_spf_check *chk, const char *domain, const char *text,
 static mt_status trace_add(mt_spf_check *chk, const char *name, uint16_t type, size_t *idx)
 {
 	if (chk->ntrace == chk->trace_cap) {
-		size_t ncap = chk->trace_cap ? chk->trace_cap * 2 : 16;
+		size_t ncap = chk->trace_cap ? chk->trace_cap * 2 : 8;
 		mt_spf_trace_entry *t = realloc(chk->trace, ncap * sizeof *t);
 		if (!t)
 			return MT_ENOMEM;
@@ -312,7 +319,7 @@ static bool ask(mt_spf_check *chk, const char *name, uint16_t type)
 		return false;
 	}
 	if (chk->nslots == chk->slots_cap) {
-		size_t ncap = chk->slots_cap ? chk->slots_cap * 2 : 16;
+		size_t ncap = chk->slots_cap ? chk->slots_cap * 2 : 2;
 		slot *s = realloc(chk->slots, ncap * sizeof *s);
 		mt_spf_question *qv = realloc(chk->qview, ncap * sizeof *qv);
 		if (s)
@@ -1208,11 +1215,38 @@ static mt_status store_answer(mt_spf_check *chk, slot *s, const mt_dns_answer *a
 {
 	mt_spf_trace_entry *e = &chk->trace[s->trace];
 	size_t n = 0;
+	bool all = true;
 	s->ans.rcode = ans->rcode;
 	s->ans.count = 0;
 	s->ans.rr = NULL;
 	e->rcode = ans->rcode;
 	e->dnssec = ans->dnssec;
+	for (size_t i = 0; i < ans->count; i++)
+		if (ans->rr[i].type != s->q.type)
+			all = false;
+	if (all) {
+		/* The usual case: keep the answer itself (shared with the DNS
+		 * cache), no copy. */
+		mt_dns_answer *h;
+		if (chk->nkept == chk->kept_cap) {
+			size_t cap = chk->kept_cap ? chk->kept_cap * 2 : 8;
+			mt_dns_answer **k = realloc(chk->kept, cap * sizeof *k);
+			if (!k)
+				return MT_ENOMEM;
+			chk->kept = k;
+			chk->kept_cap = cap;
+		}
+		h = mt_dns_answer_hold(ans);
+		if (!h)
+			return MT_ENOMEM;
+		chk->kept[chk->nkept++] = h;
+		s->ans.rr = (mt_dns_rr *)h->rr;
+		s->ans.count = h->count;
+		e->why = h->why;
+		e->records = h->rr;
+		e->count = h->count;
+		return MT_OK;
+	}
 	e->why = ans->why ? mt_arena_strdup(chk->arena, ans->why) : NULL;
 	if (ans->count) {
 		s->ans.rr = mt_arena_alloc(chk->arena, ans->count * sizeof(mt_dns_rr));
