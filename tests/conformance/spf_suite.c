@@ -516,16 +516,17 @@ static bool read_suite(const char *path, unsigned char **out, size_t *outlen, ch
 			buf = xreallocarray(buf, cap, 1);
 		}
 		int n = gzread(g, buf + len, (unsigned)(cap - len));
-		if (n < 0) {
-			int zerr = Z_OK;
-			const char *msg = gzerror(g, &zerr);
-			snprintf(err, errcap, "cannot read suite %s: %s", path,
-			         zerr == Z_ERRNO ? strerror(errno) : msg);
-			goto out;
-		}
-		if (n == 0)
+		if (n <= 0)
 			break;
 		len += (size_t)n;
+	}
+	/* A truncated .gz ends in a short read, with the error kept here. */
+	int zerr = Z_OK;
+	const char *msg = gzerror(g, &zerr);
+	if (zerr != Z_OK) {
+		snprintf(err, errcap, "cannot read suite %s: %s", path,
+		         zerr == Z_ERRNO ? strerror(errno) : msg);
+		goto out;
 	}
 	ok = true;
 out:
