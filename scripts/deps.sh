@@ -1,19 +1,77 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages mailtrust needs to build, test and fuzz.
 # Skips apt entirely when everything is already installed.
+#
+#   deps.sh [--suites DIR]
+#
+# The official SPF test suites come from python3-spf, which installs them as
+# /usr/share/doc/python3-spf/rfc7208-tests.yml.gz and rfc4408-tests.yml.gz.
+# Minimal images often tell dpkg to leave out /usr/share/doc (a path-exclude
+# line in /etc/dpkg/dpkg.cfg.d/); the package then installs without them.
+# With --suites DIR (scripts/test.sh passes BUILD/python3-spf) this script
+# then unpacks the package into DIR with dpkg-deb, where the tests look last.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+suites=""
+if [ $# -eq 2 ] && [ "$1" = --suites ]; then
+  suites=$2
+elif [ $# -ne 0 ]; then
+  echo "usage: $0 [--suites DIR]" >&2
+  exit 2
+fi
+
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      libyaml-dev libunbound-dev libevent-dev nettle-dev libssl-dev
-      nsd dns-root-data dnsutils ldnsutils python3 man-db
+      libyaml-dev libunbound-dev libevent-dev nettle-dev libssl-dev zlib1g-dev
+      nsd dns-root-data dnsutils ldnsutils python3 python3-spf man-db
       libspf2-dev valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "deps: installing ${missing[*]}" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The SPF suites: nothing to do when python3-spf's copies are in place, or
+# when the tests will take them from elsewhere (see tests/conformance/).
+names=(rfc7208-tests.yml rfc4408-tests.yml)
+have_all() {  # have_all DIR SUFFIX: DIR holds every suite
+  local n
+  for n in "${names[@]}"; do [ -f "$1/$n$2" ] || return 1; done
+}
+doc=/usr/share/doc/python3-spf
+if have_all "$doc" .gz || [ -n "${MT_CONFORMANCE_DIR:-}" ] || have_all ../shared/conformance ""; then
+  exit 0
+fi
+why="dpkg did not install them"
+excl=$(grep -sh '^[[:space:]]*path-exclude' /etc/dpkg/dpkg.cfg /etc/dpkg/dpkg.cfg.d/* \
+       | grep -m1 '/usr/share/doc' || true)
+[ -n "$excl" ] && why="dpkg is configured with '$excl' (/etc/dpkg/dpkg.cfg.d/)"
+echo "deps: python3-spf is installed but $doc/${names[0]}.gz is missing: $why" >&2
+if [ -z "$suites" ]; then
+  echo "deps: bash scripts/test.sh unpacks the package into its build directory;" \
+       "or set MT_CONFORMANCE_DIR to a directory holding ${names[*]}" >&2
+  exit 0
+fi
+if have_all "$suites$doc" .gz; then
+  echo "deps: using the SPF suites unpacked earlier into $suites$doc" >&2
+  exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# apt-get download runs as the calling user; the package lists are already
+# up to date from the install above or an earlier run.
+if (cd "$tmp" && apt-get download -qq python3-spf >/dev/null 2>"$tmp/err") &&
+   mkdir -p "$suites" && dpkg-deb -x "$tmp"/python3-spf_*.deb "$suites" &&
+   have_all "$suites$doc" .gz; then
+  echo "deps: unpacked python3-spf (dpkg-deb -x) into $suites; the tests read $suites$doc" >&2
+else
+  echo "deps: could not unpack python3-spf into $suites:" "$(cat "$tmp/err" 2>/dev/null)" >&2
+  echo "deps: the SPF conformance tests will fail; set MT_CONFORMANCE_DIR to a directory" \
+       "holding ${names[*]}" >&2
+fi

@@ -3,8 +3,8 @@
 # offline zones and a nameserver they start on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
 build=${BUILD_DIR:-build}
+bash scripts/deps.sh --suites "$build/python3-spf"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)"
 cd "$build"

@@ -6,6 +6,11 @@
  *   spf_suite FILE.yml --emit-zone DIR
  *   spf_suite FILE.yml --resolver ADDR@PORT [--scenario N] [--skip LISTFILE] [-v]
  *
+ * FILE.yml may be gzip-compressed.  Instead of FILE.yml, --find NAME looks
+ * the suite up by file name (rfc7208-tests.yml): in $MT_CONFORMANCE_DIR, the
+ * CMake option MT_CONFORMANCE_DIR, ../shared/conformance beside the source
+ * tree, then Debian's python3-spf (see find_suite()).
+ *
  * The suite is a stream of YAML documents (scenarios), each with a
  * description, tests and zonedata.  The zone data conventions are those of
  * the reference driver (pyspf's test/testspf.py):
@@ -49,6 +54,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <yaml.h>
+#include <zlib.h>
 
 #define ZONE_TTL 3600
 #define MAX_RESULTS 8
@@ -478,20 +484,132 @@ static bool load_scenario(loader *ld, yaml_document_t *doc, yaml_node_t *root, s
 	return true;
 }
 
+/* ---- Finding and reading the suite --------------------------------------- */
+
+/* The suites are about 100 KB; anything this large is not one. */
+#define SUITE_MAX ((size_t)16 << 20)
+#define DEBIAN_SUITE_DIR "/usr/share/doc/python3-spf"
+
+/* Reads the whole file at path.  zlib inflates a gzip file (Debian ships the
+ * suites as .yml.gz) and passes any other file through unchanged. */
+static bool read_suite(const char *path, unsigned char **out, size_t *outlen, char *err,
+                       size_t errcap)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0, cap = 0;
+	bool ok = false;
+	errno = 0;
+	gzFile g = gzopen(path, "rb");
+	if (g == NULL) {
+		snprintf(err, errcap, "cannot open suite %s: %s", path,
+		         errno ? strerror(errno) : "out of memory");
+		return false;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap == SUITE_MAX) {
+				snprintf(err, errcap, "suite %s: over %zu MiB (after gunzip); not an SPF "
+				         "suite", path, SUITE_MAX >> 20);
+				goto out;
+			}
+			cap = cap ? (cap * 2 < SUITE_MAX ? cap * 2 : SUITE_MAX) : (size_t)1 << 17;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		int n = gzread(g, buf + len, (unsigned)(cap - len));
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	/* A truncated .gz ends in a short read, with the error kept here. */
+	int zerr = Z_OK;
+	const char *msg = gzerror(g, &zerr);
+	if (zerr != Z_OK) {
+		snprintf(err, errcap, "cannot read suite %s: %s", path,
+		         zerr == Z_ERRNO ? strerror(errno) : msg);
+		goto out;
+	}
+	ok = true;
+out:
+	gzclose(g);
+	if (!ok) {
+		free(buf);
+		return false;
+	}
+	*out = buf;
+	*outlen = len;
+	return true;
+}
+
+/* Sets path to dir/name or, failing that, dir/name.gz when either is a
+ * regular file. */
+static bool suite_in(const char *dir, const char *name, char *path, size_t cap)
+{
+	static const char *const ext[] = { "", ".gz" };
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		struct stat st;
+		int n = snprintf(path, cap, "%s/%s%s", dir, name, ext[i]);
+		if (n > 0 && (size_t)n < cap && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return true;
+	}
+	return false;
+}
+
+/* --find NAME: the first of
+ *  1. $MT_CONFORMANCE_DIR (the environment; when set, it must hold the suite),
+ *  2. the CMake option MT_CONFORMANCE_DIR (when set, it must hold the suite),
+ *  3. ../shared/conformance beside the source tree,
+ *  4. Debian's python3-spf, /usr/share/doc/python3-spf/NAME.gz,
+ *  5. that package unpacked into the build tree by scripts/deps.sh where
+ *     dpkg is told not to install /usr/share/doc (minimal images),
+ * looking in each for NAME, then NAME.gz.  Prints where the suite came from. */
+static bool find_suite(const char *name, char *path, size_t cap, char *err, size_t errcap)
+{
+	const char *env = getenv("MT_CONFORMANCE_DIR");
+	if (env != NULL && *env != '\0') {
+		if (suite_in(env, name, path, cap))
+			goto found;
+		snprintf(err, errcap, "the environment variable MT_CONFORMANCE_DIR=%s names a directory "
+		         "without %s or %s.gz; point it at the directory holding the SPF suites, or "
+		         "unset it to use ../shared/conformance or Debian's python3-spf", env, name, name);
+		return false;
+	}
+	if (MT_SUITE_DIR_OPTION[0] != '\0') {
+		if (suite_in(MT_SUITE_DIR_OPTION, name, path, cap))
+			goto found;
+		snprintf(err, errcap, "the CMake option MT_CONFORMANCE_DIR=%s names a directory "
+		         "without %s or %s.gz; point it at the directory holding the SPF suites, or "
+		         "configure with -DMT_CONFORMANCE_DIR= to use ../shared/conformance or Debian's "
+		         "python3-spf", MT_SUITE_DIR_OPTION, name, name);
+		return false;
+	}
+	if (suite_in(MT_SUITE_DIR_SHARED, name, path, cap) ||
+	    suite_in(DEBIAN_SUITE_DIR, name, path, cap) ||
+	    suite_in(MT_SUITE_DIR_UNPACKED, name, path, cap))
+		goto found;
+	snprintf(err, errcap, "the SPF test suite %s was not found: MT_CONFORMANCE_DIR is not set, "
+	         "and neither %s/ nor %s/ nor %s/ holds %s or %s.gz. Install Debian's python3-spf "
+	         "(apt-get install python3-spf, or bash scripts/deps.sh), which ships it as %s/%s.gz, "
+	         "or set MT_CONFORMANCE_DIR to a directory holding %s",
+	         name, MT_SUITE_DIR_SHARED, DEBIAN_SUITE_DIR, MT_SUITE_DIR_UNPACKED, name, name,
+	         DEBIAN_SUITE_DIR, name, name);
+	return false;
+found:
+	printf("suite %s\n", path);
+	return true;
+}
+
 static bool load_suite(const char *path, suite *su, char *err, size_t errcap)
 {
 	loader ld = { .file = path };
 	yaml_parser_t parser;
+	unsigned char *text = NULL;
+	size_t textlen = 0;
 	bool ok = false;
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		snprintf(err, errcap, "cannot open suite %s: %s (set MT_SHARED_DIR to the directory "
-		         "holding conformance/*.yml)", path, strerror(errno));
+	if (!read_suite(path, &text, &textlen, err, errcap))
 		return false;
-	}
 	if (!yaml_parser_initialize(&parser))
 		die_nomem();
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, text, textlen);
 	for (;;) {
 		yaml_document_t doc;
 		if (!yaml_parser_load(&parser, &doc)) {
@@ -524,7 +642,7 @@ static bool load_suite(const char *path, suite *su, char *err, size_t errcap)
 	ok = true;
 out:
 	yaml_parser_delete(&parser);
-	fclose(f);
+	free(text);
 	return ok;
 }
 
@@ -1172,6 +1290,10 @@ static void usage(FILE *out)
 	      "       spf_suite FILE.yml --emit-zone DIR\n"
 	      "       spf_suite FILE.yml --resolver ADDR@PORT [--scenario N] [--skip LISTFILE] [-v]\n"
 	      "Runs an openspf YAML suite through the in-memory zone and the SPF check.\n"
+	      "FILE.yml may be gzipped; --find NAME instead of FILE.yml looks for NAME (or\n"
+	      "NAME.gz) in $MT_CONFORMANCE_DIR, else the CMake option MT_CONFORMANCE_DIR, else\n"
+	      "../shared/conformance beside the source tree, else " DEBIAN_SUITE_DIR "\n"
+	      "(Debian package python3-spf).\n"
 	      "Cases named in LISTFILE must fail (expected differences, counted as skipped).\n"
 	      "--emit-zone writes DIR/scenario-NN.zone per scenario and checks that each\n"
 	      "file loads back into a zone answering like the directly built one.\n"
@@ -1188,7 +1310,9 @@ int main(int argc, char **argv)
 	xlist xl = { NULL, 0 }, skip = { NULL, 0 };
 	realdns rd = { NULL, 0, NULL };
 	const char *skipfile = NULL;
-	char err[600];
+	const char *find = NULL;
+	char found[1024];
+	char err[2048];
 	int rc = 2;
 
 	for (int i = 1; i < argc; i++) {
@@ -1200,9 +1324,16 @@ int main(int argc, char **argv)
 			return 0;
 		} else if ((strcmp(a, "--expect-diff") == 0 || strcmp(a, "--only") == 0 ||
 		            strcmp(a, "--emit-zone") == 0 || strcmp(a, "--resolver") == 0 ||
-		            strcmp(a, "--scenario") == 0 || strcmp(a, "--skip") == 0) && i + 1 < argc) {
+		            strcmp(a, "--scenario") == 0 || strcmp(a, "--skip") == 0 ||
+		            strcmp(a, "--find") == 0) && i + 1 < argc) {
 			const char *v = argv[++i];
-			if (strcmp(a, "--resolver") == 0) {
+			if (strcmp(a, "--find") == 0) {
+				if (find != NULL || strchr(v, '/') != NULL) {
+					usage(stderr);
+					return 2;
+				}
+				find = v;
+			} else if (strcmp(a, "--resolver") == 0) {
 				rd.forwarder = v;
 			} else if (strcmp(a, "--scenario") == 0) {
 				char *end = NULL;
@@ -1227,10 +1358,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (file == NULL || (emit && (xfile || only || rd.forwarder)) ||
+	if ((file == NULL) == (find == NULL) || (emit && (xfile || only || rd.forwarder)) ||
 	    (!rd.forwarder && (rd.scenario || skipfile))) {
 		usage(stderr);
 		return 2;
+	}
+	if (find != NULL) {
+		if (!find_suite(find, found, sizeof found, err, sizeof err)) {
+			fprintf(stderr, "spf_suite: %s\n", err);
+			return 2;
+		}
+		file = found;
 	}
 	if (!load_suite(file, &su, err, sizeof err)) {
 		fprintf(stderr, "spf_suite: %s\n", err);
