@@ -44,6 +44,30 @@ run spf check --ip 192.0.2.1 --sender a@example.com --zone "$ZONE" -x
 expect_rc 64; expect_err_one_line; expect_err "unknown option '-x'"
 run spf check --sender a@example.com --zone "$ZONE" --ip
 expect_rc 64; expect_err_one_line; expect_err "needs an argument"
+# A long option without its argument is named as written (getopt_long sets
+# optopt to the option's code, which once printed as '-\0' or '- ').
+for args in "spf check --sender a@example.com --ip:--ip" \
+            "spf check --ip 192.0.2.1 --zone:--zone" \
+            "spf check --ip 192.0.2.1 --resolver:--resolver" \
+            "spf check --ip 192.0.2.1 --timeout:--timeout" \
+            "spf verify example.com --zone:--zone" \
+            "spf verify example.com --expect:--expect" \
+            "spf merge --max-lookups:--max-lookups" \
+            "spf build --ip4:--ip4" \
+            "spf build --all:--all"; do
+	opt=${args##*:}
+	# shellcheck disable=SC2086
+	run ${args%:*}
+	expect_rc 64; expect_err_one_line
+	expect_err "option '$opt' needs an argument"
+	if tr -d '\000' <"$ERR" | cmp -s - "$ERR"; then ok; else bad "NUL byte on stderr"; fi
+done
+run spf check --ip 192.0.2.1 --json=yes example.com
+expect_rc 64; expect_err_one_line; expect_err "option '--json' takes no argument"
+run --version=2
+expect_rc 64; expect_err_one_line; expect_err "option '--version' takes no argument"
+run --frobnicate=2
+expect_rc 64; expect_err_one_line; expect_err "unknown option '--frobnicate'"
 run spf parse --frobnicate 'v=spf1 -all'
 expect_rc 64; expect_err_one_line
 run spf parse
@@ -94,6 +118,35 @@ run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --resolver 127.0.0.1
 expect_rc 64; expect_err_one_line; expect_err "--zone"
 run spf check example.com --ip 192.0.2.10 --resolver not-an-address
 expect_rc 64; expect_err_one_line; expect_err "--resolver"
+# Echoed arguments are quoted short and escaped: a 100 KB --ip gives one
+# short line, a control character is shown as \xHH.
+big=$(head -c 100000 /dev/zero | tr '\000' 'a')
+run spf check example.com --ip "$big" --zone "$ZONE"
+expect_rc 64; expect_err_one_line
+n=$(wc -c <"$ERR" | tr -d ' ')
+if [ "$n" -lt 200 ]; then ok; else bad "stderr has $n octets"; fi
+expect_err "--ip: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is not"
+esc=$(printf 'x\033[31my')
+for args in "spf check example.com --zone $ZONE --ip" "spf check example.com --zone $ZONE --ip 192.0.2.1 --timeout" \
+            "spf check example.com --zone $ZONE --ip 192.0.2.1 --identity" "spf" "spf check --zone $ZONE --ip 192.0.2.1 a.example"; do
+	# shellcheck disable=SC2086
+	run $args "$esc"
+	expect_rc 64; expect_err_one_line; expect_err "'x\x1B[31my'"
+	if grep -q "$(printf '\033')" "$ERR"; then bad "ESC on stderr"; else ok; fi
+	# shellcheck disable=SC2086
+	run $args "$big"
+	expect_rc 64; expect_err_one_line
+	n=$(wc -c <"$ERR" | tr -d ' ')
+	if [ "$n" -lt 250 ]; then ok; else bad "stderr has $n octets"; fi
+done
+run "$big"
+expect_rc 64; expect_err_one_line
+n=$(wc -c <"$ERR" | tr -d ' ')
+if [ "$n" -lt 200 ]; then ok; else bad "stderr has $n octets"; fi
+run "--$big"
+expect_rc 64; expect_err_one_line
+n=$(wc -c <"$ERR" | tr -d ' ')
+if [ "$n" -lt 200 ]; then ok; else bad "stderr has $n octets"; fi
 
 # Zone files: unreadable -> 66, malformed -> 65 naming file:line.
 run spf check example.com --ip 192.0.2.10 --zone "$TMP/does-not-exist.zone"

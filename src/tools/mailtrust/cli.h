@@ -66,6 +66,17 @@ void cli_text_puts(FILE *fp, const char *s);
 size_t cli_text_width(const char *s, size_t len);
 
 /*
+ * An argument or other user-given text to quote inside an error message:
+ * at most its first CLI_QUOTE_MAX octets, escaped like cli_text_print()
+ * (\xHH for control characters and invalid UTF-8), and "..." when it was
+ * cut.  Writes into buf and returns it, so that a 100 KB argument gives a
+ * one-line message.  s may be NULL (the empty string).
+ */
+#define CLI_QUOTE_MAX 64
+#define CLI_QUOTE_BUF ((CLI_QUOTE_MAX + 4) * 4 + 4)
+const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s);
+
+/*
  * Parse a decimal unsigned number for option opt in [min, max]; on error
  * prints one line and returns false.
  */
@@ -74,13 +85,18 @@ bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigne
 
 /*
  * Is arg (the value of option opt) an IPv4 or IPv6 address?  On error
- * prints "OPT: 'ARG' is not an IPv4 or IPv6 address" and returns false.
+ * prints "OPT: 'ARG' is not an IPv4 or IPv6 address" (ARG quoted with
+ * cli_quote()) and returns false.
  * The library judges the address again when it is used; this check only
  * names the option, before any DNS set-up.
  */
 bool cli_parse_ip(const char *opt, const char *arg);
 
-/* Report a getopt_long failure (opterr = 0, optstring starting with ':'). */
+/*
+ * Report a getopt_long failure (opterr = 0, optstring starting with ':'):
+ * a missing argument or an unknown option, named as written ("--ip",
+ * "-x"), never by getopt's optopt code.
+ */
 void cli_bad_option(int c, char **argv, const char *cmd);
 
 /* Where DNS answers come from (--zone, --resolver, --recursive, --dnssec). */

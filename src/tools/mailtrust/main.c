@@ -59,6 +59,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	cli_error("unknown area '%s' (see 'mailtrust --help')", argv[optind]);
+	char q[CLI_QUOTE_BUF];
+	cli_error("unknown area '%s' (see 'mailtrust --help')", cli_quote(q, argv[optind]));
 	return CLI_EXIT_USAGE;
 }

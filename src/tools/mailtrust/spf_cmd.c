@@ -75,7 +75,8 @@ int cli_spf_main(int argc, char **argv)
 		spf_usage(stdout);
 		return 0;
 	}
-	cli_error("spf: unknown command '%s' (see 'mailtrust spf --help')", argv[optind]);
+	char q[CLI_QUOTE_BUF];
+	cli_error("spf: unknown command '%s' (see 'mailtrust spf --help')", cli_quote(q, argv[optind]));
 	return CLI_EXIT_USAGE;
 }
 
@@ -227,6 +228,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
 		{ NULL, 0, NULL, 0 },
 	};
+	char q[CLI_QUOTE_BUF];
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -257,7 +259,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 			} else if (strcmp(optarg, "helo") == 0) {
 				a->identity = MT_SPF_HELO;
 			} else {
-				cli_error("--identity: '%s' is neither 'mailfrom' nor 'helo'", optarg);
+				cli_error("--identity: '%s' is neither 'mailfrom' nor 'helo'",
+				          cli_quote(q, optarg));
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -281,7 +284,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 	if (optind < argc)
 		a->domain = argv[optind++];
 	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see 'mailtrust spf check --help')", argv[optind]);
+		cli_error("unexpected argument '%s' (see 'mailtrust spf check --help')",
+		          cli_quote(q, argv[optind]));
 		return CLI_EXIT_USAGE;
 	}
 	if (a->dns.zone && (a->dns.resolver || a->dns.dnssec || a->dns.recursive)) {
@@ -293,7 +297,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		return CLI_EXIT_USAGE;
 	}
 	if (a->dns.trust_anchor && access(a->dns.trust_anchor, R_OK) != 0) {
-		cli_error("--trust-anchor: cannot read %s: %s", a->dns.trust_anchor, strerror(errno));
+		cli_error("--trust-anchor: cannot read '%s': %s", cli_quote(q, a->dns.trust_anchor),
+		          strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
 	if (a->batch) {
