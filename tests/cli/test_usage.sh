@@ -118,6 +118,16 @@ run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --resolver 127.0.0.1
 expect_rc 64; expect_err_one_line; expect_err "--zone"
 run spf check example.com --ip 192.0.2.10 --resolver not-an-address
 expect_rc 64; expect_err_one_line; expect_err "--resolver"
+# A bad port is a usage error too (libunbound took it, then every
+# question failed with SERVFAIL).
+for r in 127.0.0.1@99999 127.0.0.1@65536 127.0.0.1@0 127.0.0.1@ 127.0.0.1@x ::1@53x \
+         127.0.0.1@-53 @53; do
+	run spf check example.com --ip 192.0.2.10 --resolver "$r"
+	expect_rc 64; expect_err_one_line; expect_err "--resolver: '$r'"; expect_err "65535"
+	run spf verify example.com --resolver "$r"
+	expect_rc 64; expect_err_one_line; expect_err "--resolver: '$r'"
+done
+
 # Echoed arguments are quoted short and escaped: a 100 KB --ip gives one
 # short line, a control character is shown as \xHH.
 big=$(head -c 100000 /dev/zero | tr '\000' 'a')
@@ -128,7 +138,8 @@ if [ "$n" -lt 200 ]; then ok; else bad "stderr has $n octets"; fi
 expect_err "--ip: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is not"
 esc=$(printf 'x\033[31my')
 for args in "spf check example.com --zone $ZONE --ip" "spf check example.com --zone $ZONE --ip 192.0.2.1 --timeout" \
-            "spf check example.com --zone $ZONE --ip 192.0.2.1 --identity" "spf" "spf check --zone $ZONE --ip 192.0.2.1 a.example"; do
+            "spf check example.com --zone $ZONE --ip 192.0.2.1 --identity" "spf" "spf check --zone $ZONE --ip 192.0.2.1 a.example" \
+            "spf check example.com --ip 192.0.2.1 --resolver"; do
 	# shellcheck disable=SC2086
 	run $args "$esc"
 	expect_rc 64; expect_err_one_line; expect_err "'x\x1B[31my'"
