@@ -73,7 +73,7 @@ static double run_blocking(mt_dns_resolver *res, const input *in, unsigned n,
 {
 	mt_spf_check *chk = NULL;
 	double t0;
-	if (mt_spf_check_new(NULL, &chk) != MT_OK)
+	if (mt_spf_check_new(NULL, &chk, NULL) != MT_OK)
 		return 0;
 	t0 = now_s();
 	for (unsigned j = 0; j < n; j++) {

@@ -4,7 +4,7 @@
  * A check is created, started with the client's address and identities,
  * and then driven:
  *
- *     mt_spf_check_new(&opts, &chk);
+ *     mt_spf_check_new(&opts, &chk, &err);
  *     mt_spf_check_start(chk, &req, &err);
  *     for (;;) {
  *         mt_spf_step(chk, &qs, &n);       // n == 0: done
@@ -160,10 +160,13 @@ typedef struct mt_spf_check mt_spf_check;
 
 /*
  * Create a check.  opts may be NULL for the defaults; it is copied (the
- * strings too).  MT_ENOMEM or MT_EINVAL (a zero limit, a malformed
- * default explanation).
+ * strings too).  MT_ENOMEM, or MT_EINVAL for a bad option: a limit that
+ * is 0 (max_void_lookups may be) or over 1000, a malformed or over-long
+ * default explanation, a receiver longer than 255 octets.  On failure err
+ * (may be NULL) says which option is wrong and why.
  */
-MT_EXPORT mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out);
+MT_EXPORT mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out,
+                                     mt_error *err);
 MT_EXPORT void mt_spf_check_free(mt_spf_check *chk);
 
 /*

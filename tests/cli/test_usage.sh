@@ -111,7 +111,13 @@ expect_rc 64; expect_err_one_line; expect_err "--helo"
 run spf check a.example b.example --ip 192.0.2.10 --zone "$ZONE"
 expect_rc 64; expect_err_one_line; expect_err "unexpected argument 'b.example'"
 run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --default-explanation 'bad %{q}'
-expect_rc 64; expect_err_one_line
+expect_rc 64; expect_err_one_line; expect_err "default explanation"
+# The library says which option is wrong (a long --receiver was once
+# reported as a bad --default-explanation).
+longname=$(printf '%0300d' 0)
+run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --receiver "$longname"
+expect_rc 64; expect_err_one_line; expect_err "receiver name is 300 octets long, more than 255"
+if grep -q explanation "$ERR"; then bad "blames the explanation"; else ok; fi
 
 # Resolver options: rejected before any question is asked (no network).
 run spf check example.com --ip 192.0.2.10 --zone "$ZONE" --resolver 127.0.0.1

@@ -135,7 +135,7 @@ static void run_blocking(mt_dns_resolver *res, const input *in, seen *out)
 	mt_spf_check *chk = NULL;
 	double t0 = now_s();
 	unsigned bad = 0;
-	CHECK(mt_spf_check_new(NULL, &chk) == MT_OK);
+	CHECK(mt_spf_check_new(NULL, &chk, NULL) == MT_OK);
 	for (unsigned j = 0; chk && j < NCHECKS; j++) {
 		mt_error err = { 0 };
 		mt_spf_request r = request(&in[j]);

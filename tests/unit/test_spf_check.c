@@ -66,7 +66,7 @@ static const mt_spf_outcome *run(mt_spf_check **c, const mt_spf_options *o, cons
 	mt_dns_resolver *r = mt_dns_zone_resolver_new(zone);
 	mt_spf_request rq = {.ip = ip, .sender = sender, .helo = helo};
 	mt_error err;
-	CHECK_INT(mt_spf_check_new(o, c), MT_OK);
+	CHECK_INT(mt_spf_check_new(o, c, NULL), MT_OK);
 	CHECK_INT(mt_spf_check_start(*c, &rq, &err), MT_OK);
 	CHECK_INT(mt_spf_check_run(*c, r), MT_OK);
 	mt_dns_resolver_free(r);
@@ -116,10 +116,10 @@ static void test_limits(void)
 	/* invalid options */
 	mt_spf_options_init(&o);
 	o.max_dns_mechanisms = 0;
-	CHECK_INT(mt_spf_check_new(&o, &c), MT_EINVAL);
+	CHECK_INT(mt_spf_check_new(&o, &c, NULL), MT_EINVAL);
 	mt_spf_options_init(&o);
 	o.default_explanation = "bad %{x}";
-	CHECK_INT(mt_spf_check_new(&o, &c), MT_EINVAL);
+	CHECK_INT(mt_spf_check_new(&o, &c, NULL), MT_EINVAL);
 }
 
 static void test_step_api(void)
@@ -130,7 +130,7 @@ static void test_step_api(void)
 	mt_error err;
 	mt_spf_request rq = {.ip = "192.0.2.99", .sender = "u@mx.example", .helo = "h"};
 
-	CHECK_INT(mt_spf_check_new(NULL, &c), MT_OK);
+	CHECK_INT(mt_spf_check_new(NULL, &c, NULL), MT_OK);
 	CHECK_INT(mt_spf_step(c, &qs, &n), MT_ESTATE); /* not started */
 	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
 	CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
@@ -201,7 +201,7 @@ static void test_identities_and_input(void)
 	CHECK_STR(out->domain, "helo.example");
 	mt_spf_check_free(c);
 	/* bad input is an error with a message, not a result */
-	CHECK_INT(mt_spf_check_new(NULL, &c), MT_OK);
+	CHECK_INT(mt_spf_check_new(NULL, &c, NULL), MT_OK);
 	mt_spf_request bad = {.ip = "192.0.2", .sender = "u@pass.example"};
 	CHECK_INT(mt_spf_check_start(c, &bad, &err), MT_EINVAL);
 	CHECK(strstr(err.message, "192.0.2") != NULL);
@@ -316,7 +316,7 @@ static void test_reuse(void)
 	mt_spf_request rq = {.ip = "192.0.2.1", .sender = "u@three-a.example", .helo = "h"};
 	mt_spf_request rq2 = {.ip = "192.0.2.99", .sender = "u@mx.example", .helo = "h"};
 	mt_error err;
-	CHECK_INT(mt_spf_check_new(NULL, &c), MT_OK);
+	CHECK_INT(mt_spf_check_new(NULL, &c, NULL), MT_OK);
 	for (int i = 0; i < 3; i++) {
 		CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
 		CHECK_INT(mt_spf_check_run(c, r), MT_OK);
@@ -384,7 +384,7 @@ static void test_budget(void)
 	mt_error err;
 	mt_spf_options_init(&o);
 	o.timeout_ms = 30;
-	CHECK_INT(mt_spf_check_new(&o, &c), MT_OK);
+	CHECK_INT(mt_spf_check_new(&o, &c, NULL), MT_OK);
 	mt_spf_request rq = {.ip = "192.0.2.1", .sender = "u@slow.example", .helo = "h"};
 	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
 	CHECK_INT(mt_spf_check_run(c, r), MT_OK);
@@ -395,12 +395,48 @@ static void test_budget(void)
 	mt_dns_resolver_free(r);
 }
 
+/* mt_spf_check_new() says which option is wrong. */
+static void test_new_errors(void)
+{
+	static char longname[301];
+	mt_spf_options o;
+	mt_spf_check *c = (mt_spf_check *)&o;
+	mt_error err;
+
+	memset(longname, 'r', 300);
+	mt_spf_options_init(&o);
+	o.receiver = longname;
+	memset(&err, 0, sizeof err);
+	CHECK_INT(mt_spf_check_new(&o, &c, &err), MT_EINVAL);
+	CHECK(c == NULL);
+	CHECK_INT(err.status, MT_EINVAL);
+	CHECK(strstr(err.message, "receiver") && strstr(err.message, "300") &&
+	      !strstr(err.message, "explanation"));
+	mt_spf_options_init(&o);
+	o.default_explanation = "bad %{q}";
+	CHECK_INT(mt_spf_check_new(&o, &c, &err), MT_EINVAL);
+	CHECK(strstr(err.message, "default explanation") && !strstr(err.message, "receiver"));
+	mt_spf_options_init(&o);
+	o.max_dns_mechanisms = 0;
+	CHECK_INT(mt_spf_check_new(&o, &c, &err), MT_EINVAL);
+	CHECK(strstr(err.message, "DNS-querying") != NULL);
+	mt_spf_options_init(&o);
+	o.max_void_lookups = 1001;
+	CHECK_INT(mt_spf_check_new(&o, &c, &err), MT_EINVAL);
+	CHECK(strstr(err.message, "void") != NULL);
+	CHECK_INT(mt_spf_check_new(&o, &c, NULL), MT_EINVAL); /* err may be NULL */
+	o.max_void_lookups = 0;                                  /* 0 void lookups is a limit */
+	CHECK_INT(mt_spf_check_new(&o, &c, &err), MT_OK);
+	mt_spf_check_free(c);
+}
+
 int main(void)
 {
 	build_zone();
 	test_limits();
 	test_step_api();
 	test_identities_and_input();
+	test_new_errors();
 	test_problem_and_headers();
 	test_chain();
 	test_reuse();

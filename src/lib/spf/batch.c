@@ -292,7 +292,7 @@ static void start(mt_spf_batch *b, item *it)
 
 	if (b->npool > 0) {
 		it->chk = b->pool[--b->npool];
-	} else if ((st = mt_spf_check_new(&b->opts, &it->chk)) != MT_OK) {
+	} else if ((st = mt_spf_check_new(&b->opts, &it->chk, NULL)) != MT_OK) {
 		fail(b, it, st, "mt_spf_check_new");
 		return;
 	}
@@ -400,10 +400,8 @@ mt_status mt_spf_batch_new(mt_dns_resolver *res, const mt_spf_options *opts,
 	b->opts.default_explanation = b->expl;
 	b->opts.receiver = b->receiver;
 	/* Bad options show up now rather than in every result. */
-	if ((st = mt_spf_check_new(&b->opts, &probe)) != MT_OK) {
-		st = mt_error_set(err, st, "SPF options: %s", mt_strerror(st));
+	if ((st = mt_spf_check_new(&b->opts, &probe, err)) != MT_OK)
 		goto out;
-	}
 	b->max = max_in_flight ? max_in_flight : DEFAULT_IN_FLIGHT;
 	if (b->max > 1000000u)
 		b->max = 1000000u;

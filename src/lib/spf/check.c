@@ -117,34 +117,50 @@ void mt_spf_options_init(mt_spf_options *opts)
 	opts->timeout_ms = 20000;
 }
 
-mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
+/* A limit from 1 (0 for the void lookups) to 1000, or a message in err. */
+static bool limit_ok(unsigned v, unsigned min, const char *what, mt_error *err)
+{
+	if (v >= min && v <= 1000)
+		return true;
+	mt_error_set(err, MT_EINVAL, "%s is %u, not from %u to 1000", what, v, min);
+	return false;
+}
+
+mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out, mt_error *err)
 {
 	mt_spf_check *chk;
 	mt_spf_options def;
 	const char *dexp;
-	size_t off;
+	size_t off, len;
 	const char *msg;
 
 	if (!out)
-		return MT_EINVAL;
+		return mt_error_set(err, MT_EINVAL, "no place for the new check given");
 	*out = NULL;
 	if (!opts) {
 		mt_spf_options_init(&def);
 		opts = &def;
 	}
-	if (!opts->max_dns_mechanisms || !opts->max_mx_names || !opts->max_ptr_names ||
-	    opts->max_dns_mechanisms > 1000 || opts->max_mx_names > 1000 || opts->max_ptr_names > 1000 ||
-	    opts->max_void_lookups > 1000)
+	if (!limit_ok(opts->max_dns_mechanisms, 1, "the limit of DNS-querying terms", err) ||
+	    !limit_ok(opts->max_mx_names, 1, "the limit of MX names", err) ||
+	    !limit_ok(opts->max_ptr_names, 1, "the limit of PTR names", err) ||
+	    !limit_ok(opts->max_void_lookups, 0, "the limit of void lookups", err))
 		return MT_EINVAL;
 	dexp = opts->default_explanation ? opts->default_explanation : MT_SPF_DEFAULT_EXPLANATION;
-	if (strlen(dexp) > MT_SPF_MAX_RECORD ||
-	    !mt_spf_macro_valid(dexp, strlen(dexp), true, &off, &msg, NULL))
-		return MT_EINVAL;
-	if (opts->receiver && strlen(opts->receiver) > 255)
-		return MT_EINVAL;
+	len = strlen(dexp);
+	if (len > MT_SPF_MAX_RECORD)
+		return mt_error_set(err, MT_EINVAL, "the default explanation is %zu octets long, more than %u",
+		                    len, MT_SPF_MAX_RECORD);
+	if (!mt_spf_macro_valid(dexp, len, true, &off, &msg, NULL))
+		return mt_error_set(err, MT_EINVAL,
+		                    "the default explanation is not a valid macro-string: %s at offset %zu",
+		                    msg, off);
+	if (opts->receiver && (len = strlen(opts->receiver)) > 255)
+		return mt_error_set(err, MT_EINVAL, "the receiver name is %zu octets long, more than 255",
+		                    len);
 	chk = calloc(1, sizeof *chk);
 	if (!chk)
-		return MT_ENOMEM;
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	chk->opts = *opts;
 	chk->default_exp = strdup(dexp);
 	chk->receiver = strdup(opts->receiver ? opts->receiver : "unknown");
@@ -154,7 +170,7 @@ mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
 	chk->chain = calloc(chk->maxframes, sizeof *chk->chain);
 	if (!chk->default_exp || !chk->receiver || !chk->arena || !chk->frames || !chk->chain) {
 		mt_spf_check_free(chk);
-		return MT_ENOMEM;
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	}
 	/* Everything one check allocates is bounded by the limits; the cap
 	 * stops hostile data from growing it further. */

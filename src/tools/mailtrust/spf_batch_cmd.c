@@ -349,7 +349,7 @@ static int run_blocking(batch_state *st)
 		 * then no concern (and memory stays that of one check). */
 		mt_spf_check_free(chk);
 		chk = NULL;
-		if (mt_spf_check_new(st->p->opts, &chk) != MT_OK) {
+		if (mt_spf_check_new(st->p->opts, &chk, NULL) != MT_OK) {
 			cli_error("out of memory");
 			rc = CLI_EXIT_SOFTWARE;
 			goto out;

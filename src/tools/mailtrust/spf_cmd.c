@@ -670,15 +670,12 @@ static int spf_check_main(int argc, char **argv)
 		opts.default_explanation = a.default_exp;
 	if (a.receiver)
 		opts.receiver = a.receiver;
-	st = mt_spf_check_new(&opts, &chk);
-	if (st == MT_EINVAL) {
-		cli_error("--default-explanation: '%s' is not a valid macro-string",
-		          a.default_exp ? a.default_exp : "");
-		rc = CLI_EXIT_USAGE;
-		goto out;
-	} else if (st != MT_OK) {
-		cli_error("cannot create the check: %s", mt_strerror(st));
-		rc = CLI_EXIT_SOFTWARE;
+	memset(&err, 0, sizeof(err));
+	st = mt_spf_check_new(&opts, &chk, &err);
+	if (st != MT_OK) {
+		/* The library names the option that is wrong. */
+		cli_error("%s", err.message[0] ? err.message : mt_strerror(st));
+		rc = st == MT_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_SOFTWARE;
 		goto out;
 	}
 
