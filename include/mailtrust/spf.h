@@ -6,6 +6,7 @@
  *
  *     mt_spf_check_new(&opts, &chk, &err);
  *     mt_spf_check_start(chk, &req, &err);
+ *     mt_spf_check_set_now(chk, time(NULL)); // for %{t}, unless req.now was set
  *     for (;;) {
  *         mt_spf_step(chk, &qs, &n);       // n == 0: done
  *         if (n == 0) break;
@@ -14,8 +15,10 @@
  *     const mt_spf_outcome *o = mt_spf_check_outcome(chk);
  *
  * The core performs no I/O and reads no clock, so one process can keep
- * thousands of checks in flight.  mt_spf_check_run() is the blocking loop
- * over an mt_dns_resolver, enforcing the overall DNS time budget.
+ * thousands of checks in flight: the time for the %{t} macro comes from
+ * the request or mt_spf_check_set_now().  mt_spf_check_run() is the
+ * blocking loop over an mt_dns_resolver, enforcing the overall DNS time
+ * budget; it and the batch read the clock for the caller.
  *
  * Thread safety: a check is used by one thread at a time; distinct checks
  * are independent.  There is no global state.
@@ -153,7 +156,10 @@ typedef struct mt_spf_request {
 	const char *helo;     /* HELO/EHLO name; may be NULL */
 	mt_spf_identity identity;
 	const char *domain;   /* check this domain instead of the identity's; usually NULL */
-	int64_t now;          /* seconds since the Epoch for the %{t} macro; 0: the current time */
+	int64_t now;          /* seconds since the Epoch for the %{t} macro; 0: not given
+	                         (mt_spf_check_run() and the batch then use the current
+	                         time; mt_spf_check_set_now() sets it; left unset, %{t}
+	                         expands to 0) */
 } mt_spf_request;
 
 typedef struct mt_spf_check mt_spf_check;
@@ -178,6 +184,15 @@ MT_EXPORT void mt_spf_check_free(mt_spf_check *chk);
  */
 MT_EXPORT mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req,
                                        mt_error *err);
+
+/*
+ * Set the time for the %{t} macro (seconds since the Epoch) of a started
+ * check whose request left now at 0; the core reads no clock.  Call it
+ * before the check finishes (the explanation is expanded last).  The
+ * drivers (mt_spf_check_run(), the batch) call it with the current time
+ * when the request's now is 0.  MT_ESTATE when the check is not started.
+ */
+MT_EXPORT mt_status mt_spf_check_set_now(mt_spf_check *chk, int64_t now);
 
 /* A DNS question the check is waiting for. */
 typedef struct mt_spf_question {
@@ -211,6 +226,8 @@ MT_EXPORT bool mt_spf_check_done(const mt_spf_check *chk);
 /*
  * Blocking driver: step and resolve until done, within opts.timeout_ms of
  * wall-clock time (the whole check ends in temperror when it runs out).
+ * When the check has no time for %{t} (request's now 0, no
+ * mt_spf_check_set_now()), it sets the current time first.
  */
 MT_EXPORT mt_status mt_spf_check_run(mt_spf_check *chk, mt_dns_resolver *res);
 

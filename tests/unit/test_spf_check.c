@@ -2,6 +2,7 @@
  * header fields, through the in-memory zone. */
 #include "mt_test.h"
 #include <mailtrust/spf.h>
+#include <stdlib.h>
 #include <time.h>
 
 static mt_dns_zone *zone;
@@ -430,6 +431,70 @@ static void test_new_errors(void)
 	mt_spf_check_free(c);
 }
 
+/* Step a check over the zone by hand: no driver, so no clock. */
+static void step_by_hand(mt_spf_check *c)
+{
+	const mt_spf_question *qs;
+	size_t n;
+	for (int guard = 0; guard < 100; guard++) {
+		CHECK_INT(mt_spf_step(c, &qs, &n), MT_OK);
+		if (n == 0)
+			return;
+		mt_spf_question q = qs[0];
+		mt_dns_answer *ans = NULL;
+		CHECK_INT(mt_dns_zone_query(zone, q.name, q.type, &ans), MT_OK);
+		CHECK_INT(mt_spf_answer(c, q.id, ans), MT_OK);
+		mt_dns_answer_free(ans);
+	}
+	CHECK(!"the check did not end");
+}
+
+/* The core reads no clock: %{t} is the time it is given. */
+static void test_now(void)
+{
+	mt_spf_options o;
+	mt_spf_check *c;
+	mt_dns_resolver *r = mt_dns_zone_resolver_new(zone);
+	mt_spf_request rq = {.ip = "198.51.100.1", .sender = "u@fail.example", .helo = "h.example"};
+	mt_error err;
+
+	mt_spf_options_init(&o);
+	o.default_explanation = "t=%{t}";
+	CHECK_INT(mt_spf_check_new(&o, &c, &err), MT_OK);
+	CHECK_INT(mt_spf_check_set_now(c, 5), MT_ESTATE); /* not started */
+	/* the request's time */
+	rq.now = 1234567890;
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	step_by_hand(c);
+	CHECK_STR(mt_spf_check_outcome(c)->explanation, "t=1234567890");
+	/* mt_spf_check_set_now() */
+	rq.now = 0;
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	CHECK_INT(mt_spf_check_set_now(c, 42), MT_OK);
+	step_by_hand(c);
+	CHECK_STR(mt_spf_check_outcome(c)->explanation, "t=42");
+	/* a time set before the blocking driver runs is kept */
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	CHECK_INT(mt_spf_check_set_now(c, 7), MT_OK);
+	CHECK_INT(mt_spf_check_run(c, r), MT_OK);
+	CHECK_STR(mt_spf_check_outcome(c)->explanation, "t=7");
+	/* no time given and no driver: the core does not look at a clock */
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	step_by_hand(c);
+	CHECK_STR(mt_spf_check_outcome(c)->explanation, "t=0");
+	/* the blocking driver supplies the current time */
+	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);
+	long long before = (long long)time(NULL);
+	CHECK_INT(mt_spf_check_run(c, r), MT_OK);
+	long long after = (long long)time(NULL);
+	const char *e = mt_spf_check_outcome(c)->explanation;
+	CHECK(e && strncmp(e, "t=", 2) == 0);
+	long long t = e ? atoll(e + 2) : 0;
+	CHECK(t >= before && t <= after);
+	mt_spf_check_free(c);
+	mt_dns_resolver_free(r);
+}
+
 int main(void)
 {
 	build_zone();
@@ -437,6 +502,7 @@ int main(void)
 	test_step_api();
 	test_identities_and_input();
 	test_new_errors();
+	test_now();
 	test_problem_and_headers();
 	test_chain();
 	test_reuse();

@@ -297,6 +297,8 @@ static void start(mt_spf_batch *b, item *it)
 		return;
 	}
 	st = mt_spf_check_start(it->chk, &it->req, &err);
+	if (st == MT_OK && it->req.now == 0)
+		mt_spf_check_set_now(it->chk, (int64_t)time(NULL)); /* for %{t} */
 	if (st != MT_OK) {
 		it->status = st;
 		snprintf(it->error, sizeof it->error, "%s", err.message[0] ? err.message

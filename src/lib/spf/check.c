@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_QUESTIONS 1000 /* per check; the RFC limits keep real checks far below */
 
@@ -1136,7 +1135,7 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->local = sender;
 	chk->local_len = (size_t)(at - sender);
 	chk->domain = req->domain ? mt_arena_strdup(chk->arena, req->domain) : chk->sender_domain;
-	chk->now = req->now ? req->now : (int64_t)time(NULL);
+	chk->now = req->now;
 	if (!chk->domain || !chk->helo != !req->helo)
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 
@@ -1160,6 +1159,21 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->frames[0].how = HOW_TOP;
 	chk->frames[0].matched = -1;
 	return MT_OK;
+}
+
+mt_status mt_spf_check_set_now(mt_spf_check *chk, int64_t now)
+{
+	if (!chk)
+		return MT_EINVAL;
+	if (!chk->started)
+		return MT_ESTATE;
+	chk->now = now;
+	return MT_OK;
+}
+
+int64_t mt_spf_check_now(const mt_spf_check *chk)
+{
+	return chk->now;
 }
 
 mt_status mt_spf_step(mt_spf_check *chk, const mt_spf_question **qs, size_t *n)

@@ -1,6 +1,6 @@
 /* The blocking driver: steps a check over an mt_dns_resolver, within the
- * check's overall DNS time budget.  The only part of the SPF module that
- * reads a clock. */
+ * check's overall DNS time budget.  With the batch, the only part of the
+ * SPF module that reads a clock: the core gets the time from here. */
 #include "spf/spf_int.h"
 
 #include <stdio.h>
@@ -23,6 +23,8 @@ mt_status mt_spf_check_run(mt_spf_check *chk, mt_dns_resolver *res)
 
 	if (!chk || !res)
 		return MT_EINVAL;
+	if (mt_spf_check_now(chk) == 0)
+		mt_spf_check_set_now(chk, (int64_t)time(NULL)); /* for %{t} */
 	budget = mt_spf_check_timeout(chk);
 	start = now_ms();
 	deadline = start + budget;
