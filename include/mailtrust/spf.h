@@ -152,8 +152,9 @@ MT_EXPORT void mt_spf_options_init(mt_spf_options *opts);
 
 typedef struct mt_spf_request {
 	const char *ip;       /* client address, IPv4 or IPv6 text (IPv4-mapped IPv6 is IPv4) */
-	const char *sender;   /* MAIL FROM address; NULL or "" for the null reverse-path */
-	const char *helo;     /* HELO/EHLO name; may be NULL */
+	const char *sender;   /* MAIL FROM address as the client sent it, any text;
+	                         NULL or "" for the null reverse-path */
+	const char *helo;     /* HELO/EHLO name as the client sent it, any text; may be NULL */
 	mt_spf_identity identity;
 	const char *domain;   /* check this domain instead of the identity's; usually NULL */
 	int64_t now;          /* seconds since the Epoch for the %{t} macro; 0: not given
@@ -177,10 +178,22 @@ MT_EXPORT void mt_spf_check_free(mt_spf_check *chk);
 
 /*
  * Begin a check (a check may be started again to reuse its memory).
- * MT_EINVAL with err set when the address does not parse, the sender is
- * longer than 320 octets or has no '@', or a string holds a NUL or
- * control character.  A malformed domain is not an error: RFC 7208
- * section 4.3 makes it a "none" result.
+ *
+ * HELO and MAIL FROM are taken as the client sent them: any length, any
+ * octets.  check_host()'s <sender> is the MAIL FROM address, with the
+ * local-part "postmaster" when it has none (RFC 7208 section 4.3):
+ * "@example.com" is postmaster@example.com, and a sender without '@' is
+ * all domain ("example.com" is postmaster@example.com).  For the HELO
+ * identity, and for the null reverse-path, it is postmaster@HELO
+ * (sections 2.3, 2.4).  When the domain to check is malformed or absent
+ * (empty as in "a@", not a multi-label name, over 253 octets, a label
+ * over 63 octets, characters other than letters, digits, '-', '_' and
+ * dots, an address literal as HELO, no HELO name), the check is finished
+ * at once with "none" (section 4.3): mt_spf_step() returns no question,
+ * the outcome's problem says why and malformed_domain is set.
+ *
+ * Only a missing or malformed client address is an error: MT_EINVAL with
+ * err set (the address is quoted in at most 64 octets).  MT_ENOMEM.
  */
 MT_EXPORT mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req,
                                        mt_error *err);
@@ -266,7 +279,7 @@ typedef struct mt_spf_outcome {
 	const char *mechanism;       /* the matching term as written, NULL when none matched */
 	const char *mechanism_domain;/* the domain whose record holds that term */
 	const char *problem;         /* temperror/permerror/none: what happened, else NULL */
-	const char *problem_domain;  /* where it happened (a domain), or NULL */
+	const char *problem_domain;  /* where it happened (a domain, never ""), or NULL */
 	const char *problem_term;    /* the offending text as written (see mt_spf_syntax_error), or NULL */
 	long problem_offset;         /* byte offset in that domain's record, -1 if none */
 	mt_dnssec_state dnssec;      /* over all lookups: bogus if any was, secure if all were,
@@ -281,6 +294,10 @@ typedef struct mt_spf_outcome {
 	 * empty when no mechanism matched. */
 	size_t chain_count;
 	const mt_spf_chain_link *chain;
+	/* The result is "none" because the domain to check is malformed or
+	 * absent (RFC 7208 section 4.3; domain may then be ""): problem says
+	 * why, and nothing was looked up. */
+	bool malformed_domain;
 } mt_spf_outcome;
 
 /* The outcome of a finished check, or NULL while it is running. */
@@ -291,7 +308,13 @@ MT_EXPORT const mt_spf_outcome *mt_spf_check_outcome(const mt_spf_check *chk);
  * mt_free(), without a trailing CRLF.
  *  - Received-SPF (RFC 7208 section 9.1), beginning "Received-SPF: ".
  *  - The "spf=" method entry of Authentication-Results (RFC 8601 section
- *    2.7.2), e.g. "spf=pass smtp.mailfrom=example.com".
+ *    2.7.2), e.g. "spf=pass smtp.mailfrom=example.com".  When the
+ *    outcome's malformed_domain is set there is no identity to name: the
+ *    property is left out (section 2.2 allows it) and the problem is a
+ *    comment, e.g. "spf=none (the domain of the sender 'a@' is empty...)".
+ *    Received-SPF then has the problem in its comment and "problem=" key.
+ *    Values that cannot be a dot-atom are quoted, control characters
+ *    become '?', and values over 320 octets are cut (with "...").
  *  - A whole Authentication-Results field with authserv_id (NULL: the
  *    receiver option) and that one entry.
  * MT_ESTATE while the check is running; MT_ENOMEM.

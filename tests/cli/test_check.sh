@@ -26,6 +26,47 @@ check example.com --ip 192.0.2.10
 expect_rc 0
 expect_first_line "pass: 192.0.2.10 is authorized by example.com"
 
+# 4.3: a malformed or absent domain is "none" (exit 4) with the reason,
+# never a usage error and never an empty domain in the output.
+check --ip 192.0.2.10 --sender 'a@'
+expect_rc 4; expect_no_err
+expect_line 1 'none: no valid domain to check'
+expect_out "problem: the domain of the sender 'a@' is empty"
+expect_out 'envelope-from="a@"'
+expect_out '; problem="'
+expect_no_out 'smtp.mailfrom'
+expect_no_out 'no SPF policy for'
+expect_out 'Authentication-Results: unknown; spf=none (the domain of the sender'
+# no '@': all of it is the domain, postmaster the local-part (4.3); one
+# label is not a multi-label domain name
+check --ip 192.0.2.10 --sender noatsign
+expect_rc 4; expect_no_err
+expect_line 1 'none: no valid domain to check ("noatsign")'
+expect_out "not a multi-label domain name"
+expect_out 'envelope-from="postmaster@noatsign"'
+expect_no_out 'smtp.mailfrom'
+for snd in 'a@' noatsign '@' 'x@[192.0.2.1]' 'x@a..example.com'; do
+	check --ip 192.0.2.10 --sender "$snd" --json
+	expect_rc 4; expect_no_err
+	expect_json 'j["result"] == "none"' 'j["domain"] != ""' 'j["problem"]["message"]' \
+	            'j["lookups"] == 0' 'j["trace"] == []' \
+	            '"smtp.mailfrom" not in j["authentication_results"]'
+done
+check --ip 192.0.2.10 --sender 'a@' --json
+expect_json 'j["domain"] is None' 'j["sender"] == "a@"'
+# the null reverse-path without a HELO name, a HELO that is an address
+# literal (2.3) or holds a control character: none, not exit 64
+check --ip 192.0.2.10 --identity helo --helo '[192.0.2.10]'
+expect_rc 4; expect_no_err; expect_line 1 'none: no valid domain to check ("[192.0.2.10]")'
+check --ip 192.0.2.10 --identity helo --helo "$(printf 'mail\033.example.com')"
+expect_rc 4; expect_no_err
+expect_line 1 'none: no valid domain to check ("mail\x1B.example.com")'
+if grep -q "$(printf '\033')" "$OUT"; then bad "ESC in the output"; else ok; fi
+check --ip 192.0.2.10 --helo "$(head -c 5000 /dev/zero | tr '\000' h)" --sender ''
+expect_rc 4; expect_no_err
+n=$(wc -c <"$OUT" | tr -d ' ')
+if [ "$n" -lt 3000 ]; then ok; else bad "output has $n octets"; fi
+
 # 4.6.2 "-all" matches any other address -> fail, with the default
 # explanation (6.2: used when there is no exp=).
 check --ip 192.0.2.99 --sender alice@example.com

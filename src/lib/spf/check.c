@@ -1054,17 +1054,57 @@ static void resume(mt_spf_check *chk)
 
 /* ---- public API ---- */
 
-static bool has_ctl(const char *s)
+/* s in quotes for a message: at most 64 octets, then "..." and its length. */
+static const char *quote_short(mt_spf_check *chk, const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
+	size_t n = strlen(s);
+	if (n <= 64)
+		return mt_arena_printf(chk->arena, "'%s'", s);
+	return mt_arena_printf(chk->arena, "'%.64s...' (%zu octets)", s, n);
+}
+
+/* Why name is not a domain check_host() can look up (section 4.3), as the
+ * end of a sentence, or NULL when it is one. */
+static const char *domain_problem(const char *name)
+{
+	size_t n = strlen(name), i, label = 0;
+
+	if (mt_spf_host_name_ok(name, n, true))
+		return NULL;
+	if (n == 0)
+		return "is empty";
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20 || c == 0x7f)
+			return "holds a control character";
+		if (c >= 0x80)
+			return "holds octets that are not ASCII (a domain name is written in A-labels)";
+		if (!mt_is_alnum(name[i]) && !strchr("-_.", name[i]))
+			return "holds characters other than letters, digits, '-', '_' and dots";
+	}
+	if (n > 254 || (n == 254 && name[253] != '.'))
+		return "is longer than 253 octets";
+	for (i = 0; i < n; i++) {
+		if (name[i] != '.') {
+			if (++label > 63)
+				return "has a label longer than 63 octets";
+			continue;
+		}
+		if (label == 0)
+			return "has an empty label";
+		label = 0;
+	}
+	if (!memchr(name, '.', n - (name[n - 1] == '.')))
+		return "is not a multi-label domain name";
+	return "is not a valid domain name";
 }
 
 mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_error *err)
 {
-	const char *sender, *at;
+	const char *sender, *at, *subject, *why;
+	size_t local_len;
+	bool null_sender;
+
 	if (!chk || !req || !req->ip)
 		return mt_error_set(err, MT_EINVAL, "no client address given");
 
@@ -1089,7 +1129,8 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->started = chk->done = false;
 
 	if (!mt_ip_parse(req->ip, strlen(req->ip), &chk->ip))
-		return mt_error_set(err, MT_EINVAL, "'%.64s' is not an IPv4 or IPv6 address", req->ip);
+		return mt_error_set(err, MT_EINVAL, "'%.64s%s' is not an IPv4 or IPv6 address", req->ip,
+		                    strlen(req->ip) > 64 ? "..." : "");
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	if (chk->ip.family == 6 && memcmp(chk->ip.addr, mapped, 12) == 0) {
 		memmove(chk->ip.addr, chk->ip.addr + 12, 4);
@@ -1098,45 +1139,37 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	}
 	mt_ip_format(&chk->ip, chk->ipstr, sizeof chk->ipstr);
 
-	if (req->helo && (strlen(req->helo) > 255 || has_ctl(req->helo)))
-		return mt_error_set(err, MT_EINVAL, "the HELO name is longer than 255 octets or holds a control character");
-	if (req->sender && (strlen(req->sender) > 320 || has_ctl(req->sender)))
-		return mt_error_set(err, MT_EINVAL, "the sender is longer than 320 octets or holds a control character");
-	if (req->domain && (strlen(req->domain) > 255 || has_ctl(req->domain)))
-		return mt_error_set(err, MT_EINVAL, "the domain is longer than 255 octets or holds a control character");
+	/*
+	 * HELO and MAIL FROM are what the client sent: any text.  The sender
+	 * is <sender> of check_host() with "postmaster" for a missing
+	 * local-part (section 4.3): postmaster@HELO for the HELO identity and
+	 * the null reverse-path (sections 2.3, 2.4), and postmaster@S for a
+	 * sender S without '@' (all of it is the domain part).
+	 */
 	chk->helo = req->helo ? mt_arena_strdup(chk->arena, req->helo) : NULL;
 	chk->identity = req->identity;
-
-	if (req->identity == MT_SPF_HELO || !req->sender || !req->sender[0]) {
-		/* Section 2.4: postmaster@HELO when the reverse-path is null. */
-		if (!req->helo || !req->helo[0])
-			return mt_error_set(err, MT_EINVAL, req->identity == MT_SPF_HELO
-			                    ? "a HELO check needs the HELO name"
-			                    : "the sender is empty and no HELO name was given");
-		sender = mt_arena_printf(chk->arena, "postmaster@%s", req->helo);
-	} else {
+	null_sender = !req->sender || !req->sender[0];
+	at = null_sender ? NULL : strrchr(req->sender, '@');
+	local_len = 10; /* "postmaster" */
+	if (req->identity == MT_SPF_HELO || null_sender)
+		sender = mt_arena_printf(chk->arena, "postmaster@%s", req->helo ? req->helo : "");
+	else if (!at)
+		sender = mt_arena_printf(chk->arena, "postmaster@%s", req->sender);
+	else if (at == req->sender)
+		sender = mt_arena_printf(chk->arena, "postmaster%s", req->sender);
+	else {
 		sender = mt_arena_strdup(chk->arena, req->sender);
+		local_len = (size_t)(at - req->sender);
 	}
-	if (!sender)
+	if (!sender || !chk->helo != !req->helo)
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
-	at = strrchr(sender, '@');
-	if (!at)
-		return mt_error_set(err, MT_EINVAL, "the sender '%.64s' has no '@'", sender);
-	chk->sender_domain = at + 1;
-	if (at == sender) {
-		/* Section 4.3: no local-part, use "postmaster". */
-		sender = mt_arena_printf(chk->arena, "postmaster%s", at);
-		if (!sender)
-			return mt_error_set(err, MT_ENOMEM, "out of memory");
-		at = strrchr(sender, '@');
-		chk->sender_domain = at + 1;
-	}
 	chk->sender = sender;
 	chk->local = sender;
-	chk->local_len = (size_t)(at - sender);
+	chk->local_len = local_len;
+	chk->sender_domain = sender + local_len + 1;
 	chk->domain = req->domain ? mt_arena_strdup(chk->arena, req->domain) : chk->sender_domain;
 	chk->now = req->now;
-	if (!chk->domain || !chk->helo != !req->helo)
+	if (!chk->domain)
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 
 	chk->out.identity = chk->identity;
@@ -1144,20 +1177,47 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->out.sender = chk->sender;
 	chk->out.helo = chk->helo;
 	chk->out.domain = chk->domain;
-	chk->started = true;
 
-	if (!mt_spf_host_name_ok(chk->domain, strlen(chk->domain), true)) {
-		chk->out.problem = mt_arena_printf(chk->arena, "'%s' is not a valid domain name (RFC 7208 section 4.3)",
-		                                   chk->domain);
-		chk->out.problem_domain = chk->domain;
-		finish(chk, MT_SPF_NONE);
+	if (!(why = domain_problem(chk->domain))) {
+		chk->started = true;
+		chk->nframes = 1;
+		memset(&chk->frames[0], 0, sizeof chk->frames[0]);
+		chk->frames[0].domain = chk->domain;
+		chk->frames[0].how = HOW_TOP;
+		chk->frames[0].matched = -1;
 		return MT_OK;
 	}
-	chk->nframes = 1;
-	memset(&chk->frames[0], 0, sizeof chk->frames[0]);
-	chk->frames[0].domain = chk->domain;
-	chk->frames[0].how = HOW_TOP;
-	chk->frames[0].matched = -1;
+	/* Section 4.3: a malformed or absent domain gives "none". */
+	if (!req->domain && (req->identity == MT_SPF_HELO || null_sender) &&
+	    (!req->helo || !req->helo[0]))
+		chk->out.problem = req->identity == MT_SPF_HELO
+		        ? "no HELO name was given: nothing to check under RFC 7208 section 4.3"
+		        : "the sender is empty (the null reverse-path) and no HELO name was given: "
+		          "nothing to check under RFC 7208 section 4.3";
+	else {
+		if (req->domain)
+			subject = mt_arena_printf(chk->arena, "the domain %s", quote_short(chk, chk->domain));
+		else if (req->identity == MT_SPF_HELO)
+			subject = mt_arena_printf(chk->arena, "the HELO name %s", quote_short(chk, req->helo));
+		else if (null_sender)
+			subject = mt_arena_printf(chk->arena, "the HELO name %s (the sender is empty)",
+			                          quote_short(chk, req->helo));
+		else if (!at)
+			subject = mt_arena_printf(chk->arena, "the sender %s has no '@'; taken as a domain, it",
+			                          quote_short(chk, req->sender));
+		else
+			subject = mt_arena_printf(chk->arena, "the domain of the sender %s",
+			                          quote_short(chk, req->sender));
+		chk->out.problem = !subject ? NULL
+		        : mt_arena_printf(chk->arena, "%s %s: nothing to check under RFC 7208 section 4.3",
+		                          subject, why);
+	}
+	if (!chk->out.problem)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	chk->out.problem_domain = chk->domain[0] ? chk->domain : NULL;
+	chk->out.malformed_domain = true;
+	chk->started = true;
+	finish(chk, MT_SPF_NONE);
 	return MT_OK;
 }
 

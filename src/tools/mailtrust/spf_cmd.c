@@ -12,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SPF_MAX_SENDER 320
-
 /* ---- mailtrust spf ----------------------------------------------------- */
 
 static void spf_usage(FILE *fp)
@@ -101,8 +99,9 @@ static void check_usage(FILE *fp)
 	      "                            in input order: 'LINE: RESULT IP SENDER HELO\n"
 	      "                            DOMAIN [mechanism TERM [of D] | problem TEXT]'\n"
 	      "                            (--json: one object per line with \"line\")\n"
-	      "      --sender ADDR         MAIL FROM address (at most 320 octets, with '@');\n"
-	      "                            '' for the null reverse-path\n"
+	      "      --sender ADDR         MAIL FROM address as the client gave it; '' for\n"
+	      "                            the null reverse-path (a malformed domain, as in\n"
+	      "                            'a@', gives none, RFC 7208 section 4.3)\n"
 	      "      --helo NAME           HELO/EHLO name\n"
 	      "      --identity ID         mailfrom (default) or helo: which identity to check\n"
 	      "      --zone FILE           answer DNS questions from this zone file\n"
@@ -127,7 +126,7 @@ static void check_usage(FILE *fp)
 	      "\n"
 	      "Exit status:\n"
 	      "  0 pass, 1 fail, 2 softfail, 3 neutral, 4 none, 5 temperror, 6 permerror,\n"
-	      "  64 usage error (unknown option, missing --ip, malformed address or sender),\n"
+	      "  64 usage error (unknown option, missing --ip, malformed address),\n"
 	      "  65 malformed zone file, 66 unreadable zone file,\n"
 	      "  69 the DNS resolver cannot be set up, 70 internal error.\n"
 	      "  With --batch: 0 every line was checked (whatever the results), 65 some\n"
@@ -315,19 +314,6 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 	}
 	if (!cli_parse_ip("--ip", a->ip))
 		return CLI_EXIT_USAGE;
-	if (a->sender) {
-		size_t len = strlen(a->sender);
-		if (len > SPF_MAX_SENDER) {
-			cli_error("--sender: address is %zu octets long, more than %d", len,
-			          SPF_MAX_SENDER);
-			return CLI_EXIT_USAGE;
-		}
-		if (len > 0 && !strchr(a->sender, '@')) {
-			cli_error("--sender: '%s' has no '@' (write postmaster@%s for a domain)",
-			          a->sender, a->sender);
-			return CLI_EXIT_USAGE;
-		}
-	}
 	if (a->identity == MT_SPF_HELO && !a->helo && !a->domain) {
 		cli_error("--identity helo needs --helo or DOMAIN");
 		return CLI_EXIT_USAGE;
@@ -355,9 +341,18 @@ static void print_summary(const cli_out *o, const mt_spf_outcome *oc)
 {
 	FILE *fp = o->fp;
 	const char *dom = oc->domain ? oc->domain : "(no domain)";
+	char q[CLI_QUOTE_BUF];
 
 	fprintf(fp, "%s%s%s: ", cli_sgr(o, result_style(oc->result)),
 	        mt_spf_result_name(oc->result), cli_sgr(o, CLI_RESET));
+	if (oc->malformed_domain) {
+		/* RFC 7208 section 4.3; the problem line says why. */
+		fputs("no valid domain to check", fp);
+		if (oc->domain && oc->domain[0])
+			fprintf(fp, " (\"%s\")", cli_quote(q, oc->domain));
+		fputc('\n', fp);
+		return;
+	}
 	switch (oc->result) {
 	case MT_SPF_PASS:
 		cli_text_puts(fp, oc->ip);
@@ -466,7 +461,7 @@ static void print_text(const cli_out *o, const check_args *a, const mt_spf_optio
 	if (oc->problem) {
 		print_label(o, "problem");
 		cli_text_puts(fp, oc->problem);
-		if (oc->problem_domain || oc->problem_term) {
+		if (!oc->malformed_domain && (oc->problem_domain || oc->problem_term)) {
 			const char *sep = " (";
 			if (oc->problem_domain) {
 				fputs(" (in ", fp);
@@ -535,8 +530,8 @@ void spf_check_json_fields(json_writer *wp, const mt_spf_options *opts,
 	json_string(&w, mt_spf_result_name(oc->result));
 	json_key(&w, "exit_code");
 	json_int(&w, result_exit_code(oc->result));
-	json_key(&w, "domain");
-	json_string(&w, oc->domain);
+	json_key(&w, "domain"); /* null, never "", when there is none (as for 'a@') */
+	json_string(&w, oc->domain && oc->domain[0] ? oc->domain : NULL);
 	json_key(&w, "ip");
 	json_string(&w, oc->ip);
 	json_key(&w, "sender");
