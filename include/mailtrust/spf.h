@@ -151,7 +151,8 @@ MT_EXPORT void mt_spf_options_init(mt_spf_options *opts);
 #define MT_SPF_DEFAULT_EXPLANATION "%{i} is not one of %{d}'s designated mail servers."
 
 typedef struct mt_spf_request {
-	const char *ip;       /* client address, IPv4 or IPv6 text (IPv4-mapped IPv6 is IPv4) */
+	const char *ip;       /* client address, IPv4 or IPv6 text (IPv4-mapped IPv6 is IPv4;
+	                         an IPv6 zone id such as "%eth0" is dropped) */
 	const char *sender;   /* MAIL FROM address as the client sent it, any text;
 	                         NULL or "" for the null reverse-path */
 	const char *helo;     /* HELO/EHLO name as the client sent it, any text; may be NULL */

@@ -26,6 +26,20 @@ check example.com --ip 192.0.2.10
 expect_rc 0
 expect_first_line "pass: 192.0.2.10 is authorized by example.com"
 
+# An IPv6 zone id names a link of the receiving host and means nothing to
+# SPF: dropped, the address is checked (fe80::1 is not example.com's MX ->
+# -all, 4.6.2); an IPv4 address has no zone id.
+check --ip 'fe80::1%eth0' --sender alice@example.com
+expect_rc 1; expect_no_err
+expect_line 1 'fail: fe80::1 is not authorized by example.com (mechanism "-all")'
+expect_out 'client-ip="fe80::1";'
+check --ip '2001:db8::10%3' --sender alice@example.com
+expect_rc 0; expect_no_err
+check --ip '192.0.2.10%eth0' --sender alice@example.com
+expect_rc 64; expect_err_one_line; expect_err "is not an IPv4 or IPv6 address"
+check --ip 'fe80::1%' --sender alice@example.com
+expect_rc 64; expect_err_one_line
+
 # 4.3: a malformed or absent domain is "none" (exit 4) with the reason,
 # never a usage error and never an empty domain in the output.
 check --ip 192.0.2.10 --sender 'a@'

@@ -356,6 +356,20 @@ static void test_bad_ip(void)
 	mt_spf_check_free(c);
 }
 
+/* An IPv6 zone id names a link of the receiver: dropped (RFC 4007 11). */
+static void test_zone_id(void)
+{
+	mt_spf_check *c;
+	const mt_spf_outcome *out = run(&c, NULL, "fe80::1%eth0", "u@pass.example", "h.example");
+	CHECK_STR(out->ip, "fe80::1");
+	CHECK_INT(out->result, MT_SPF_FAIL);
+	mt_spf_check_free(c);
+	out = run(&c, NULL, "::ffff:192.0.2.9%2", "u@pass.example", "h.example");
+	CHECK_STR(out->ip, "192.0.2.9");
+	CHECK_INT(out->result, MT_SPF_PASS);
+	mt_spf_check_free(c);
+}
+
 /* mt_spf_check_new() says which option is wrong. */
 static void test_new_errors(void)
 {
@@ -641,6 +655,7 @@ int main(void)
 	test_identities_and_input();
 	test_smtp_input();
 	test_bad_ip();
+	test_zone_id();
 	test_new_errors();
 	test_now();
 	test_problem_and_headers();

@@ -1099,6 +1099,21 @@ static const char *domain_problem(const char *name)
 	return "is not a valid domain name";
 }
 
+/*
+ * The client address: IPv4 or IPv6 text.  An IPv6 zone id ("%eth0",
+ * RFC 4007 section 11) names a link of the receiving host and means
+ * nothing to SPF: it is dropped.
+ */
+static bool parse_client_ip(const char *s, mt_ip *ip)
+{
+	size_t len = strlen(s);
+	const char *pct = memchr(s, '%', len);
+
+	if (pct && pct[1] != '\0' && memchr(s, ':', (size_t)(pct - s)))
+		len = (size_t)(pct - s);
+	return mt_ip_parse(s, len, ip);
+}
+
 mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_error *err)
 {
 	const char *sender, *at, *subject, *why;
@@ -1128,7 +1143,7 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->target = NULL;
 	chk->started = chk->done = false;
 
-	if (!mt_ip_parse(req->ip, strlen(req->ip), &chk->ip))
+	if (!parse_client_ip(req->ip, &chk->ip))
 		return mt_error_set(err, MT_EINVAL, "'%.64s%s' is not an IPv4 or IPv6 address", req->ip,
 		                    strlen(req->ip) > 64 ? "..." : "");
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

@@ -139,9 +139,18 @@ bool cli_parse_ip(const char *opt, const char *arg)
 {
 	unsigned char buf[16];
 	char q[CLI_QUOTE_BUF];
+	const char *pct = strchr(arg, '%');
 
 	if (inet_pton(AF_INET, arg, buf) == 1 || inet_pton(AF_INET6, arg, buf) == 1)
 		return true;
+	if (pct && pct > arg && pct[1] != '\0' && (size_t)(pct - arg) < 64) {
+		/* An IPv6 zone id (fe80::1%eth0): the library drops it. */
+		char addr[64];
+		memcpy(addr, arg, (size_t)(pct - arg));
+		addr[pct - arg] = '\0';
+		if (inet_pton(AF_INET6, addr, buf) == 1)
+			return true;
+	}
 	cli_error("%s: '%s' is not an IPv4 or IPv6 address", opt, cli_quote(q, arg));
 	return false;
 }

@@ -84,8 +84,9 @@ bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigne
                     unsigned long *out);
 
 /*
- * Is arg (the value of option opt) an IPv4 or IPv6 address?  On error
- * prints "OPT: 'ARG' is not an IPv4 or IPv6 address" (ARG quoted with
+ * Is arg (the value of option opt) an IPv4 or IPv6 address (an IPv6
+ * address may carry a zone id, "fe80::1%eth0", which the library drops
+ * as meaningless for SPF)?  On error prints "OPT: 'ARG' is not an IPv4 or IPv6 address" (ARG quoted with
  * cli_quote()) and returns false.
  * The library judges the address again when it is used; this check only
  * names the option, before any DNS set-up.
