@@ -138,6 +138,32 @@ check --ip 192.0.2.2 --sender x@twospf.example.com
 expect_rc 6
 expect_first_line "permerror: "
 expect_out "problem: "
+# ... and three (or many) are all named, not just the first two
+cat >"$TMP/multi.zone" <<'ZONE'
+$ORIGIN example.net.
+three   IN TXT "v=spf1 ip4:192.0.2.1 -all"
+three   IN TXT "v=spf1 ip4:192.0.2.2 ~all"
+three   IN TXT "v=spf1 ip4:192.0.2.3 ?all"
+three   IN TXT "not an SPF record"
+ZONE
+i=1
+while [ $i -le 9 ]; do
+	echo "nine IN TXT \"v=spf1 ip4:198.51.100.$i -all\"" >>"$TMP/multi.zone"
+	i=$((i + 1))
+done
+run spf check --zone "$TMP/multi.zone" --ip 192.0.2.1 --sender x@three.example.net
+expect_rc 6
+expect_out 'problem: three.example.net has 3 SPF records'
+expect_out '"v=spf1 ip4:192.0.2.1 -all"'
+expect_out '"v=spf1 ip4:192.0.2.2 ~all"'
+expect_out '"v=spf1 ip4:192.0.2.3 ?all"'
+expect_no_out 'not an SPF record'
+run spf check --zone "$TMP/multi.zone" --ip 192.0.2.1 --sender x@nine.example.net
+expect_rc 6
+expect_out 'problem: nine.example.net has 9 SPF records'
+expect_out ' and 4 more)'
+n=$(grep '^problem:' "$OUT" | grep -o 'v=spf1 ip4:198.51.100' | wc -l | tr -d ' ')
+if [ "$n" -eq 5 ]; then ok; else bad "$n records quoted on the problem line, want 5"; fi
 # 4.6 syntax error -> permerror (also when the address would match later)
 check --ip 192.0.2.2 --sender x@badsyntax.example.com
 expect_rc 6

@@ -59,6 +59,9 @@ static void build_zone(void)
 	txt("inc1.example", "v=spf1 ip4:198.51.100.0/24 redirect=inc2.example");
 	txt("inc2.example", "v=spf1 ?ip4:203.0.113.0/24 include:pass.example ~all");
 	CHECK_INT(mt_dns_zone_add_fault(zone, "dead.example", 0, MT_DNS_TIMEOUT), MT_OK);
+	txt("three.example", "v=spf1 ip4:192.0.2.1 -all");
+	txt("three.example", "v=spf1 mx ~all");
+	txt("three.example", "v=spf1 a ?all");
 }
 
 static const mt_spf_outcome *run(mt_spf_check **c, const mt_spf_options *o, const char *ip,
@@ -531,6 +534,20 @@ static void test_problem_and_headers(void)
 	mt_spf_check_free(c);
 }
 
+/* RFC 7208 4.5: several records are a permerror that names each of them. */
+static void test_several_records(void)
+{
+	mt_spf_check *c;
+	const mt_spf_outcome *out = run(&c, NULL, "192.0.2.1", "u@three.example", "h.example");
+	CHECK_INT(out->result, MT_SPF_PERMERROR);
+	CHECK(out->problem && strstr(out->problem, "has 3 SPF records"));
+	CHECK(out->problem && strstr(out->problem, "\"v=spf1 ip4:192.0.2.1 -all\""));
+	CHECK(out->problem && strstr(out->problem, "\"v=spf1 mx ~all\""));
+	CHECK(out->problem && strstr(out->problem, "\"v=spf1 a ?all\""));
+	CHECK_STR(out->problem_domain, "three.example");
+	mt_spf_check_free(c);
+}
+
 /* A resolver that takes 20 ms per answer, to run out a 30 ms budget. */
 static mt_status slow_resolve(void *impl, const char *name, uint16_t type, unsigned timeout_ms,
                               mt_dns_answer **out)
@@ -659,6 +676,7 @@ int main(void)
 	test_new_errors();
 	test_now();
 	test_problem_and_headers();
+	test_several_records();
 	test_chain();
 	test_reuse();
 	test_p_in_exp();

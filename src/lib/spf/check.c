@@ -14,6 +14,8 @@
 #include <string.h>
 
 #define MAX_QUESTIONS 1000 /* per check; the RFC limits keep real checks far below */
+#define MAX_NAMED_RECORDS 5 /* SPF records quoted when a domain has several */
+#define MAX_NAMED_LEN 120   /* octets of each that are quoted */
 
 enum wait_kind {
 	W_NONE = 0,
@@ -216,7 +218,7 @@ static void fail_check(mt_spf_check *chk, mt_spf_result r, bool at_term, const c
 	__attribute__((format(printf, 4, 5)));
 static void fail_check(mt_spf_check *chk, mt_spf_result r, bool at_term, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -689,7 +691,7 @@ static void on_record(mt_spf_check *chk)
 {
 	slot *s = &chk->slots[0];
 	frame *f = top(chk);
-	const char *text = NULL;
+	const char *text = NULL, *shown[MAX_NAMED_RECORDS];
 	size_t tlen = 0, found = 0;
 
 	chk->wait = W_NONE;
@@ -706,6 +708,8 @@ static void on_record(mt_spf_check *chk)
 		size_t n = mt_dns_txt_join(rr->data, rr->len, head, sizeof head);
 		if (!mt_spf_is_record(head, n < 7 ? n : 7))
 			continue;
+		if (found++ >= MAX_NAMED_RECORDS)
+			continue; /* counted, not shown */
 		char *buf = mt_arena_alloc(chk->arena, rr->len + 1);
 		if (!buf) {
 			fail_check(chk, MT_SPF_TEMPERROR, false, "out of memory");
@@ -714,13 +718,31 @@ static void on_record(mt_spf_check *chk)
 		n = mt_dns_txt_join(rr->data, rr->len, buf, rr->len + 1);
 		if (n > rr->len)
 			n = rr->len;
-		if (++found > 1) {
-			fail_check(chk, MT_SPF_PERMERROR, false,
-			           "%s has more than one SPF record (\"%s\" and \"%s\")", f->domain, text, buf);
-			return;
+		shown[found - 1] = buf;
+		if (found == 1) {
+			text = buf;
+			tlen = n;
 		}
-		text = buf;
-		tlen = n;
+	}
+	if (found > 1) {
+		/* Section 4.5: more than one record is a permerror; name them all
+		 * (the first few, each cut short, when there are many). */
+		char msg[1024];
+		size_t len = (size_t)snprintf(msg, sizeof msg, "%s has %zu SPF records (", f->domain, found);
+		size_t nshown = found < MAX_NAMED_RECORDS ? found : MAX_NAMED_RECORDS;
+		for (size_t k = 0; k < nshown && len < sizeof msg; k++) {
+			size_t rl = strlen(shown[k]);
+			const char *sep = k == 0 ? "" : (k == nshown - 1 && nshown == found) ? " and " : ", ";
+			len += (size_t)snprintf(msg + len, sizeof msg - len, "%s\"%.*s%s\"", sep,
+			                        (int)(rl > MAX_NAMED_LEN ? MAX_NAMED_LEN : rl), shown[k],
+			                        rl > MAX_NAMED_LEN ? "..." : "");
+		}
+		if (len < sizeof msg && found > nshown)
+			len += (size_t)snprintf(msg + len, sizeof msg - len, " and %zu more", found - nshown);
+		if (len < sizeof msg)
+			snprintf(msg + len, sizeof msg - len, "); a domain may publish only one");
+		fail_check(chk, MT_SPF_PERMERROR, false, "%s", msg);
+		return;
 	}
 	if (!found) {
 		if (f->how == HOW_REDIRECT) {
