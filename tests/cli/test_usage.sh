@@ -158,6 +158,14 @@ for args in "spf check example.com --zone $ZONE --ip" "spf check example.com --z
 	n=$(wc -c <"$ERR" | tr -d ' ')
 	if [ "$n" -lt 250 ]; then ok; else bad "stderr has $n octets"; fi
 done
+# a library message that quotes a file name is escaped and bounded too
+run spf check example.com --ip 192.0.2.1 --zone "$TMP/$esc"
+expect_rc 66; expect_err_one_line; expect_err 'x\x1B[31my'
+if grep -q "$(printf '\033')" "$ERR"; then bad "ESC on stderr"; else ok; fi
+run spf check example.com --ip 192.0.2.1 --zone "$TMP/$(head -c 3000 /dev/zero | tr '\000' z)"
+expect_rc 66; expect_err_one_line
+n=$(wc -c <"$ERR" | tr -d ' ')
+if [ "$n" -lt 400 ]; then ok; else bad "stderr has $n octets"; fi
 run "$big"
 expect_rc 64; expect_err_one_line
 n=$(wc -c <"$ERR" | tr -d ' ')

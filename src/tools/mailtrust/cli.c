@@ -86,12 +86,13 @@ size_t cli_text_width(const char *s, size_t len)
 	return w;
 }
 
-const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s)
+const char *cli_escape(char *buf, size_t cap, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = s ? strlen(s) : 0, i = 0, o = 0;
 
-	while (i < len && i < CLI_QUOTE_MAX) {
+	/* Room for one more code point (4 octets, escaped 16), "..." and NUL. */
+	while (i < len && i < max && o + 16 + 4 <= cap) {
 		uint32_t cp;
 		bool valid;
 		size_t n = utf8_next(p + i, len - i, &cp, &valid), k;
@@ -113,6 +114,11 @@ const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s)
+{
+	return cli_escape(buf, CLI_QUOTE_BUF, s, CLI_QUOTE_MAX);
 }
 
 bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,

@@ -77,6 +77,13 @@ size_t cli_text_width(const char *s, size_t len);
 const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s);
 
 /*
+ * The same for longer text, such as a library's error message that
+ * quotes a file name: at most max octets of s, and what fits in cap
+ * (at least 24) octets of buf.
+ */
+const char *cli_escape(char *buf, size_t cap, const char *s, size_t max);
+
+/*
  * Parse a decimal unsigned number for option opt in [min, max]; on error
  * prints one line and returns false.
  */

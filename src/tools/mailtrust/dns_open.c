@@ -39,6 +39,7 @@ int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **r
 {
 	mt_error err;
 	mt_status st;
+	char esc[sizeof err.message * 4 + 8];
 
 	*zonep = NULL;
 	*resp = NULL;
@@ -62,7 +63,8 @@ int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **r
 		if (st == MT_OK)
 			return 0;
 		cli_error("%s%s", d->resolver ? "--resolver: " : "DNS resolver: ",
-		          err.message[0] ? err.message : mt_strerror(st));
+		          cli_escape(esc, sizeof esc, err.message[0] ? err.message : mt_strerror(st),
+		                     sizeof err.message));
 		if (st == MT_EINVAL)
 			return d->resolver ? CLI_EXIT_USAGE : CLI_EXIT_UNAVAILABLE;
 		return st == MT_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_UNAVAILABLE;
@@ -74,7 +76,10 @@ int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **r
 	}
 	st = mt_dns_zone_load_file(*zonep, d->zone, NULL, &err);
 	if (st != MT_OK) {
-		const char *msg = err.message[0] ? err.message : mt_strerror(st);
+		/* The message quotes the file name (and zone data): escape it. */
+		const char *msg = cli_escape(esc, sizeof esc,
+		                             err.message[0] ? err.message : mt_strerror(st),
+		                             sizeof err.message);
 		switch (st) {
 		case MT_EIO:
 		case MT_ENOTFOUND:
