@@ -224,6 +224,9 @@ static void test_smtp_input(void)
 	memset(long_label + 2, 'b', 64);                          /* a 64-octet label */
 	memcpy(long_label + 66, ".example", 9);
 	memset(huge_helo, 'h', 100000);
+	static char huge_sender[100020];
+	memset(huge_sender, 'l', 100000);
+	memcpy(huge_sender + 100000, "@local.example", 15);
 	static const struct {
 		mt_spf_identity id;
 		const char *sender, *helo, *domain;
@@ -243,6 +246,9 @@ static void test_smtp_input(void)
 		 "postmaster@pass.example", "pass.example"},
 		{MT_SPF_MAILFROM, long_local, NULL, NULL, MT_SPF_PASS, NULL, long_local, "pass.example"},
 		{MT_SPF_MAILFROM, "a\nb@pass.example", NULL, NULL, MT_SPF_PASS, NULL, NULL, "pass.example"},
+		/* a 100 KB local-part: %{l} of local.example's exists: cannot make a
+		 * name, so the term does not match (4.8) and -all decides */
+		{MT_SPF_MAILFROM, huge_sender, NULL, NULL, MT_SPF_FAIL, NULL, huge_sender, "local.example"},
 		{MT_SPF_MAILFROM, long_domain, NULL, NULL, MT_SPF_NONE, "longer than 253", NULL, NULL},
 		{MT_SPF_MAILFROM, long_label, NULL, NULL, MT_SPF_NONE, "label longer than 63", NULL, NULL},
 		{MT_SPF_MAILFROM, "u@pass\001.example", NULL, NULL, MT_SPF_NONE, "control character",
