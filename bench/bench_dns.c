@@ -74,7 +74,7 @@ static double run_blocking(mt_dns_resolver *res, const input *in, unsigned n,
 {
 	mt_spf_check *chk = NULL;
 	double t0;
-	if (mt_spf_check_new(NULL, &chk) != MT_OK)
+	if (mt_spf_check_new(NULL, &chk, NULL) != MT_OK)
 		return 0;
 	t0 = now_s();
 	for (unsigned j = 0; j < n; j++) {
@@ -109,7 +109,7 @@ static double run_batch(mt_dns_resolver *res, const input *in, unsigned n, unsig
 		return 0;
 	}
 	for (unsigned i = 0; i < k; i++)
-		if (mt_spf_check_new(NULL, &pool[npool]) == MT_OK)
+		if (mt_spf_check_new(NULL, &pool[npool], NULL) == MT_OK)
 			npool++;
 	while (got < n) {
 		while (next < n && npool > 0) {

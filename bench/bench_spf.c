@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 		{"typical, no match, softfail", "198.18.0.1", "a@typical.example"},
 		{"macros + explanation", "192.0.2.9", "first.last@macro.example"},
 	};
-	if (!z || !r || mt_spf_check_new(NULL, &c) != MT_OK)
+	if (!z || !r || mt_spf_check_new(NULL, &c, NULL) != MT_OK)
 		return 1;
 	printf("SPF engine over the in-memory zone (%.1f s per case)\n", secs);
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	size_t done = 0, rounds = 0;
 	for (int i = 0; i < INFLIGHT; i++) {
 		mt_spf_request rq = {.ip = "203.0.113.77", .sender = "a@typical.example", .helo = "h.example"};
-		if (mt_spf_check_new(NULL, &all[i]) != MT_OK || mt_spf_check_start(all[i], &rq, &err) != MT_OK)
+		if (mt_spf_check_new(NULL, &all[i], NULL) != MT_OK || mt_spf_check_start(all[i], &rq, &err) != MT_OK)
 			return 1;
 	}
 	while (done < INFLIGHT) {

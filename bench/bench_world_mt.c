@@ -144,7 +144,7 @@ static bool open_blocking_with(bench *b, bool cached)
 {
 	if (!open_unbound(b, cached))
 		return false;
-	if (mt_spf_check_new(NULL, &b->chk) != MT_OK) {
+	if (mt_spf_check_new(NULL, &b->chk, NULL) != MT_OK) {
 		fputs("bench_world_mt: out of memory\n", stderr);
 		return false;
 	}
@@ -196,7 +196,7 @@ static bool open_driver(bench *b)
 	if (!b->pool)
 		return false;
 	for (unsigned i = 0; i < b->in_flight; i++) {
-		if (mt_spf_check_new(NULL, &b->pool[b->npool]) != MT_OK)
+		if (mt_spf_check_new(NULL, &b->pool[b->npool], NULL) != MT_OK)
 			return false;
 		b->npool++;
 	}

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mt_dns_zone_add(z, "1.2.0.192.in-addr.arpa", MT_DNS_PTR, 60, 0, "fz.example", 10);
 	mt_dns_zone_add_fault(z, "slow.fz.example", 0, MT_DNS_TIMEOUT);
 	r = mt_dns_zone_resolver_new(z);
-	if (r && mt_spf_check_new(NULL, &c) == MT_OK) {
+	if (r && mt_spf_check_new(NULL, &c, NULL) == MT_OK) {
 		mt_spf_request rq = {.ip = (size & 1) ? "192.0.2.1" : "2001:db8::1",
 		                     .sender = "a.b-c@fz.example", .helo = "fz.example", .now = 1};
 		if (mt_spf_check_start(c, &rq, &err) == MT_OK && mt_spf_check_run(c, r) == MT_OK) {

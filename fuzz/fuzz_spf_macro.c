@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char out[9000];
 	mt_spf_check *c = NULL;
 	mt_error err;
-	if (size < 1 || mt_spf_check_new(NULL, &c) != MT_OK)
+	if (size < 1 || mt_spf_check_new(NULL, &c, NULL) != MT_OK)
 		return 0;
 	bool exp = data[0] & 1;
 	bool v6 = data[0] & 2;

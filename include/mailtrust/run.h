@@ -40,13 +40,16 @@ extern "C" {
  * question returned again while unanswered is not asked twice.  answer():
  * the answer is borrowed for the call.  abort(): the job must finish (its
  * next step() returns no questions).  timeout_ms (may be NULL): the job's
- * own time budget, used when mt_run_add() is given 0.
+ * own time budget, used when mt_run_add() is given 0.  set_time (may be
+ * NULL): called once by mt_run_add() with the wall-clock time (seconds
+ * since the Epoch), for jobs that need it (SPF's %{t}).
  */
 typedef struct mt_run_job_ops {
 	mt_status (*step)(void *job, const mt_dns_question **qs, size_t *n);
 	mt_status (*answer)(void *job, uint32_t id, const mt_dns_answer *ans);
 	void (*abort)(void *job, const char *reason);
 	unsigned (*timeout_ms)(void *job);
+	void (*set_time)(void *job, int64_t now);
 } mt_run_job_ops;
 
 typedef struct mt_run_options {

@@ -4,8 +4,9 @@
  * A check is created, started with the client's address and identities,
  * and then driven:
  *
- *     mt_spf_check_new(&opts, &chk);
+ *     mt_spf_check_new(&opts, &chk, &err);
  *     mt_spf_check_start(chk, &req, &err);
+ *     mt_spf_check_set_now(chk, time(NULL)); // for %{t}, unless req.now was set
  *     for (;;) {
  *         mt_spf_step(chk, &qs, &n);       // n == 0: done
  *         if (n == 0) break;
@@ -14,8 +15,10 @@
  *     const mt_spf_outcome *o = mt_spf_check_outcome(chk);
  *
  * The core performs no I/O and reads no clock, so one process can keep
- * thousands of checks in flight.  mt_spf_check_run() is the blocking loop
- * over an mt_dns_resolver, enforcing the overall DNS time budget.
+ * thousands of checks in flight: the time for the %{t} macro comes from
+ * the request or mt_spf_check_set_now().  mt_spf_check_run() is the
+ * blocking loop over an mt_dns_resolver, enforcing the overall DNS time
+ * budget; it and the batch read the clock for the caller.
  *
  * Thread safety: a check is used by one thread at a time; distinct checks
  * are independent.  There is no global state.
@@ -148,33 +151,63 @@ MT_EXPORT void mt_spf_options_init(mt_spf_options *opts);
 #define MT_SPF_DEFAULT_EXPLANATION "%{i} is not one of %{d}'s designated mail servers."
 
 typedef struct mt_spf_request {
-	const char *ip;       /* client address, IPv4 or IPv6 text (IPv4-mapped IPv6 is IPv4) */
-	const char *sender;   /* MAIL FROM address; NULL or "" for the null reverse-path */
-	const char *helo;     /* HELO/EHLO name; may be NULL */
+	const char *ip;       /* client address, IPv4 or IPv6 text (IPv4-mapped IPv6 is IPv4;
+	                         an IPv6 zone id such as "%eth0" is dropped) */
+	const char *sender;   /* MAIL FROM address as the client sent it, any text;
+	                         NULL or "" for the null reverse-path */
+	const char *helo;     /* HELO/EHLO name as the client sent it, any text; may be NULL */
 	mt_spf_identity identity;
 	const char *domain;   /* check this domain instead of the identity's; usually NULL */
-	int64_t now;          /* seconds since the Epoch for the %{t} macro; 0: the current time */
+	int64_t now;          /* seconds since the Epoch for the %{t} macro; 0: not given
+	                         (mt_spf_check_run() and the batch then use the current
+	                         time; mt_spf_check_set_now() sets it; left unset, %{t}
+	                         expands to 0) */
 } mt_spf_request;
 
 typedef struct mt_spf_check mt_spf_check;
 
 /*
  * Create a check.  opts may be NULL for the defaults; it is copied (the
- * strings too).  MT_ENOMEM or MT_EINVAL (a zero limit, a malformed
- * default explanation).
+ * strings too).  MT_ENOMEM, or MT_EINVAL for a bad option: a limit that
+ * is 0 (max_void_lookups may be) or over 1000, a malformed or over-long
+ * default explanation, a receiver longer than 255 octets.  On failure err
+ * (may be NULL) says which option is wrong and why.
  */
-MT_EXPORT mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out);
+MT_EXPORT mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out,
+                                     mt_error *err);
 MT_EXPORT void mt_spf_check_free(mt_spf_check *chk);
 
 /*
  * Begin a check (a check may be started again to reuse its memory).
- * MT_EINVAL with err set when the address does not parse, the sender is
- * longer than 320 octets or has no '@', or a string holds a NUL or
- * control character.  A malformed domain is not an error: RFC 7208
- * section 4.3 makes it a "none" result.
+ *
+ * HELO and MAIL FROM are taken as the client sent them: any length, any
+ * octets.  check_host()'s <sender> is the MAIL FROM address, with the
+ * local-part "postmaster" when it has none (RFC 7208 section 4.3):
+ * "@example.com" is postmaster@example.com, and a sender without '@' is
+ * all domain ("example.com" is postmaster@example.com).  For the HELO
+ * identity, and for the null reverse-path, it is postmaster@HELO
+ * (sections 2.3, 2.4).  When the domain to check is malformed or absent
+ * (empty as in "a@", not a multi-label name, over 253 octets, a label
+ * over 63 octets, characters other than letters, digits, '-', '_' and
+ * dots, an address literal as HELO, no HELO name), the check is finished
+ * at once with "none" (section 4.3): mt_spf_step() returns no question,
+ * the outcome's problem says why and malformed_domain is set.
+ *
+ * Only a missing or malformed client address is an error: MT_EINVAL with
+ * err set (the address is quoted in at most 64 octets).  MT_ENOMEM.
  */
 MT_EXPORT mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req,
                                        mt_error *err);
+
+/*
+ * Set the time for the %{t} macro (seconds since the Epoch) of a started
+ * check whose request left now at 0; the core reads no clock.  Call it
+ * before the check finishes (the explanation is expanded last).  The
+ * driver (mailtrust/run.h, and so mt_spf_check_run()) calls it with the
+ * current time when the request's now is 0.  MT_ESTATE when the check is
+ * not started.
+ */
+MT_EXPORT mt_status mt_spf_check_set_now(mt_spf_check *chk, int64_t now);
 
 /* A DNS question the check is waiting for (the DNS module's type). */
 typedef mt_dns_question mt_spf_question;
@@ -205,7 +238,9 @@ MT_EXPORT bool mt_spf_check_done(const mt_spf_check *chk);
  * Blocking driver: step and resolve until done, within opts.timeout_ms of
  * wall-clock time (the whole check ends in temperror when it runs out).
  * A loop over the driver of mailtrust/run.h with this one job: every
- * question the check has ready is asked at once.
+ * question the check has ready is asked at once.  When the check has no
+ * time for %{t} (request's now 0, no mt_spf_check_set_now()), the driver
+ * sets the current time first.
  */
 MT_EXPORT mt_status mt_spf_check_run(mt_spf_check *chk, mt_dns_resolver *res);
 
@@ -252,7 +287,7 @@ typedef struct mt_spf_outcome {
 	const char *mechanism;       /* the matching term as written, NULL when none matched */
 	const char *mechanism_domain;/* the domain whose record holds that term */
 	const char *problem;         /* temperror/permerror/none: what happened, else NULL */
-	const char *problem_domain;  /* where it happened (a domain), or NULL */
+	const char *problem_domain;  /* where it happened (a domain, never ""), or NULL */
 	const char *problem_term;    /* the offending text as written (see mt_spf_syntax_error), or NULL */
 	long problem_offset;         /* byte offset in that domain's record, -1 if none */
 	mt_dnssec_state dnssec;      /* over all lookups: bogus if any was, secure if all were,
@@ -267,6 +302,10 @@ typedef struct mt_spf_outcome {
 	 * empty when no mechanism matched. */
 	size_t chain_count;
 	const mt_spf_chain_link *chain;
+	/* The result is "none" because the domain to check is malformed or
+	 * absent (RFC 7208 section 4.3; domain may then be ""): problem says
+	 * why, and nothing was looked up. */
+	bool malformed_domain;
 } mt_spf_outcome;
 
 /* The outcome of a finished check, or NULL while it is running. */
@@ -277,7 +316,13 @@ MT_EXPORT const mt_spf_outcome *mt_spf_check_outcome(const mt_spf_check *chk);
  * mt_free(), without a trailing CRLF.
  *  - Received-SPF (RFC 7208 section 9.1), beginning "Received-SPF: ".
  *  - The "spf=" method entry of Authentication-Results (RFC 8601 section
- *    2.7.2), e.g. "spf=pass smtp.mailfrom=example.com".
+ *    2.7.2), e.g. "spf=pass smtp.mailfrom=example.com".  When the
+ *    outcome's malformed_domain is set there is no identity to name: the
+ *    property is left out (section 2.2 allows it) and the problem is a
+ *    comment, e.g. "spf=none (the domain of the sender 'a@' is empty...)".
+ *    Received-SPF then has the problem in its comment and "problem=" key.
+ *    Values that cannot be a dot-atom are quoted, control characters
+ *    become '?', and values over 320 octets are cut (with "...").
  *  - A whole Authentication-Results field with authserv_id (NULL: the
  *    receiver option) and that one entry.
  * MT_ESTATE while the check is running; MT_ENOMEM.

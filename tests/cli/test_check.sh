@@ -26,6 +26,61 @@ check example.com --ip 192.0.2.10
 expect_rc 0
 expect_first_line "pass: 192.0.2.10 is authorized by example.com"
 
+# An IPv6 zone id names a link of the receiving host and means nothing to
+# SPF: dropped, the address is checked (fe80::1 is not example.com's MX ->
+# -all, 4.6.2); an IPv4 address has no zone id.
+check --ip 'fe80::1%eth0' --sender alice@example.com
+expect_rc 1; expect_no_err
+expect_line 1 'fail: fe80::1 is not authorized by example.com (mechanism "-all")'
+expect_out 'client-ip="fe80::1";'
+check --ip '2001:db8::10%3' --sender alice@example.com
+expect_rc 0; expect_no_err
+check --ip '192.0.2.10%eth0' --sender alice@example.com
+expect_rc 64; expect_err_one_line; expect_err "is not an IPv4 or IPv6 address"
+check --ip 'fe80::1%' --sender alice@example.com
+expect_rc 64; expect_err_one_line
+
+# 4.3: a malformed or absent domain is "none" (exit 4) with the reason,
+# never a usage error and never an empty domain in the output.
+check --ip 192.0.2.10 --sender 'a@'
+expect_rc 4; expect_no_err
+expect_line 1 'none: no valid domain to check'
+expect_out "problem: the domain of the sender 'a@' is empty"
+expect_out 'envelope-from="a@"'
+expect_out '; problem="'
+expect_no_out 'smtp.mailfrom'
+expect_no_out 'no SPF policy for'
+expect_out 'Authentication-Results: unknown; spf=none (the domain of the sender'
+# no '@': all of it is the domain, postmaster the local-part (4.3); one
+# label is not a multi-label domain name
+check --ip 192.0.2.10 --sender noatsign
+expect_rc 4; expect_no_err
+expect_line 1 'none: no valid domain to check ("noatsign")'
+expect_out "not a multi-label domain name"
+expect_out 'envelope-from="postmaster@noatsign"'
+expect_no_out 'smtp.mailfrom'
+for snd in 'a@' noatsign '@' 'x@[192.0.2.1]' 'x@a..example.com'; do
+	check --ip 192.0.2.10 --sender "$snd" --json
+	expect_rc 4; expect_no_err
+	expect_json 'j["result"] == "none"' 'j["domain"] != ""' 'j["problem"]["message"]' \
+	            'j["lookups"] == 0' 'j["trace"] == []' \
+	            '"smtp.mailfrom" not in j["authentication_results"]'
+done
+check --ip 192.0.2.10 --sender 'a@' --json
+expect_json 'j["domain"] is None' 'j["sender"] == "a@"'
+# the null reverse-path without a HELO name, a HELO that is an address
+# literal (2.3) or holds a control character: none, not exit 64
+check --ip 192.0.2.10 --identity helo --helo '[192.0.2.10]'
+expect_rc 4; expect_no_err; expect_line 1 'none: no valid domain to check ("[192.0.2.10]")'
+check --ip 192.0.2.10 --identity helo --helo "$(printf 'mail\033.example.com')"
+expect_rc 4; expect_no_err
+expect_line 1 'none: no valid domain to check ("mail\x1B.example.com")'
+if grep -q "$(printf '\033')" "$OUT"; then bad "ESC in the output"; else ok; fi
+check --ip 192.0.2.10 --helo "$(head -c 5000 /dev/zero | tr '\000' h)" --sender ''
+expect_rc 4; expect_no_err
+n=$(wc -c <"$OUT" | tr -d ' ')
+if [ "$n" -lt 3000 ]; then ok; else bad "output has $n octets"; fi
+
 # 4.6.2 "-all" matches any other address -> fail, with the default
 # explanation (6.2: used when there is no exp=).
 check --ip 192.0.2.99 --sender alice@example.com
@@ -83,6 +138,32 @@ check --ip 192.0.2.2 --sender x@twospf.example.com
 expect_rc 6
 expect_first_line "permerror: "
 expect_out "problem: "
+# ... and three (or many) are all named, not just the first two
+cat >"$TMP/multi.zone" <<'ZONE'
+$ORIGIN example.net.
+three   IN TXT "v=spf1 ip4:192.0.2.1 -all"
+three   IN TXT "v=spf1 ip4:192.0.2.2 ~all"
+three   IN TXT "v=spf1 ip4:192.0.2.3 ?all"
+three   IN TXT "not an SPF record"
+ZONE
+i=1
+while [ $i -le 9 ]; do
+	echo "nine IN TXT \"v=spf1 ip4:198.51.100.$i -all\"" >>"$TMP/multi.zone"
+	i=$((i + 1))
+done
+run spf check --zone "$TMP/multi.zone" --ip 192.0.2.1 --sender x@three.example.net
+expect_rc 6
+expect_out 'problem: three.example.net has 3 SPF records'
+expect_out '"v=spf1 ip4:192.0.2.1 -all"'
+expect_out '"v=spf1 ip4:192.0.2.2 ~all"'
+expect_out '"v=spf1 ip4:192.0.2.3 ?all"'
+expect_no_out 'not an SPF record'
+run spf check --zone "$TMP/multi.zone" --ip 192.0.2.1 --sender x@nine.example.net
+expect_rc 6
+expect_out 'problem: nine.example.net has 9 SPF records'
+expect_out ' and 4 more)'
+n=$(grep '^problem:' "$OUT" | grep -o 'v=spf1 ip4:198.51.100' | wc -l | tr -d ' ')
+if [ "$n" -eq 5 ]; then ok; else bad "$n records quoted on the problem line, want 5"; fi
 # 4.6 syntax error -> permerror (also when the address would match later)
 check --ip 192.0.2.2 --sender x@badsyntax.example.com
 expect_rc 6

@@ -23,6 +23,43 @@ for code in 0 1 2 3 4 5 6 64 65 66 69 70; do
 	if grep -q "^\.B $code\$" "$MAN/mailtrust-spf.1"; then ok; else bad "not documented"; fi
 done
 
+# The spf area does more than "check a host, parse a record": --help,
+# mailtrust(1) and the NAME line of mailtrust-spf(1) say so.
+run --help
+for verb in check parse verify merge build; do
+	expect_out "$verb"
+done
+for verb in check parse verify merge build; do
+	LAST="mailtrust.1: spf $verb"
+	if grep -q "mailtrust spf $verb" "$MAN/mailtrust.1"; then ok; else bad "not named"; fi
+done
+LAST="mailtrust-spf.1: NAME"
+name=$(sed -n '/^\.SH NAME/{n;p;}' "$MAN/mailtrust-spf.1")
+case "$name" in *verify*merge*build*) ok ;; *) bad "NAME line is '$name'" ;; esac
+# --json: one object, one per line with --batch (mailtrust(1))
+LAST="mailtrust.1: --json"
+if grep -q "exactly one JSON object" "$MAN/mailtrust.1"; then bad "says exactly one object"; else ok; fi
+if grep -q "one such object per input line" "$MAN/mailtrust.1"; then ok; else bad "no word on --batch --json"; fi
+# $FAULT takes NXDOMAIN too (the zone loader does)
+LAST="mailtrust-spf.1: \$FAULT"
+if grep -A2 '^\.B \$FAULT' "$MAN/mailtrust-spf.1" | grep -q 'NXDOMAIN'; then ok; else bad "omits NXDOMAIN"; fi
+# the README's library example says to install first
+LAST="README: cmake --install before the example"
+if sed -n '/^## The library/,/^```c/p' "$MAN/../../README.md" | grep -q 'cmake --install build'; then ok
+else bad "no cmake --install before the example"; fi
+
+if command -v groff >/dev/null 2>&1; then
+	# each form of the SYNOPSIS starts a line of its own
+	groff -man -Tascii -P-cbou -rLL=200n "$MAN/mailtrust-spf.1" 2>/dev/null |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' >"$TMP/synopsis"
+	for form in check parse verify merge build '\[--help\]'; do
+		LAST="mailtrust-spf.1 SYNOPSIS: spf $form"
+		if grep -q "^ *mailtrust spf $form" "$TMP/synopsis"; then ok; else bad "not on a line of its own"; fi
+	done
+	LAST="mailtrust-spf.1 SYNOPSIS"
+	if grep -q 'mailtrust spf.*mailtrust spf' "$TMP/synopsis"; then bad "two forms on one line"; else ok; fi
+fi
+
 if command -v groff >/dev/null 2>&1; then
 	for page in "$MAN"/*.[13]; do
 		LAST="groff $page"

@@ -817,9 +817,10 @@ static void run_case(const scenario *s, mt_dns_resolver *res, const char *zone_e
 	}
 	mt_spf_options_init(&opts);
 	opts.default_explanation = "DEFAULT";
-	mt_status st = mt_spf_check_new(&opts, &chk);
+	mt_status st = mt_spf_check_new(&opts, &chk, &err);
 	if (st != MT_OK) {
-		snprintf(setup, sizeof setup, "mt_spf_check_new: %s", mt_strerror(st));
+		snprintf(setup, sizeof setup, "mt_spf_check_new: %s: %s", mt_strerror(st),
+		         err.message);
 		goto report;
 	}
 	mt_spf_request req = {

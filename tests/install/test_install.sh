@@ -36,6 +36,9 @@ if cc -std=c11 -Wall -Werror $extra_cflags -o "$tmp/example" "$tmp/example.c" $(
   out=$(cd "$src" && LD_LIBRARY_PATH="$libdir" "$tmp/example")
   # 192.0.2.10 is inside example.com's ip4:192.0.2.0/24 (tests/data/example.zone)
   case "$out" in pass*Received-SPF:\ pass*) ok ;; *) bad "example printed: $out" ;; esac
+  # the driver example: 203.0.113.9 is outside example.com's record, which ends in -all
+  case "$out" in *"192.0.2.10 pass"*) ok ;; *) bad "driver example printed: $out" ;; esac
+  case "$out" in *"203.0.113.9 fail"*) ok ;; *) bad "driver example printed: $out" ;; esac
 else
   bad "README example does not compile against the install: $(head -5 "$tmp/cc.err")"
 fi

@@ -135,7 +135,7 @@ static void run_blocking(mt_dns_resolver *res, const input *in, seen *out)
 	mt_spf_check *chk = NULL;
 	double t0 = now_s();
 	unsigned bad = 0;
-	CHECK(mt_spf_check_new(NULL, &chk) == MT_OK);
+	CHECK(mt_spf_check_new(NULL, &chk, NULL) == MT_OK);
 	for (unsigned j = 0; chk && j < NCHECKS; j++) {
 		mt_error err = { 0 };
 		mt_spf_request r = request(&in[j]);
@@ -174,7 +174,7 @@ static unsigned drive(mt_dns_resolver *res, const mt_spf_options *o, const input
 	if (!run || !pool)
 		goto out;
 	for (unsigned i = 0; i < in_flight; i++)
-		CHECK(mt_spf_check_new(o, &pool[npool++]) == MT_OK);
+		CHECK(mt_spf_check_new(o, &pool[npool++], NULL) == MT_OK);
 	while (got < n) {
 		while (next < n && npool > 0) {
 			mt_spf_check *chk = pool[--npool];
@@ -187,7 +187,7 @@ static unsigned drive(mt_dns_resolver *res, const mt_spf_options *o, const input
 		if (next < n && eagain) {
 			/* the driver is full: one more is refused */
 			mt_spf_check *extra = NULL;
-			CHECK(mt_spf_check_new(o, &extra) == MT_OK);
+			CHECK(mt_spf_check_new(o, &extra, NULL) == MT_OK);
 			mt_spf_request r = request(&in[next]);
 			CHECK(mt_spf_check_start(extra, &r, &err) == MT_OK);
 			if (mt_run_add(run, mt_spf_check_job_ops(), extra, 0, NULL) == MT_EAGAIN)

@@ -10,7 +10,7 @@ static mt_spf_check *started(const char *ip, const char *sender, const char *hel
 	mt_spf_options o;
 	mt_spf_options_init(&o);
 	o.receiver = "mx.receiver.example";
-	CHECK_INT(mt_spf_check_new(&o, &c), MT_OK);
+	CHECK_INT(mt_spf_check_new(&o, &c, NULL), MT_OK);
 	mt_spf_request rq = {.ip = ip, .sender = sender, .helo = helo, .now = 1234567890};
 	mt_error err;
 	CHECK_INT(mt_spf_check_start(c, &rq, &err), MT_OK);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_MAX_JOBS 1024u
 #define DEFAULT_TIMEOUT_MS 20000u
@@ -165,6 +166,8 @@ mt_status mt_run_add(mt_run *r, const mt_run_job_ops *ops, void *job, unsigned t
 		return MT_EINVAL;
 	if (r->nfree == 0)
 		return MT_EAGAIN;
+	if (ops->set_time)
+		ops->set_time(job, (int64_t)time(NULL));
 	if (timeout_ms == 0)
 		timeout_ms = ops->timeout_ms ? ops->timeout_ms(job) : 0;
 	if (timeout_ms == 0)

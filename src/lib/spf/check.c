@@ -13,9 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_QUESTIONS 1000 /* per check; the RFC limits keep real checks far below */
+#define MAX_NAMED_RECORDS 5 /* SPF records quoted when a domain has several */
+#define MAX_NAMED_LEN 120   /* octets of each that are quoted */
 
 enum wait_kind {
 	W_NONE = 0,
@@ -142,34 +143,50 @@ void mt_spf_options_init(mt_spf_options *opts)
 	opts->timeout_ms = 20000;
 }
 
-mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
+/* A limit from 1 (0 for the void lookups) to 1000, or a message in err. */
+static bool limit_ok(unsigned v, unsigned min, const char *what, mt_error *err)
+{
+	if (v >= min && v <= 1000)
+		return true;
+	mt_error_set(err, MT_EINVAL, "%s is %u, not from %u to 1000", what, v, min);
+	return false;
+}
+
+mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out, mt_error *err)
 {
 	mt_spf_check *chk;
 	mt_spf_options def;
 	const char *dexp;
-	size_t off;
+	size_t off, len;
 	const char *msg;
 
 	if (!out)
-		return MT_EINVAL;
+		return mt_error_set(err, MT_EINVAL, "no place for the new check given");
 	*out = NULL;
 	if (!opts) {
 		mt_spf_options_init(&def);
 		opts = &def;
 	}
-	if (!opts->max_dns_mechanisms || !opts->max_mx_names || !opts->max_ptr_names ||
-	    opts->max_dns_mechanisms > 1000 || opts->max_mx_names > 1000 || opts->max_ptr_names > 1000 ||
-	    opts->max_void_lookups > 1000)
+	if (!limit_ok(opts->max_dns_mechanisms, 1, "the limit of DNS-querying terms", err) ||
+	    !limit_ok(opts->max_mx_names, 1, "the limit of MX names", err) ||
+	    !limit_ok(opts->max_ptr_names, 1, "the limit of PTR names", err) ||
+	    !limit_ok(opts->max_void_lookups, 0, "the limit of void lookups", err))
 		return MT_EINVAL;
 	dexp = opts->default_explanation ? opts->default_explanation : MT_SPF_DEFAULT_EXPLANATION;
-	if (strlen(dexp) > MT_SPF_MAX_RECORD ||
-	    !mt_spf_macro_valid(dexp, strlen(dexp), true, &off, &msg, NULL))
-		return MT_EINVAL;
-	if (opts->receiver && strlen(opts->receiver) > 255)
-		return MT_EINVAL;
+	len = strlen(dexp);
+	if (len > MT_SPF_MAX_RECORD)
+		return mt_error_set(err, MT_EINVAL, "the default explanation is %zu octets long, more than %u",
+		                    len, MT_SPF_MAX_RECORD);
+	if (!mt_spf_macro_valid(dexp, len, true, &off, &msg, NULL))
+		return mt_error_set(err, MT_EINVAL,
+		                    "the default explanation is not a valid macro-string: %s at offset %zu",
+		                    msg, off);
+	if (opts->receiver && (len = strlen(opts->receiver)) > 255)
+		return mt_error_set(err, MT_EINVAL, "the receiver name is %zu octets long, more than 255",
+		                    len);
 	chk = calloc(1, sizeof *chk);
 	if (!chk)
-		return MT_ENOMEM;
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	chk->opts = *opts;
 	chk->default_exp = strdup(dexp);
 	chk->receiver = strdup(opts->receiver ? opts->receiver : "unknown");
@@ -179,7 +196,7 @@ mt_status mt_spf_check_new(const mt_spf_options *opts, mt_spf_check **out)
 	chk->chain = calloc(chk->maxframes, sizeof *chk->chain);
 	if (!chk->default_exp || !chk->receiver || !chk->arena || !chk->frames || !chk->chain) {
 		mt_spf_check_free(chk);
-		return MT_ENOMEM;
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	}
 	/* Everything one check allocates is bounded by the limits; the cap
 	 * stops hostile data from growing it further. */
@@ -252,7 +269,7 @@ static void fail_check(mt_spf_check *chk, mt_spf_result r, bool at_term, const c
 	__attribute__((format(printf, 4, 5)));
 static void fail_check(mt_spf_check *chk, mt_spf_result r, bool at_term, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -742,22 +759,24 @@ static void on_record(mt_spf_check *chk)
 		return;
 	}
 	if (t->nspf > 1) {
-		/* Section 4.5: name them all (each shortened, at most 8). */
-		char list[1400];
-		size_t o = 0;
-		for (size_t i = 0; i < t->nspf && i < 8 && o < sizeof list; i++) {
-			int w = snprintf(list + o, sizeof list - o, "%s\"%.150s%s\"",
-			                 i == 0 ? "" : i + 1 == t->nspf ? " and " : ", ", t->texts[i],
-			                 t->lens[i] > 150 ? "..." : "");
-			if (w < 0)
-				break;
-			o += (size_t)w;
+		/* Section 4.5: more than one record is a permerror; name them all
+		 * (the first few, each cut short, when there are many). */
+		char msg[1024];
+		size_t found = t->nspf;
+		size_t len = (size_t)snprintf(msg, sizeof msg, "%s has %zu SPF records (", f->domain, found);
+		size_t nshown = found < MAX_NAMED_RECORDS ? found : MAX_NAMED_RECORDS;
+		for (size_t k = 0; k < nshown && len < sizeof msg; k++) {
+			size_t rl = strlen(t->texts[k]);
+			const char *sep = k == 0 ? "" : (k == nshown - 1 && nshown == found) ? " and " : ", ";
+			len += (size_t)snprintf(msg + len, sizeof msg - len, "%s\"%.*s%s\"", sep,
+			                        (int)(rl > MAX_NAMED_LEN ? MAX_NAMED_LEN : rl), t->texts[k],
+			                        rl > MAX_NAMED_LEN ? "..." : "");
 		}
-		if (o >= sizeof list)
-			o = sizeof list - 1;
-		list[o] = '\0';
-		fail_check(chk, MT_SPF_PERMERROR, false, "%s has more than one SPF record (%zu: %s%s)",
-		           f->domain, t->nspf, list, t->nspf > 8 ? " and more" : "");
+		if (len < sizeof msg && found > nshown)
+			len += (size_t)snprintf(msg + len, sizeof msg - len, " and %zu more", found - nshown);
+		if (len < sizeof msg)
+			snprintf(msg + len, sizeof msg - len, "); a domain may publish only one");
+		fail_check(chk, MT_SPF_PERMERROR, false, "%s", msg);
 		return;
 	}
 	if (chk->nframes == 1 && !chk->out.record)
@@ -1082,17 +1101,72 @@ static void resume(mt_spf_check *chk)
 
 /* ---- public API ---- */
 
-static bool has_ctl(const char *s)
+/* s in quotes for a message: at most 64 octets, then "..." and its length. */
+static const char *quote_short(mt_spf_check *chk, const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
+	size_t n = strlen(s);
+	if (n <= 64)
+		return mt_arena_printf(chk->arena, "'%s'", s);
+	return mt_arena_printf(chk->arena, "'%.64s...' (%zu octets)", s, n);
+}
+
+/* Why name is not a domain check_host() can look up (section 4.3), as the
+ * end of a sentence, or NULL when it is one. */
+static const char *domain_problem(const char *name)
+{
+	size_t n = strlen(name), i, label = 0;
+
+	if (mt_spf_host_name_ok(name, n, true))
+		return NULL;
+	if (n == 0)
+		return "is empty";
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20 || c == 0x7f)
+			return "holds a control character";
+		if (c >= 0x80)
+			return "holds octets that are not ASCII (a domain name is written in A-labels)";
+		if (!mt_is_alnum(name[i]) && !strchr("-_.", name[i]))
+			return "holds characters other than letters, digits, '-', '_' and dots";
+	}
+	if (n > 254 || (n == 254 && name[253] != '.'))
+		return "is longer than 253 octets";
+	for (i = 0; i < n; i++) {
+		if (name[i] != '.') {
+			if (++label > 63)
+				return "has a label longer than 63 octets";
+			continue;
+		}
+		if (label == 0)
+			return "has an empty label";
+		label = 0;
+	}
+	if (!memchr(name, '.', n - (name[n - 1] == '.')))
+		return "is not a multi-label domain name";
+	return "is not a valid domain name";
+}
+
+/*
+ * The client address: IPv4 or IPv6 text.  An IPv6 zone id ("%eth0",
+ * RFC 4007 section 11) names a link of the receiving host and means
+ * nothing to SPF: it is dropped.
+ */
+static bool parse_client_ip(const char *s, mt_ip *ip)
+{
+	size_t len = strlen(s);
+	const char *pct = memchr(s, '%', len);
+
+	if (pct && pct[1] != '\0' && memchr(s, ':', (size_t)(pct - s)))
+		len = (size_t)(pct - s);
+	return mt_ip_parse(s, len, ip);
 }
 
 mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_error *err)
 {
-	const char *sender, *at;
+	const char *sender, *at, *subject, *why;
+	size_t local_len;
+	bool null_sender;
+
 	if (!chk || !req || !req->ip)
 		return mt_error_set(err, MT_EINVAL, "no client address given");
 
@@ -1117,8 +1191,9 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->target = NULL;
 	chk->started = chk->done = false;
 
-	if (!mt_ip_parse(req->ip, strlen(req->ip), &chk->ip))
-		return mt_error_set(err, MT_EINVAL, "'%.64s' is not an IPv4 or IPv6 address", req->ip);
+	if (!parse_client_ip(req->ip, &chk->ip))
+		return mt_error_set(err, MT_EINVAL, "'%.64s%s' is not an IPv4 or IPv6 address", req->ip,
+		                    strlen(req->ip) > 64 ? "..." : "");
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	if (chk->ip.family == 6 && memcmp(chk->ip.addr, mapped, 12) == 0) {
 		memmove(chk->ip.addr, chk->ip.addr + 12, 4);
@@ -1127,45 +1202,37 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	}
 	mt_ip_format(&chk->ip, chk->ipstr, sizeof chk->ipstr);
 
-	if (req->helo && (strlen(req->helo) > 255 || has_ctl(req->helo)))
-		return mt_error_set(err, MT_EINVAL, "the HELO name is longer than 255 octets or holds a control character");
-	if (req->sender && (strlen(req->sender) > 320 || has_ctl(req->sender)))
-		return mt_error_set(err, MT_EINVAL, "the sender is longer than 320 octets or holds a control character");
-	if (req->domain && (strlen(req->domain) > 255 || has_ctl(req->domain)))
-		return mt_error_set(err, MT_EINVAL, "the domain is longer than 255 octets or holds a control character");
+	/*
+	 * HELO and MAIL FROM are what the client sent: any text.  The sender
+	 * is <sender> of check_host() with "postmaster" for a missing
+	 * local-part (section 4.3): postmaster@HELO for the HELO identity and
+	 * the null reverse-path (sections 2.3, 2.4), and postmaster@S for a
+	 * sender S without '@' (all of it is the domain part).
+	 */
 	chk->helo = req->helo ? mt_arena_strdup(chk->arena, req->helo) : NULL;
 	chk->identity = req->identity;
-
-	if (req->identity == MT_SPF_HELO || !req->sender || !req->sender[0]) {
-		/* Section 2.4: postmaster@HELO when the reverse-path is null. */
-		if (!req->helo || !req->helo[0])
-			return mt_error_set(err, MT_EINVAL, req->identity == MT_SPF_HELO
-			                    ? "a HELO check needs the HELO name"
-			                    : "the sender is empty and no HELO name was given");
-		sender = mt_arena_printf(chk->arena, "postmaster@%s", req->helo);
-	} else {
+	null_sender = !req->sender || !req->sender[0];
+	at = null_sender ? NULL : strrchr(req->sender, '@');
+	local_len = 10; /* "postmaster" */
+	if (req->identity == MT_SPF_HELO || null_sender)
+		sender = mt_arena_printf(chk->arena, "postmaster@%s", req->helo ? req->helo : "");
+	else if (!at)
+		sender = mt_arena_printf(chk->arena, "postmaster@%s", req->sender);
+	else if (at == req->sender)
+		sender = mt_arena_printf(chk->arena, "postmaster%s", req->sender);
+	else {
 		sender = mt_arena_strdup(chk->arena, req->sender);
+		local_len = (size_t)(at - req->sender);
 	}
-	if (!sender)
+	if (!sender || !chk->helo != !req->helo)
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
-	at = strrchr(sender, '@');
-	if (!at)
-		return mt_error_set(err, MT_EINVAL, "the sender '%.64s' has no '@'", sender);
-	chk->sender_domain = at + 1;
-	if (at == sender) {
-		/* Section 4.3: no local-part, use "postmaster". */
-		sender = mt_arena_printf(chk->arena, "postmaster%s", at);
-		if (!sender)
-			return mt_error_set(err, MT_ENOMEM, "out of memory");
-		at = strrchr(sender, '@');
-		chk->sender_domain = at + 1;
-	}
 	chk->sender = sender;
 	chk->local = sender;
-	chk->local_len = (size_t)(at - sender);
+	chk->local_len = local_len;
+	chk->sender_domain = sender + local_len + 1;
 	chk->domain = req->domain ? mt_arena_strdup(chk->arena, req->domain) : chk->sender_domain;
-	chk->now = req->now ? req->now : (int64_t)time(NULL);
-	if (!chk->domain || !chk->helo != !req->helo)
+	chk->now = req->now;
+	if (!chk->domain)
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 
 	chk->out.identity = chk->identity;
@@ -1173,21 +1240,63 @@ mt_status mt_spf_check_start(mt_spf_check *chk, const mt_spf_request *req, mt_er
 	chk->out.sender = chk->sender;
 	chk->out.helo = chk->helo;
 	chk->out.domain = chk->domain;
-	chk->started = true;
 
-	if (!mt_spf_host_name_ok(chk->domain, strlen(chk->domain), true)) {
-		chk->out.problem = mt_arena_printf(chk->arena, "'%s' is not a valid domain name (RFC 7208 section 4.3)",
-		                                   chk->domain);
-		chk->out.problem_domain = chk->domain;
-		finish(chk, MT_SPF_NONE);
+	if (!(why = domain_problem(chk->domain))) {
+		chk->started = true;
+		chk->nframes = 1;
+		memset(&chk->frames[0], 0, sizeof chk->frames[0]);
+		chk->frames[0].domain = chk->domain;
+		chk->frames[0].how = HOW_TOP;
+		chk->frames[0].matched = -1;
 		return MT_OK;
 	}
-	chk->nframes = 1;
-	memset(&chk->frames[0], 0, sizeof chk->frames[0]);
-	chk->frames[0].domain = chk->domain;
-	chk->frames[0].how = HOW_TOP;
-	chk->frames[0].matched = -1;
+	/* Section 4.3: a malformed or absent domain gives "none". */
+	if (!req->domain && (req->identity == MT_SPF_HELO || null_sender) &&
+	    (!req->helo || !req->helo[0]))
+		chk->out.problem = req->identity == MT_SPF_HELO
+		        ? "no HELO name was given: nothing to check under RFC 7208 section 4.3"
+		        : "the sender is empty (the null reverse-path) and no HELO name was given: "
+		          "nothing to check under RFC 7208 section 4.3";
+	else {
+		if (req->domain)
+			subject = mt_arena_printf(chk->arena, "the domain %s", quote_short(chk, chk->domain));
+		else if (req->identity == MT_SPF_HELO)
+			subject = mt_arena_printf(chk->arena, "the HELO name %s", quote_short(chk, req->helo));
+		else if (null_sender)
+			subject = mt_arena_printf(chk->arena, "the HELO name %s (the sender is empty)",
+			                          quote_short(chk, req->helo));
+		else if (!at)
+			subject = mt_arena_printf(chk->arena, "the sender %s has no '@'; taken as a domain, it",
+			                          quote_short(chk, req->sender));
+		else
+			subject = mt_arena_printf(chk->arena, "the domain of the sender %s",
+			                          quote_short(chk, req->sender));
+		chk->out.problem = !subject ? NULL
+		        : mt_arena_printf(chk->arena, "%s %s: nothing to check under RFC 7208 section 4.3",
+		                          subject, why);
+	}
+	if (!chk->out.problem)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	chk->out.problem_domain = chk->domain[0] ? chk->domain : NULL;
+	chk->out.malformed_domain = true;
+	chk->started = true;
+	finish(chk, MT_SPF_NONE);
 	return MT_OK;
+}
+
+mt_status mt_spf_check_set_now(mt_spf_check *chk, int64_t now)
+{
+	if (!chk)
+		return MT_EINVAL;
+	if (!chk->started)
+		return MT_ESTATE;
+	chk->now = now;
+	return MT_OK;
+}
+
+int64_t mt_spf_check_now(const mt_spf_check *chk)
+{
+	return chk->now;
 }
 
 mt_status mt_spf_step(mt_spf_check *chk, const mt_spf_question **qs, size_t *n)

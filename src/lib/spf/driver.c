@@ -1,5 +1,6 @@
 /* The SPF check as a job of the driver (run/), and the blocking loop over
- * it.  The check itself reads no clock; the driver does. */
+ * it.  The check itself reads no clock; the driver does and passes the
+ * time in (the monotonic clock for budgets, the wall clock for %{t}). */
 #include "spf/spf_int.h"
 #include <mailtrust/run.h>
 
@@ -23,11 +24,18 @@ static unsigned job_timeout(void *job)
 	return mt_spf_check_timeout(job);
 }
 
+static void job_set_time(void *job, int64_t now)
+{
+	if (mt_spf_check_now(job) == 0) /* the request gave none: %{t} */
+		mt_spf_check_set_now(job, now);
+}
+
 static const mt_run_job_ops spf_job_ops = {
 	.step = job_step,
 	.answer = job_answer,
 	.abort = job_abort,
 	.timeout_ms = job_timeout,
+	.set_time = job_set_time,
 };
 
 const mt_run_job_ops *mt_spf_check_job_ops(void)

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #define MAX_HEADER 4096
+/* A value longer than any identity (a 320-octet mailbox) is what a client
+ * sent, not a name: it is cut so that the field stays bounded. */
+#define MAX_VALUE 320
 
 /* RFC 5322 atext plus '.' (dot-atom) */
 static bool atext(char c)
@@ -24,20 +27,25 @@ static bool dot_atom(const char *s)
 	return true;
 }
 
-/* A value as dot-atom when it is one, else as a quoted-string. */
+/* A value as dot-atom when it is one, else as a quoted-string (cut after
+ * MAX_VALUE octets, with "..."). */
 static void put_value(mt_buf *b, const char *s)
 {
-	if (dot_atom(s)) {
+	size_t i, n = strlen(s);
+
+	if (n <= MAX_VALUE && dot_atom(s)) {
 		mt_buf_puts(b, s);
 		return;
 	}
 	mt_buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (i = 0; i < n && i < MAX_VALUE; i++) {
+		unsigned char c = (unsigned char)s[i];
 		if (c == '"' || c == '\\')
 			mt_buf_putc(b, '\\');
 		mt_buf_putc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
 	}
+	if (i < n)
+		mt_buf_puts(b, "...");
 	mt_buf_putc(b, '"');
 }
 
@@ -80,6 +88,15 @@ static void put_comment(mt_buf *b, const mt_spf_outcome *o, const char *receiver
 {
 	const char *id = o->identity == MT_SPF_HELO ? "HELO name " : "domain of ";
 	char tmp[600];
+	if (o->malformed_domain) {
+		/* No domain to name: the problem says what the client sent. */
+		mt_buf_putc(b, '(');
+		put_ctext(b, receiver);
+		mt_buf_puts(b, ": ");
+		put_ctext(b, o->problem);
+		mt_buf_putc(b, ')');
+		return;
+	}
 	switch (o->result) {
 	case MT_SPF_PASS:
 		snprintf(tmp, sizeof tmp, "%s%s designates %s as permitted sender", id, who(o), o->ip);
@@ -162,7 +179,8 @@ mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out)
 		mt_buf_puts(&b, "; mechanism=");
 		put_value(&b, o->mechanism);
 	}
-	if (o->problem && (o->result == MT_SPF_PERMERROR || o->result == MT_SPF_TEMPERROR)) {
+	if (o->problem && (o->result == MT_SPF_PERMERROR || o->result == MT_SPF_TEMPERROR ||
+	                   o->malformed_domain)) {
 		mt_buf_puts(&b, "; problem=");
 		put_value(&b, o->problem);
 	}
@@ -173,10 +191,16 @@ mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out)
 static void put_entry(mt_buf *b, const mt_spf_check *chk, const mt_spf_outcome *o)
 {
 	mt_buf_printf(b, "spf=%s", mt_spf_result_name(o->result));
-	if (o->problem && (o->result == MT_SPF_PERMERROR || o->result == MT_SPF_TEMPERROR)) {
+	if (o->problem && (o->result == MT_SPF_PERMERROR || o->result == MT_SPF_TEMPERROR ||
+	                   o->malformed_domain)) {
 		mt_buf_puts(b, " (");
 		put_ctext(b, o->problem);
 		mt_buf_putc(b, ')');
+	}
+	if (o->malformed_domain) {
+		/* RFC 8601 section 2.2: an identity is [local-part "@"] domain-name,
+		 * and the property may be left out when there is none. */
+		return;
 	}
 	if (o->identity == MT_SPF_HELO) {
 		mt_buf_puts(b, " smtp.helo=");

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_VALUE 1024 /* longest letter value: senders are capped at 320 octets */
+/* The longest letter value: a longer sender (the check takes any, while
+ * RFC 5321 allows 320 octets) is cut here. */
+#define MAX_VALUE 1024
 
 typedef struct out_buf {
 	char *p;

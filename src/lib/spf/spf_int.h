@@ -81,6 +81,9 @@ bool mt_spf_host_name_ok(const char *name, size_t len, bool multi_label);
 bool mt_spf_check_used_local(const mt_spf_check *chk);
 /* The overall DNS time budget option, in milliseconds. */
 unsigned mt_spf_check_timeout(const mt_spf_check *chk);
+/* The time for %{t} (0: not given yet; the drivers then set the current
+ * time with mt_spf_check_set_now()). */
+int64_t mt_spf_check_now(const mt_spf_check *chk);
 /* The receiver option ("unknown" when not set). */
 const char *mt_spf_check_receiver(const mt_spf_check *chk);
 

@@ -1355,7 +1355,7 @@ static mt_status authorize(mt_spf_verify *v, size_t idx, const char *ip)
 
 	memset(a, 0, sizeof *a);
 	a->ip = vdup(v, ip, strlen(ip));
-	st = mt_spf_check_new(&v->opts->spf, &chk);
+	st = mt_spf_check_new(&v->opts->spf, &chk, NULL);
 	if (st != MT_OK)
 		goto out;
 	memset(&req, 0, sizeof req);

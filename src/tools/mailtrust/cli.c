@@ -86,10 +86,46 @@ size_t cli_text_width(const char *s, size_t len)
 	return w;
 }
 
+const char *cli_escape(char *buf, size_t cap, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = s ? strlen(s) : 0, i = 0, o = 0;
+
+	/* Room for one more code point (4 octets, escaped 16), "..." and NUL. */
+	while (i < len && i < max && o + 16 + 4 <= cap) {
+		uint32_t cp;
+		bool valid;
+		size_t n = utf8_next(p + i, len - i, &cp, &valid), k;
+
+		if (valid && printable(cp)) {
+			memcpy(buf + o, p + i, n);
+			o += n;
+		} else {
+			for (k = 0; k < n; k++) {
+				snprintf(buf + o, 5, "\\x%02X", (unsigned)p[i + k]);
+				o += 4;
+			}
+		}
+		i += n;
+	}
+	if (i < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s)
+{
+	return cli_escape(buf, CLI_QUOTE_BUF, s, CLI_QUOTE_MAX);
+}
+
 bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,
                     unsigned long *out)
 {
 	char *end = NULL;
+	char q[CLI_QUOTE_BUF];
 	unsigned long v;
 
 	if (arg[0] < '0' || arg[0] > '9')
@@ -101,33 +137,60 @@ bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigne
 	*out = v;
 	return true;
 bad:
-	cli_error("%s: '%s' is not a number from %lu to %lu", opt, arg, min, max);
+	cli_error("%s: '%s' is not a number from %lu to %lu", opt, cli_quote(q, arg), min, max);
 	return false;
 }
 
 bool cli_parse_ip(const char *opt, const char *arg)
 {
 	unsigned char buf[16];
+	char q[CLI_QUOTE_BUF];
+	const char *pct = strchr(arg, '%');
 
 	if (inet_pton(AF_INET, arg, buf) == 1 || inet_pton(AF_INET6, arg, buf) == 1)
 		return true;
-	cli_error("%s: '%s' is not an IPv4 or IPv6 address", opt, arg);
+	if (pct && pct > arg && pct[1] != '\0' && (size_t)(pct - arg) < 64) {
+		/* An IPv6 zone id (fe80::1%eth0): the library drops it. */
+		char addr[64];
+		memcpy(addr, arg, (size_t)(pct - arg));
+		addr[pct - arg] = '\0';
+		if (inet_pton(AF_INET6, addr, buf) == 1)
+			return true;
+	}
+	cli_error("%s: '%s' is not an IPv4 or IPv6 address", opt, cli_quote(q, arg));
 	return false;
 }
 
 void cli_bad_option(int c, char **argv, const char *cmd)
 {
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+	char q[CLI_QUOTE_BUF], name[CLI_QUOTE_MAX + 2];
 
-	if (c == ':') {
-		if (optopt)
-			cli_error("option '-%c' needs an argument (see '%s --help')", optopt, cmd);
-		else
-			cli_error("option '%s' needs an argument (see '%s --help')", arg, cmd);
+	/*
+	 * getopt_long() sets optopt to a long option's code (not a character)
+	 * when its argument is missing or it was given one it does not take,
+	 * and to 0 for an unknown long option:
+	 * name a long option as it was written, without any "=VALUE".
+	 */
+	if (arg && strncmp(arg, "--", 2) == 0) {
+		size_t n = strcspn(arg, "=");
+		if (n > CLI_QUOTE_MAX + 1)
+			n = CLI_QUOTE_MAX + 1; /* cli_quote() marks it as cut */
+		memcpy(name, arg, n);
+		name[n] = '\0';
+		cli_quote(q, name);
+	} else if (optopt > 0x20 && optopt < 0x7f) {
+		q[0] = '-';
+		q[1] = (char)optopt;
+		q[2] = '\0';
 	} else {
-		if (optopt)
-			cli_error("unknown option '-%c' (see '%s --help')", optopt, cmd);
-		else
-			cli_error("unknown option '%s' (see '%s --help')", arg, cmd);
+		cli_quote(q, arg ? arg : "?");
 	}
+	if (c == ':')
+		cli_error("option '%s' needs an argument (see '%s --help')", q, cmd);
+	else if (optopt != 0 && arg && strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
+		/* glibc: a known long option without arguments, given "=VALUE" */
+		cli_error("option '%s' takes no argument (see '%s --help')", q, cmd);
+	else
+		cli_error("unknown option '%s' (see '%s --help')", q, cmd);
 }

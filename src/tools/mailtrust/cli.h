@@ -66,6 +66,24 @@ void cli_text_puts(FILE *fp, const char *s);
 size_t cli_text_width(const char *s, size_t len);
 
 /*
+ * An argument or other user-given text to quote inside an error message:
+ * at most its first CLI_QUOTE_MAX octets, escaped like cli_text_print()
+ * (\xHH for control characters and invalid UTF-8), and "..." when it was
+ * cut.  Writes into buf and returns it, so that a 100 KB argument gives a
+ * one-line message.  s may be NULL (the empty string).
+ */
+#define CLI_QUOTE_MAX 64
+#define CLI_QUOTE_BUF ((CLI_QUOTE_MAX + 4) * 4 + 4)
+const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s);
+
+/*
+ * The same for longer text, such as a library's error message that
+ * quotes a file name: at most max octets of s, and what fits in cap
+ * (at least 24) octets of buf.
+ */
+const char *cli_escape(char *buf, size_t cap, const char *s, size_t max);
+
+/*
  * Parse a decimal unsigned number for option opt in [min, max]; on error
  * prints one line and returns false.
  */
@@ -73,14 +91,20 @@ bool cli_parse_uint(const char *opt, const char *arg, unsigned long min, unsigne
                     unsigned long *out);
 
 /*
- * Is arg (the value of option opt) an IPv4 or IPv6 address?  On error
- * prints "OPT: 'ARG' is not an IPv4 or IPv6 address" and returns false.
+ * Is arg (the value of option opt) an IPv4 or IPv6 address (an IPv6
+ * address may carry a zone id, "fe80::1%eth0", which the library drops
+ * as meaningless for SPF)?  On error prints "OPT: 'ARG' is not an IPv4 or IPv6 address" (ARG quoted with
+ * cli_quote()) and returns false.
  * The library judges the address again when it is used; this check only
  * names the option, before any DNS set-up.
  */
 bool cli_parse_ip(const char *opt, const char *arg);
 
-/* Report a getopt_long failure (opterr = 0, optstring starting with ':'). */
+/*
+ * Report a getopt_long failure (opterr = 0, optstring starting with ':'):
+ * a missing argument or an unknown option, named as written ("--ip",
+ * "-x"), never by getopt's optopt code.
+ */
 void cli_bad_option(int c, char **argv, const char *cmd);
 
 /* Where DNS answers come from (--zone, --resolver, --recursive, --dnssec). */

@@ -13,7 +13,8 @@ static void usage(FILE *fp)
 	      "Email sender authentication from the command line.\n"
 	      "\n"
 	      "Areas:\n"
-	      "  spf        Sender Policy Framework (RFC 7208): check a host, parse a record\n"
+	      "  spf        Sender Policy Framework (RFC 7208): check a host; parse,\n"
+	      "             verify, merge and build records\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	cli_error("unknown area '%s' (see 'mailtrust --help')", argv[optind]);
+	char q[CLI_QUOTE_BUF];
+	cli_error("unknown area '%s' (see 'mailtrust --help')", cli_quote(q, argv[optind]));
 	return CLI_EXIT_USAGE;
 }

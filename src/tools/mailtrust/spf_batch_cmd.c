@@ -374,7 +374,7 @@ static int run_batch(batch_state *st)
 			s->status = MT_OK;
 			if (s->problem[0])
 				continue;
-			if (!s->chk && mt_spf_check_new(st->p->opts, &s->chk) != MT_OK) {
+			if (!s->chk && mt_spf_check_new(st->p->opts, &s->chk, NULL) != MT_OK) {
 				cli_error("out of memory");
 				rc = CLI_EXIT_SOFTWARE;
 				goto out;
@@ -443,7 +443,8 @@ int spf_batch_main(const spf_batch_params *p)
 	} else {
 		st.in = fopen(p->path, "r");
 		if (!st.in) {
-			cli_error("--batch: cannot open '%s': %s", p->path, strerror(errno));
+			char q[CLI_QUOTE_BUF];
+			cli_error("--batch: cannot open '%s': %s", cli_quote(q, p->path), strerror(errno));
 			return CLI_EXIT_NOINPUT;
 		}
 	}
@@ -460,8 +461,9 @@ int spf_batch_main(const spf_batch_params *p)
 	if (rc == 0)
 		rc = st.rc;
 	if (st.read_errno && rc != CLI_EXIT_SOFTWARE) {
-		cli_error("--batch: reading '%s' failed after line %zu: %s", p->path, st.lineno,
-		          strerror(st.read_errno));
+		char q[CLI_QUOTE_BUF];
+		cli_error("--batch: reading '%s' failed after line %zu: %s", cli_quote(q, p->path),
+		          st.lineno, strerror(st.read_errno));
 		rc = CLI_EXIT_NOINPUT;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SPF_MAX_SENDER 320
-
 /* ---- mailtrust spf ----------------------------------------------------- */
 
 static void spf_usage(FILE *fp)
@@ -75,7 +73,8 @@ int cli_spf_main(int argc, char **argv)
 		spf_usage(stdout);
 		return 0;
 	}
-	cli_error("spf: unknown command '%s' (see 'mailtrust spf --help')", argv[optind]);
+	char q[CLI_QUOTE_BUF];
+	cli_error("spf: unknown command '%s' (see 'mailtrust spf --help')", cli_quote(q, argv[optind]));
 	return CLI_EXIT_USAGE;
 }
 
@@ -93,15 +92,17 @@ static void check_usage(FILE *fp)
 	      "--sender is given).\n"
 	      "\n"
 	      "Options:\n"
-	      "      --ip IP               client address, IPv4 or IPv6 (required)\n"
+	      "      --ip IP               client address, IPv4 or IPv6 (required; an IPv6\n"
+	      "                            zone id, as in fe80::1%eth0, is dropped)\n"
 	      "      --batch FILE|-        check every line 'IP SENDER HELO' of FILE ('-':\n"
 	      "                            standard input; SENDER '<>' or '-' for the null\n"
 	      "                            reverse-path), one result line per input line\n"
 	      "                            in input order: 'LINE: RESULT IP SENDER HELO\n"
 	      "                            DOMAIN [mechanism TERM [of D] | problem TEXT]'\n"
 	      "                            (--json: one object per line with \"line\")\n"
-	      "      --sender ADDR         MAIL FROM address (at most 320 octets, with '@');\n"
-	      "                            '' for the null reverse-path\n"
+	      "      --sender ADDR         MAIL FROM address as the client gave it; '' for\n"
+	      "                            the null reverse-path (a malformed domain, as in\n"
+	      "                            'a@', gives none, RFC 7208 section 4.3)\n"
 	      "      --helo NAME           HELO/EHLO name\n"
 	      "      --identity ID         mailfrom (default) or helo: which identity to check\n"
 	      "      --zone FILE           answer DNS questions from this zone file\n"
@@ -128,7 +129,7 @@ static void check_usage(FILE *fp)
 	      "\n"
 	      "Exit status:\n"
 	      "  0 pass, 1 fail, 2 softfail, 3 neutral, 4 none, 5 temperror, 6 permerror,\n"
-	      "  64 usage error (unknown option, missing --ip, malformed address or sender),\n"
+	      "  64 usage error (unknown option, missing --ip, malformed address),\n"
 	      "  65 malformed zone file, 66 unreadable zone file,\n"
 	      "  69 the DNS resolver cannot be set up, 70 internal error.\n"
 	      "  With --batch: 0 every line was checked (whatever the results), 65 some\n"
@@ -231,6 +232,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "cache-size", required_argument, NULL, OPT_CACHE_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
+	char q[CLI_QUOTE_BUF];
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -269,7 +271,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 			} else if (strcmp(optarg, "helo") == 0) {
 				a->identity = MT_SPF_HELO;
 			} else {
-				cli_error("--identity: '%s' is neither 'mailfrom' nor 'helo'", optarg);
+				cli_error("--identity: '%s' is neither 'mailfrom' nor 'helo'",
+				          cli_quote(q, optarg));
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -293,7 +296,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 	if (optind < argc)
 		a->domain = argv[optind++];
 	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see 'mailtrust spf check --help')", argv[optind]);
+		cli_error("unexpected argument '%s' (see 'mailtrust spf check --help')",
+		          cli_quote(q, argv[optind]));
 		return CLI_EXIT_USAGE;
 	}
 	if (a->dns.zone && (a->dns.resolver || a->dns.dnssec || a->dns.recursive)) {
@@ -305,7 +309,8 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		return CLI_EXIT_USAGE;
 	}
 	if (a->dns.trust_anchor && access(a->dns.trust_anchor, R_OK) != 0) {
-		cli_error("--trust-anchor: cannot read %s: %s", a->dns.trust_anchor, strerror(errno));
+		cli_error("--trust-anchor: cannot read '%s': %s", cli_quote(q, a->dns.trust_anchor),
+		          strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
 	if (a->batch) {
@@ -322,19 +327,6 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 	}
 	if (!cli_parse_ip("--ip", a->ip))
 		return CLI_EXIT_USAGE;
-	if (a->sender) {
-		size_t len = strlen(a->sender);
-		if (len > SPF_MAX_SENDER) {
-			cli_error("--sender: address is %zu octets long, more than %d", len,
-			          SPF_MAX_SENDER);
-			return CLI_EXIT_USAGE;
-		}
-		if (len > 0 && !strchr(a->sender, '@')) {
-			cli_error("--sender: '%s' has no '@' (write postmaster@%s for a domain)",
-			          a->sender, a->sender);
-			return CLI_EXIT_USAGE;
-		}
-	}
 	if (a->identity == MT_SPF_HELO && !a->helo && !a->domain) {
 		cli_error("--identity helo needs --helo or DOMAIN");
 		return CLI_EXIT_USAGE;
@@ -362,9 +354,18 @@ static void print_summary(const cli_out *o, const mt_spf_outcome *oc)
 {
 	FILE *fp = o->fp;
 	const char *dom = oc->domain ? oc->domain : "(no domain)";
+	char q[CLI_QUOTE_BUF];
 
 	fprintf(fp, "%s%s%s: ", cli_sgr(o, result_style(oc->result)),
 	        mt_spf_result_name(oc->result), cli_sgr(o, CLI_RESET));
+	if (oc->malformed_domain) {
+		/* RFC 7208 section 4.3; the problem line says why. */
+		fputs("no valid domain to check", fp);
+		if (oc->domain && oc->domain[0])
+			fprintf(fp, " (\"%s\")", cli_quote(q, oc->domain));
+		fputc('\n', fp);
+		return;
+	}
 	switch (oc->result) {
 	case MT_SPF_PASS:
 		cli_text_puts(fp, oc->ip);
@@ -473,7 +474,7 @@ static void print_text(const cli_out *o, const check_args *a, const mt_spf_optio
 	if (oc->problem) {
 		print_label(o, "problem");
 		cli_text_puts(fp, oc->problem);
-		if (oc->problem_domain || oc->problem_term) {
+		if (!oc->malformed_domain && (oc->problem_domain || oc->problem_term)) {
 			const char *sep = " (";
 			if (oc->problem_domain) {
 				fputs(" (in ", fp);
@@ -542,8 +543,8 @@ void spf_check_json_fields(json_writer *wp, const mt_spf_options *opts,
 	json_string(&w, mt_spf_result_name(oc->result));
 	json_key(&w, "exit_code");
 	json_int(&w, result_exit_code(oc->result));
-	json_key(&w, "domain");
-	json_string(&w, oc->domain);
+	json_key(&w, "domain"); /* null, never "", when there is none (as for 'a@') */
+	json_string(&w, oc->domain && oc->domain[0] ? oc->domain : NULL);
 	json_key(&w, "ip");
 	json_string(&w, oc->ip);
 	json_key(&w, "sender");
@@ -677,15 +678,12 @@ static int spf_check_main(int argc, char **argv)
 		opts.default_explanation = a.default_exp;
 	if (a.receiver)
 		opts.receiver = a.receiver;
-	st = mt_spf_check_new(&opts, &chk);
-	if (st == MT_EINVAL) {
-		cli_error("--default-explanation: '%s' is not a valid macro-string",
-		          a.default_exp ? a.default_exp : "");
-		rc = CLI_EXIT_USAGE;
-		goto out;
-	} else if (st != MT_OK) {
-		cli_error("cannot create the check: %s", mt_strerror(st));
-		rc = CLI_EXIT_SOFTWARE;
+	memset(&err, 0, sizeof(err));
+	st = mt_spf_check_new(&opts, &chk, &err);
+	if (st != MT_OK) {
+		/* The library names the option that is wrong. */
+		cli_error("%s", err.message[0] ? err.message : mt_strerror(st));
+		rc = st == MT_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_SOFTWARE;
 		goto out;
 	}
 
