@@ -189,7 +189,8 @@ MT_EXPORT mt_status mt_dns_zone_add_fault(mt_dns_zone *zone, const char *name, u
  *
  *     $FAULT <owner> <TIMEOUT|SERVFAIL|REFUSED|NXDOMAIN> [TYPE]
  *
- * adds a fault as mt_dns_zone_add_fault() does.  origin may be NULL.  On
+ * adds a fault as mt_dns_zone_add_fault() does.  A UTF-8 byte-order mark
+ * at the start of a file (or of text) is skipped.  origin may be NULL.  On
  * failure err says "file:line: what is wrong"; records read before the
  * error stay in the zone.
  */

@@ -543,6 +543,18 @@ static void test_misc_syntax(void)
 	CHECK(a && a->count == 1 && a->rr[0].len == 4 && memcmp(a->rr[0].data, "\x03" "a\0b", 4) == 0);
 	mt_dns_answer_free(a);
 	mt_dns_zone_free(z);
+
+	/* A UTF-8 byte-order mark before the first owner is not part of the
+	 * name; the same octets anywhere else are ordinary label octets. */
+	z = mt_dns_zone_new();
+	CHECK_INT(load(z, "\xEF\xBB\xBF" "bom A 192.0.2.7\n", "example.com", &err), MT_OK);
+	expect(z, "bom.example.com", MT_DNS_A, MT_DNS_NOERROR, 1);
+	expect(z, "\xEF\xBB\xBF" "bom.example.com", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	CHECK_INT(load(z, "\xEF\xBB\xBF\tA 192.0.2.8\n", "example.com", &err), MT_ESYNTAX);
+	CHECK_STR(err.message, "<string>:1: no owner name: no previous record to inherit it from");
+	CHECK_INT(load(z, "x A 192.0.2.9\n\xEF\xBB\xBF" "y A 192.0.2.9\n", "example.com", &err), MT_OK);
+	expect(z, "\xEF\xBB\xBF" "y.example.com", MT_DNS_A, MT_DNS_NOERROR, 1);
+	mt_dns_zone_free(z);
 }
 
 static void test_errors(void)
@@ -765,7 +777,7 @@ static void test_files(void)
 	           "@ TXT \"child apex\"\n"
 	           "leaf A 192.0.2.2\n"
 	           "$INCLUDE grandchild.zone\n");
-	write_file("sub/grandchild.zone", "deep TXT \"grandchild\"\n");
+	write_file("sub/grandchild.zone", "\xEF\xBB\xBF" "deep TXT \"grandchild\"\n");
 	snprintf(path, sizeof path, "%s/main.zone", dir);
 	CHECK_INT(mt_dns_zone_load_file(z, path, NULL, &err), MT_OK);
 	if (err.status)

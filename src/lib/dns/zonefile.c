@@ -801,6 +801,9 @@ static mt_status load_text(struct loader *L, const char *text, size_t len, const
 	mt_status st = MT_OK;
 
 	memcpy(S.origin, origin, strlen(origin) + 1);
+	/* A UTF-8 byte-order mark (what some editors write first) is not text. */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		lx.pos = 3;
 	mt_buf_init(&e.text, ENTRY_TEXT_MAX);
 	for (;;) {
 		st = lex_entry(&lx, &e, L->err);
