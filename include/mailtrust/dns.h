@@ -177,6 +177,25 @@ MT_EXPORT mt_status mt_dns_zone_add(mt_dns_zone *zone, const char *name, uint16_
 MT_EXPORT mt_status mt_dns_zone_add_txt(mt_dns_zone *zone, const char *name, uint16_t type,
                                         uint32_t ttl, const char *const *strings,
                                         const size_t *lens, size_t n);
+/*
+ * What a zone may cost.  A zone holds at most max_records records (each
+ * $FAULT counts as one) and takes at most max_bytes octets of memory for
+ * its names, records and table, per-record overhead included (the
+ * zone's own count: what it asked malloc for).  An add that would pass
+ * either limit fails with MT_ERANGE and the zone answers as before.  0 means the
+ * default: MT_DNS_ZONE_RECORDS_DEFAULT records, MT_DNS_ZONE_BYTES_DEFAULT
+ * octets.  A new limit below what the zone already holds only stops
+ * further adds.  Loading a file also needs the file's text in memory
+ * while it is read (at most 64 MiB).
+ */
+#define MT_DNS_ZONE_RECORDS_DEFAULT ((size_t)2 << 20)
+#define MT_DNS_ZONE_BYTES_DEFAULT ((size_t)256 << 20)
+MT_EXPORT mt_status mt_dns_zone_set_limits(mt_dns_zone *zone, size_t max_records,
+                                           size_t max_bytes);
+/* What the zone holds: records (and faults) and octets as counted above. */
+MT_EXPORT mt_status mt_dns_zone_usage(const mt_dns_zone *zone, size_t *records,
+                                      size_t *bytes);
+
 /* Make (name, type) answer rcode (type 0: every type), see above. */
 MT_EXPORT mt_status mt_dns_zone_add_fault(mt_dns_zone *zone, const char *name, uint16_t type,
                                           mt_dns_rcode rcode);
