@@ -397,6 +397,9 @@ static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
 	mt_dns_rcode rcode;
 	char buf[MT_DNS_WIRE_NAME_BUF];
 	const char *tname = mt_dns_type_name(type);
+	bool names = type == MT_DNS_PTR || type == MT_DNS_MX || type == MT_DNS_NS ||
+	             type == MT_DNS_CNAME;
+	size_t skipped = 0;
 
 	switch (r->rcode) {
 	case 0: rcode = MT_DNS_NOERROR; break;
@@ -438,9 +441,20 @@ static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
 		const uint8_t *d = NULL;
 		size_t dlen = 0;
 		uint16_t pref = 0;
-		if (r->len[i] < 0 ||
+		if (r->len[i] >= 0 &&
 		    mt_dns_wire_rdata(type, (const uint8_t *)r->data[i], (size_t)r->len[i], buf,
-		                      sizeof buf, &pref, &d, &dlen) != MT_OK) {
+		                      sizeof buf, &pref, &d, &dlen) == MT_OK) {
+			st = mt_dns_answer_add(ans, type, r->ttl < 0 ? 0 : (uint32_t)r->ttl, pref, d,
+			                       dlen);
+			if (st != MT_OK)
+				goto out;
+			continue;
+		}
+		/* A name that cannot be written without escapes ('.' or NUL in
+		 * a label) or a malformed one costs only its own record: the
+		 * others of a PTR or MX RRset are still checked. */
+		skipped++;
+		if (!names) {
 			/* Nothing usable can be said about this RRset. */
 			mt_dns_answer_free(ans);
 			ans = mt_dns_answer_new(MT_DNS_FAILURE);
@@ -452,9 +466,15 @@ static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
 			             tname ? tname : "?", name);
 			goto out;
 		}
-		st = mt_dns_answer_add(ans, type, r->ttl < 0 ? 0 : (uint32_t)r->ttl, pref, d, dlen);
-		if (st != MT_OK)
-			goto out;
+	}
+	if (skipped && ans->count == 0) {
+		/* every one was unusable: as above */
+		ans->rcode = MT_DNS_FAILURE;
+		st = set_why(ans, "malformed or unusable %s record%s for %s", tname ? tname : "?",
+		             skipped == 1 ? "" : "s", name);
+	} else if (skipped) {
+		st = set_why(ans, "%zu malformed or unusable %s record%s for %s skipped", skipped,
+		             tname ? tname : "?", skipped == 1 ? "" : "s", name);
 	}
 out:
 	if (st != MT_OK) {
