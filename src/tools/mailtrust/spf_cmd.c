@@ -113,6 +113,9 @@ static void check_usage(FILE *fp)
 	      "      --dnssec              validate DNSSEC (root trust anchor of the system)\n"
 	      "      --trust-anchor FILE   with --dnssec: trust the DS or DNSKEY records of\n"
 	      "                            FILE instead of the system's root trust anchor\n"
+	      "      --unbound-option 'KEY: VALUE'\n"
+	      "                            set an unbound.conf(5) server option of\n"
+	      "                            libunbound (repeatable)\n"
 	      "      --receiver NAME       this host's name, for %{r} and the header fields\n"
 	      "      --default-explanation TEXT\n"
 	      "                            macro-string explaining a fail when the domain\n"
@@ -153,6 +156,7 @@ enum {
 	OPT_RECURSIVE,
 	OPT_BATCH,
 	OPT_TRUST_ANCHOR,
+	OPT_UNBOUND_OPTION,
 };
 
 typedef struct check_args {
@@ -225,6 +229,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "recursive", no_argument, NULL, OPT_RECURSIVE },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
+		{ "unbound-option", required_argument, NULL, OPT_UNBOUND_OPTION },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -251,6 +256,13 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		case OPT_RECURSIVE: a->dns.recursive = true; break;
 		case OPT_BATCH: a->batch = optarg; break;
 		case OPT_TRUST_ANCHOR: a->dns.trust_anchor = optarg; break;
+		case OPT_UNBOUND_OPTION:
+			if (a->dns.n_unbound_options == CLI_UNBOUND_OPTIONS_MAX) {
+				cli_error("--unbound-option: at most %d", CLI_UNBOUND_OPTIONS_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			a->dns.unbound_options[a->dns.n_unbound_options++] = optarg;
+			break;
 		case OPT_IDENTITY:
 			if (strcmp(optarg, "mailfrom") == 0) {
 				a->identity = MT_SPF_MAILFROM;
@@ -284,8 +296,10 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		cli_error("unexpected argument '%s' (see 'mailtrust spf check --help')", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	if (a->dns.zone && (a->dns.resolver || a->dns.dnssec || a->dns.recursive)) {
-		cli_error("--zone cannot be combined with --resolver, --recursive or --dnssec");
+	if (a->dns.zone && (a->dns.resolver || a->dns.dnssec || a->dns.recursive ||
+	                    a->dns.n_unbound_options)) {
+		cli_error("--zone cannot be combined with --resolver, --recursive, --dnssec or "
+		          "--unbound-option");
 		return CLI_EXIT_USAGE;
 	}
 	if (a->dns.trust_anchor && !a->dns.dnssec) {
@@ -294,7 +308,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 	}
 	if (a->dns.trust_anchor && access(a->dns.trust_anchor, R_OK) != 0) {
 		cli_error("--trust-anchor: cannot read %s: %s", a->dns.trust_anchor, strerror(errno));
-		return CLI_EXIT_USAGE;
+		return CLI_EXIT_NOINPUT;
 	}
 	if (a->batch) {
 		if (a->domain || a->ip || a->sender || a->helo || a->trace) {
