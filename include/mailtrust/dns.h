@@ -302,7 +302,8 @@ MT_EXPORT void mt_dns_unbound_options_init(mt_dns_unbound_options *opts);
  *
  * libunbound prints nothing: its log goes nowhere, and what it reports
  * while the context is set up (a trust anchor it cannot use ...) becomes
- * the message in err.
+ * the message in err.  libunbound's log is one for the whole process, so
+ * this also silences other libunbound contexts of the program.
  *
  * Each resolve() waits at most its timeout and then answers
  * MT_DNS_TIMEOUT; the question is cancelled.  A background thread of

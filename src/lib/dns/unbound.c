@@ -721,8 +721,9 @@ static bool is_class(const char *t, size_t n)
 /*
  * Is path a trust anchor libunbound can read: a regular file of DS and
  * DNSKEY records in master-file form?  Checked line by line (comments,
- * $ORIGIN/$TTL, parentheses); each record must name its owner on its
- * first line and be of type DS or DNSKEY, and there must be one.
+ * $ORIGIN/$TTL, parentheses); the first line of each record must give,
+ * after its owner (unless inherited), TTL and class, the type DS or
+ * DNSKEY, and there must be one such record.
  * libunbound spins on a directory and prints its own complaints about the
  * rest, so nothing else reaches it.
  */
