@@ -359,6 +359,25 @@ MT_EXPORT mt_status mt_dns_zone_add(mt_dns_zone *zone, const char *name, uint16_
 MT_EXPORT mt_status mt_dns_zone_add_txt(mt_dns_zone *zone, const char *name, uint16_t type,
                                         uint32_t ttl, const char *const *strings,
                                         const size_t *lens, size_t n);
+/*
+ * What a zone may cost.  A zone holds at most max_records records (each
+ * $FAULT counts as one) and takes at most max_bytes octets of memory for
+ * its names, records and table, per-record overhead included (the
+ * zone's own count: what it asked malloc for).  An add that would pass
+ * either limit fails with MT_ERANGE and the zone answers as before.  0 means the
+ * default: MT_DNS_ZONE_RECORDS_DEFAULT records, MT_DNS_ZONE_BYTES_DEFAULT
+ * octets.  A new limit below what the zone already holds only stops
+ * further adds.  Loading a file also needs the file's text in memory
+ * while it is read (at most 64 MiB).
+ */
+#define MT_DNS_ZONE_RECORDS_DEFAULT ((size_t)2 << 20)
+#define MT_DNS_ZONE_BYTES_DEFAULT ((size_t)256 << 20)
+MT_EXPORT mt_status mt_dns_zone_set_limits(mt_dns_zone *zone, size_t max_records,
+                                           size_t max_bytes);
+/* What the zone holds: records (and faults) and octets as counted above. */
+MT_EXPORT mt_status mt_dns_zone_usage(const mt_dns_zone *zone, size_t *records,
+                                      size_t *bytes);
+
 /* Make (name, type) answer rcode (type 0: every type), see above. */
 MT_EXPORT mt_status mt_dns_zone_add_fault(mt_dns_zone *zone, const char *name, uint16_t type,
                                           mt_dns_rcode rcode);
@@ -371,7 +390,8 @@ MT_EXPORT mt_status mt_dns_zone_add_fault(mt_dns_zone *zone, const char *name, u
  *
  *     $FAULT <owner> <TIMEOUT|SERVFAIL|REFUSED|NXDOMAIN> [TYPE]
  *
- * adds a fault as mt_dns_zone_add_fault() does.  origin may be NULL.  On
+ * adds a fault as mt_dns_zone_add_fault() does.  A UTF-8 byte-order mark
+ * at the start of a file (or of text) is skipped.  origin may be NULL.  On
  * failure err says "file:line: what is wrong"; records read before the
  * error stay in the zone.
  */
@@ -396,9 +416,12 @@ MT_EXPORT mt_dns_resolver *mt_dns_zone_resolver_new(mt_dns_zone *zone);
 /*
  * Options of the libunbound resolver.  Initialise with
  * mt_dns_unbound_options_init() and change what you need; the strings
- * are read during mt_dns_unbound_resolver_new() only.
+ * are read during mt_dns_unbound_resolver_new() only.  size is set by
+ * init: fields added to the end in later versions are read only when size
+ * says the caller has them.
  */
 typedef struct mt_dns_unbound_options {
+	size_t size;    /* sizeof(mt_dns_unbound_options), set by init */
 	/* "ADDR" or "ADDR@PORT" (IPv4 or IPv6) of a recursive server to
 	 * forward every question to; NULL: the nameservers of
 	 * /etc/resolv.conf.  Ignored when recursive is set. */
@@ -408,14 +431,28 @@ typedef struct mt_dns_unbound_options {
 	/* Validate DNSSEC (off by default); answers carry the state and a
 	 * bogus one is answered MT_DNS_FAILURE with the reason in why. */
 	bool dnssec;
-	/* Trust anchor file (DS or DNSKEY records) for dnssec; NULL: Debian's
-	 * /usr/share/dns/root.key. */
+	/* Trust anchor file (DS or DNSKEY records in master-file form) for
+	 * dnssec; NULL: Debian's /usr/share/dns/root.key.  Checked before
+	 * libunbound reads it: a regular, readable file of at most 1 MiB
+	 * whose records are all DS or DNSKEY (else MT_EIO or MT_ESYNTAX). */
 	const char *trust_anchor_file;
 	/* Budget for one question when resolve() is given 0; 0 = 5000 ms. */
 	unsigned timeout_ms;
 	/* An unbound.conf(5) file read before the settings above (stub-zone,
 	 * forward-zone clauses ...), or NULL. */
 	const char *config_file;
+	/* Sizes in octets of libunbound's message and RRset caches; 0 keeps
+	 * libunbound's defaults (1 MiB each in libunbound 1.17).  A cache of
+	 * mailtrust's own (mt_dns_cache_resolver_new) may sit in front. */
+	size_t msg_cache_size;
+	size_t rrset_cache_size;
+	/* n_unbound_options lines "key: value" of unbound.conf(5)'s server:
+	 * clause ("outgoing-range: 1024", "edns-buffer-size: 1232"), handed
+	 * to ub_ctx_set_option() after every setting above, so they can
+	 * change mailtrust's choices.  A line libunbound rejects fails
+	 * mt_dns_unbound_resolver_new() with MT_EINVAL naming it. */
+	const char *const *unbound_options;
+	size_t n_unbound_options;
 } mt_dns_unbound_options;
 
 /* Defaults: forward to /etc/resolv.conf, no DNSSEC, 5000 ms. */
@@ -424,19 +461,43 @@ MT_EXPORT void mt_dns_unbound_options_init(mt_dns_unbound_options *opts);
 /*
  * A resolver asking the real DNS through one libunbound context, whose
  * cache lives as long as the resolver (repeated questions are answered
- * from it while their TTL lasts).  The reverse zones that libunbound
- * would otherwise answer itself (RFC 6303: private, documentation,
- * loopback and link-local addresses) are asked of the configured
- * servers like any other name.
+ * from it while their TTL lasts).
+ *
+ * Names libunbound would otherwise answer itself, without a query, are
+ * asked of the configured servers like any other name: the reverse zones
+ * of RFC 6303 and RFC 6598 (private, shared, documentation, loopback and
+ * link-local addresses) always, and when forwarding (not recursive) also
+ * the special-use domains test. (RFC 6761 6.2: a resolver library should
+ * send them to its configured server), invalid. (6.4 leaves that to the
+ * library; the configured server decides, as it does for the system
+ * resolver) and home.arpa. (RFC 8375: must not be treated as special).
+ * Still answered locally: localhost. (RFC 6761 6.3: the loopback address,
+ * never asked) and onion. (RFC 7686 2: a library must answer NXDOMAIN).
+ *
+ * Concurrency: libunbound's library defaults (16 ports, a 376 ms wait for
+ * a server it has no round-trip time for yet) make a slow server time out
+ * and be asked again before its answer can arrive.  The resolver uses up
+ * to 8192 ports (fewer when the process's open-file limit is lower: 256
+ * descriptors stay free) and waits 3000 ms for an unknown server; both can
+ * be changed with unbound_options ("outgoing-range", "unknown-server-time-
+ * limit").
+ *
+ * libunbound prints nothing: its log goes nowhere, and what it reports
+ * while the context is set up (a trust anchor it cannot use ...) becomes
+ * the message in err.  libunbound's log is one for the whole process, so
+ * this also silences other libunbound contexts of the program.
  *
  * Each resolve() waits at most its timeout and then answers
  * MT_DNS_TIMEOUT; the question is cancelled.  A background thread of
  * libunbound does the network work.
  *
  * opts NULL means the defaults.  On failure returns MT_EINVAL (bad
- * forwarder address, unreadable config or trust anchor file), MT_ENOMEM
- * or MT_EDNS, with a message in err.  Free with mt_dns_resolver_free().
- * Not thread-safe: one thread at a time per resolver.
+ * forwarder address, unreadable config file, an option libunbound
+ * rejects), MT_EIO (a trust anchor file that is missing, unreadable or not
+ * a regular file), MT_ESYNTAX (a trust anchor file that does not hold DS or
+ * DNSKEY records), MT_ENOMEM or MT_EDNS, with a message in err.  Free with
+ * mt_dns_resolver_free().  Not thread-safe: one thread at a time per
+ * resolver.
  */
 MT_EXPORT mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
                                                 mt_dns_resolver **out, mt_error *err);

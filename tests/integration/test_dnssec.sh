@@ -189,16 +189,19 @@ check "no --dnssec: altered record used as is" 0 pass unchecked \
 	"tampered.example/TXT/NOERROR/unchecked" \
 	"" -- tampered.example --ip 198.51.100.7 --resolver "$SERVER"
 
-# option errors (exit 64)
-for args in "--trust-anchor $ZDIR/anchor.ds" "--dnssec --trust-anchor $ZDIR/missing.ds"; do
+# option errors: --trust-anchor without --dnssec (64), a file that cannot
+# be read (66, as for an unreadable zone file)
+for args in "64 --trust-anchor $ZDIR/anchor.ds" "66 --dnssec --trust-anchor $ZDIR/missing.ds"; do
+	want=${args%% *}
+	args=${args#* }
 	# shellcheck disable=SC2086
 	"$MT" spf check sec.example --ip 192.0.2.1 --resolver "$SERVER" $args > /dev/null 2> "$TMP/err"
 	rc=$?
-	if [ "$rc" -eq 64 ] && grep -q -- '--trust-anchor' "$TMP/err"; then
+	if [ "$rc" -eq "$want" ] && grep -q -- '--trust-anchor' "$TMP/err"; then
 		echo "ok   usage error: $args"
 		pass=$((pass + 1))
 	else
-		echo "FAIL usage error: $args: exit $rc, stderr: $(cat "$TMP/err")"
+		echo "FAIL usage error: $args: exit $rc (want $want), stderr: $(cat "$TMP/err")"
 		fail=$((fail + 1))
 	fi
 done

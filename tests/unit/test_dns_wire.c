@@ -2,13 +2,102 @@
  * expectations from the RFC 1035 wire format (sections 3.1, 3.3, 4.1.4). */
 #include "dns/dns_internal.h"
 #include "dns/dns_wire.h"
+#include "dns/unbound_int.h"
 #include "mt_test.h"
+
+#include <unbound.h>
 
 static mt_status rdata(uint16_t type, const char *w, size_t len, char *buf, uint16_t *pref,
                        const uint8_t **d, size_t *dlen)
 {
 	return mt_dns_wire_rdata(type, (const uint8_t *)w, len, buf, MT_DNS_WIRE_NAME_BUF, pref, d,
 	                         dlen);
+}
+
+/* A libunbound result holding the RDATA of n records (NULL-terminated
+ * arrays as ub_result has them), converted as the resolver does. */
+static mt_dns_answer *convert(unbound_impl *u, uint16_t type, const char *const *rd,
+                              const int *lens)
+{
+	struct ub_result r;
+	mt_dns_answer *a = NULL;
+	memset(&r, 0, sizeof r);
+	r.qname = (char *)"192.0.2.1.in-addr.arpa";
+	r.qtype = type;
+	r.qclass = 1;
+	r.data = (char **)rd;
+	r.len = (int *)lens;
+	r.havedata = rd[0] != NULL;
+	r.ttl = 300;
+	CHECK_INT(mt_dns_unbound_convert(u, r.qname, type, 0, &r, &a), MT_OK);
+	return a;
+}
+
+/* An RRset with one record that cannot be used (a name with a dot inside a
+ * label, valid on the wire but not writable as a plain name) keeps its
+ * other records (RFC 7208 section 5.5: each PTR name is checked on its
+ * own); only an RRset with nothing usable is a failure. */
+static void test_convert(void)
+{
+	mt_dns_unbound_options o;
+	mt_dns_resolver *res = NULL;
+	mt_error err = {0};
+	unbound_impl *u;
+	mt_dns_answer *a;
+
+	mt_dns_unbound_options_init(&o);
+	o.forwarder = "127.0.0.1"; /* nothing is asked */
+	CHECK_INT(mt_dns_unbound_resolver_new(&o, &res, &err), MT_OK);
+	u = mt_dns_unbound_impl(res);
+	CHECK(u != NULL);
+	if (!u)
+		return;
+	{
+		const char *rd[] = {"\3a.b\7example\0", "\4good\7example\0", NULL};
+		const int lens[] = {13, 14, 0};
+		a = convert(u, MT_DNS_PTR, rd, lens);
+		CHECK(a && a->rcode == MT_DNS_NOERROR && a->count == 1);
+		CHECK(a && a->count == 1 && a->rr[0].len == 12 &&
+		      memcmp(a->rr[0].data, "good.example", 12) == 0);
+		CHECK(a && a->why && strstr(a->why, "1 malformed or unusable PTR record") != NULL);
+		mt_dns_answer_free(a);
+	}
+	{
+		const char *rd[] = {"\4good\7example\0", "\3a\0b\7example\0", "\2ok\7example\0",
+		                    NULL};
+		const int lens[] = {14, 13, 12, 0};
+		a = convert(u, MT_DNS_PTR, rd, lens);
+		CHECK(a && a->rcode == MT_DNS_NOERROR && a->count == 2);
+		CHECK(a && a->count == 2 && strcmp((const char *)a->rr[1].data, "ok.example") == 0);
+		mt_dns_answer_free(a);
+	}
+	{
+		/* MX: the preference and a bad exchange, then a good one */
+		const char *rd[] = {"\0\x0a\3m.x\7example\0", "\0\x14\2mx\7example\0", NULL};
+		const int lens[] = {15, 14, 0};
+		a = convert(u, MT_DNS_MX, rd, lens);
+		CHECK(a && a->rcode == MT_DNS_NOERROR && a->count == 1 && a->rr[0].pref == 20);
+		mt_dns_answer_free(a);
+	}
+	{
+		/* nothing usable */
+		const char *rd[] = {"\3a.b\7example\0", NULL};
+		const int lens[] = {13, 0};
+		a = convert(u, MT_DNS_PTR, rd, lens);
+		CHECK(a && a->rcode == MT_DNS_FAILURE && a->count == 0);
+		CHECK(a && a->why && strstr(a->why, "malformed or unusable PTR record") != NULL);
+		mt_dns_answer_free(a);
+	}
+	{
+		/* a TXT that does not fill its RDATA: the server is broken, and
+		 * a check must not go on as if the record were not there */
+		const char *rd[] = {"\5v=spf1", "\3abc", NULL};
+		const int lens[] = {7, 4, 0};
+		a = convert(u, MT_DNS_TXT, rd, lens);
+		CHECK(a && a->rcode == MT_DNS_FAILURE && a->count == 0);
+		mt_dns_answer_free(a);
+	}
+	mt_dns_resolver_free(res);
 }
 
 int main(void)
@@ -67,5 +156,6 @@ int main(void)
 		/* truncated inside the answer section: malformed */
 		CHECK(!mt_dns_wire_canonical(msg, 40, buf, sizeof buf));
 	}
+	test_convert();
 	return mt_test_done();
 }

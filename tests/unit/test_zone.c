@@ -2,6 +2,7 @@
  * the $FAULT extension. */
 #include "mt_test.h"
 #include "dns/dns_internal.h"
+#include "util/util.h"
 #include <mailtrust/dns.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -300,6 +301,134 @@ static void test_zone_many(void)
 	mt_dns_zone_free(z);
 }
 
+/* What a zone costs: limits on records and memory, and an overhead per
+ * record that stays near what the data needs (a name's node, the record,
+ * a slot of the table: under 128 octets for a short name and an A record;
+ * the allocator's headers and the old layout's separate key and data
+ * blocks came to about 240). */
+static void test_zone_limits(void)
+{
+	mt_dns_zone *z = mt_dns_zone_new();
+	const uint8_t a4[4] = {192, 0, 2, 1};
+	mt_error err = {0};
+	size_t records = 0, bytes = 0, before;
+	char name[300];
+	mt_buf text;
+	int bad = 0;
+
+	/* small names, one A record each */
+	for (int i = 0; i < 50000; i++) {
+		snprintf(name, sizeof name, "%x.example", i);
+		if (mt_dns_zone_add(z, name, MT_DNS_A, 1, 0, a4, 4) != MT_OK)
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(mt_dns_zone_usage(z, &records, &bytes), MT_OK);
+	CHECK_INT(records, 50000);
+	CHECK(bytes / records < 128);
+	mt_dns_zone_free(z);
+
+	/* Deep names share the nodes of their common suffix: 1,000 names of
+	 * 101 labels cost little more than 1,000 short ones. */
+	z = mt_dns_zone_new();
+	{
+		size_t n = 0;
+		for (int i = 0; i < 100; i++) {
+			memcpy(name + n, "s.", 2);
+			n += 2;
+		}
+		memcpy(name + n, "example", 8);
+		for (int i = 0; i < 1000; i++) {
+			char deep[320];
+			snprintf(deep, sizeof deep, "%x.%s", i, name);
+			if (mt_dns_zone_add(z, deep, MT_DNS_A, 1, 0, a4, 4) != MT_OK)
+				bad++;
+		}
+		CHECK_INT(bad, 0);
+		CHECK_INT(mt_dns_zone_usage(z, &records, &bytes), MT_OK);
+		CHECK(bytes / records < 256);
+		{
+			char upper[320];
+			snprintf(upper, sizeof upper, "3E7.S.%s", name + 2);
+			expect(z, upper, MT_DNS_A, MT_DNS_NOERROR, 1);
+		}
+		expect(z, name, MT_DNS_A, MT_DNS_NOERROR, 0);      /* an ancestor: NODATA */
+		expect(z, name + 2, MT_DNS_A, MT_DNS_NOERROR, 0);
+		expect(z, "3e8.s.example", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	}
+	mt_dns_zone_free(z);
+
+	/* Labels are matched whole, from the right, in any case. */
+	z = mt_dns_zone_new();
+	CHECK_INT(mt_dns_zone_add(z, "a.b.c", MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	expect(z, "A.B.C", MT_DNS_A, MT_DNS_NOERROR, 1);
+	expect(z, "b.c", MT_DNS_A, MT_DNS_NOERROR, 0);
+	expect(z, "c", MT_DNS_A, MT_DNS_NOERROR, 0);
+	expect(z, "", MT_DNS_A, MT_DNS_NOERROR, 0);
+	expect(z, "ab.c", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	expect(z, "a.bc", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	expect(z, "a.b.c.d", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	expect(z, "x.a.b.c", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	CHECK_INT(mt_dns_zone_add(z, ".", MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	expect(z, "", MT_DNS_A, MT_DNS_NOERROR, 1);
+	mt_dns_zone_free(z);
+
+	/* A record limit: the add past it fails and changes nothing. */
+	z = mt_dns_zone_new();
+	CHECK_INT(mt_dns_zone_set_limits(z, 3, 0), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "one.example", MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	CHECK_INT(mt_dns_zone_add_fault(z, "two.example", 0, MT_DNS_SERVFAIL), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "three.example", MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "four.example", MT_DNS_A, 1, 0, a4, 4), MT_ERANGE);
+	CHECK_INT(mt_dns_zone_add_fault(z, "four.example", 0, MT_DNS_SERVFAIL), MT_ERANGE);
+	/* replacing a fault adds none */
+	CHECK_INT(mt_dns_zone_add_fault(z, "two.example", 0, MT_DNS_REFUSED), MT_OK);
+	expect(z, "four.example", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	expect(z, "two.example", MT_DNS_A, MT_DNS_REFUSED, 0);
+	CHECK_INT(mt_dns_zone_usage(z, &records, NULL), MT_OK);
+	CHECK_INT(records, 3);
+	/* 0 restores the default */
+	CHECK_INT(mt_dns_zone_set_limits(z, 0, 0), MT_OK);
+	CHECK_INT(mt_dns_zone_add(z, "four.example", MT_DNS_A, 1, 0, a4, 4), MT_OK);
+	CHECK_INT(mt_dns_zone_set_limits(NULL, 1, 1), MT_EINVAL);
+	CHECK_INT(mt_dns_zone_usage(NULL, &records, &bytes), MT_EINVAL);
+	mt_dns_zone_free(z);
+
+	/* The loader names the file, the line and the limit. */
+	z = mt_dns_zone_new();
+	CHECK_INT(mt_dns_zone_set_limits(z, 2, 0), MT_OK);
+	CHECK_INT(mt_dns_zone_load_text(z, "a A 192.0.2.1\n; two\nb TXT \"x\"\n\nc A 192.0.2.3\n",
+	                                45, "example", "small.zone", &err), MT_ERANGE);
+	CHECK_STR(err.message, "small.zone:5: zone exceeds 2 records (its limit)");
+	expect(z, "b.example", MT_DNS_TXT, MT_DNS_NOERROR, 1);
+	mt_dns_zone_free(z);
+
+	/* A memory limit of 1 MiB: 30,000 records do not fit. */
+	z = mt_dns_zone_new();
+	CHECK_INT(mt_dns_zone_set_limits(z, 0, (size_t)1 << 20), MT_OK);
+	mt_buf_init(&text, (size_t)1 << 22);
+	for (int i = 0; i < 30000; i++)
+		mt_buf_printf(&text, "h%d A 192.0.2.1\n", i);
+	CHECK_INT(text.err, MT_OK);
+	CHECK_INT(mt_dns_zone_load_text(z, text.data, text.len, "example", "big.zone", &err),
+	          MT_ERANGE);
+	CHECK(strncmp(err.message, "big.zone:", 9) == 0);
+	CHECK(strstr(err.message, ": zone exceeds 1 MiB of memory (its limit)") != NULL);
+	CHECK_INT(mt_dns_zone_usage(z, &records, &bytes), MT_OK);
+	CHECK(bytes <= (size_t)1 << 20);
+	CHECK(records > 1000 && records < 30000);
+	before = bytes;
+	CHECK_INT(mt_dns_zone_add(z, "more.example", MT_DNS_TXT, 1, 0, "", 0), MT_ERANGE);
+	CHECK_INT(mt_dns_zone_usage(z, NULL, &bytes), MT_OK);
+	CHECK(bytes <= (size_t)1 << 20 && bytes >= before);
+	mt_buf_free(&text);
+	/* A limit that is not whole MiB is said in octets. */
+	CHECK_INT(mt_dns_zone_set_limits(z, 0, 1000), MT_OK);
+	CHECK_INT(mt_dns_zone_load_text(z, "x A 192.0.2.1\n", 14, "example", NULL, &err), MT_ERANGE);
+	CHECK_STR(err.message, "<string>:1: zone exceeds 1000 octets of memory (its limit)");
+	mt_dns_zone_free(z);
+}
+
 /* ---- the master-file reader ---- */
 
 /* The joined text of record i of an answer (TXT), or the name data. */
@@ -543,6 +672,18 @@ static void test_misc_syntax(void)
 	CHECK(a && a->count == 1 && a->rr[0].len == 4 && memcmp(a->rr[0].data, "\x03" "a\0b", 4) == 0);
 	mt_dns_answer_free(a);
 	mt_dns_zone_free(z);
+
+	/* A UTF-8 byte-order mark before the first owner is not part of the
+	 * name; the same octets anywhere else are ordinary label octets. */
+	z = mt_dns_zone_new();
+	CHECK_INT(load(z, "\xEF\xBB\xBF" "bom A 192.0.2.7\n", "example.com", &err), MT_OK);
+	expect(z, "bom.example.com", MT_DNS_A, MT_DNS_NOERROR, 1);
+	expect(z, "\xEF\xBB\xBF" "bom.example.com", MT_DNS_A, MT_DNS_NXDOMAIN, 0);
+	CHECK_INT(load(z, "\xEF\xBB\xBF\tA 192.0.2.8\n", "example.com", &err), MT_ESYNTAX);
+	CHECK_STR(err.message, "<string>:1: no owner name: no previous record to inherit it from");
+	CHECK_INT(load(z, "x A 192.0.2.9\n\xEF\xBB\xBF" "y A 192.0.2.9\n", "example.com", &err), MT_OK);
+	expect(z, "\xEF\xBB\xBF" "y.example.com", MT_DNS_A, MT_DNS_NOERROR, 1);
+	mt_dns_zone_free(z);
 }
 
 static void test_errors(void)
@@ -765,7 +906,7 @@ static void test_files(void)
 	           "@ TXT \"child apex\"\n"
 	           "leaf A 192.0.2.2\n"
 	           "$INCLUDE grandchild.zone\n");
-	write_file("sub/grandchild.zone", "deep TXT \"grandchild\"\n");
+	write_file("sub/grandchild.zone", "\xEF\xBB\xBF" "deep TXT \"grandchild\"\n");
 	snprintf(path, sizeof path, "%s/main.zone", dir);
 	CHECK_INT(mt_dns_zone_load_file(z, path, NULL, &err), MT_OK);
 	if (err.status)
@@ -870,6 +1011,7 @@ int main(void)
 	test_zone_cname();
 	test_zone_faults();
 	test_zone_many();
+	test_zone_limits();
 	test_basic();
 	test_origin_and_ttl();
 	test_strings();

@@ -26,6 +26,16 @@ bool mt_dns_name_check(const char *s, size_t len, size_t *outlen);
  * it exactly?  The empty RDATA is. */
 bool mt_dns_txt_check(const uint8_t *d, size_t len);
 
+/* Which limit the zone's last MT_ERANGE from mt_dns_zone_add() or
+ * mt_dns_zone_add_fault() came from, and its value in *limit. */
+typedef enum mt_dns_zone_limit {
+	MT_DNS_ZONE_LIMIT_NONE = 0,
+	MT_DNS_ZONE_LIMIT_NAME,    /* MT_DNS_RR_MAX records for one name */
+	MT_DNS_ZONE_LIMIT_RECORDS, /* the zone's record limit */
+	MT_DNS_ZONE_LIMIT_BYTES,   /* the zone's memory limit */
+} mt_dns_zone_limit;
+mt_dns_zone_limit mt_dns_zone_limit_hit(const mt_dns_zone *zone, size_t *limit);
+
 /* The impl of a resolver made with ops, or NULL when res was made with
  * other ops (lets a backend recognise its own resolvers). */
 void *mt_dns_resolver_impl(const mt_dns_resolver *res, const mt_dns_resolver_ops *ops);

@@ -13,7 +13,10 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unbound.h>
 
@@ -309,9 +312,10 @@ static void on_result(void *mydata, int err, struct ub_result *result)
 }
 
 /*
- * RFC 6303 reverse zones (and the RFC 6598, loopback and unspecified
- * ones) that libunbound answers itself by default.  Made transparent: with
- * no local data in them, their names are resolved like any other.
+ * RFC 6303 reverse zones (and the loopback and unspecified ones) that
+ * libunbound answers itself by default; the RFC 6598 ones (64 to
+ * 127.100.in-addr.arpa) are added in context setup.  Made transparent:
+ * with no local data in them, their names are resolved like any other.
  */
 static const char *const reverse_zones[] = {
 	"10.in-addr.arpa.", "16.172.in-addr.arpa.", "17.172.in-addr.arpa.",
@@ -327,6 +331,15 @@ static const char *const reverse_zones[] = {
 	"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
 	"d.f.ip6.arpa.", "8.e.f.ip6.arpa.", "9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.",
 	"b.e.f.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
+};
+
+/*
+ * Special-use domains libunbound answers NXDOMAIN without asking; when
+ * forwarding, the configured server decides (see dns.h).  localhost. and
+ * onion. stay local.
+ */
+static const char *const forwarded_special[] = {
+	"test.", "invalid.", "home.arpa.",
 };
 
 static void unbound_destroy(void *impl)
@@ -427,6 +440,9 @@ static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
 	mt_dns_rcode rcode;
 	char buf[MT_DNS_WIRE_NAME_BUF];
 	const char *tname = mt_dns_type_name(type);
+	bool names = type == MT_DNS_PTR || type == MT_DNS_MX || type == MT_DNS_NS ||
+	             type == MT_DNS_CNAME;
+	size_t skipped = 0;
 
 	switch (r->rcode) {
 	case 0: rcode = MT_DNS_NOERROR; break;
@@ -468,9 +484,20 @@ static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
 		const uint8_t *d = NULL;
 		size_t dlen = 0;
 		uint16_t pref = 0;
-		if (r->len[i] < 0 ||
+		if (r->len[i] >= 0 &&
 		    mt_dns_wire_rdata(type, (const uint8_t *)r->data[i], (size_t)r->len[i], buf,
-		                      sizeof buf, &pref, &d, &dlen) != MT_OK) {
+		                      sizeof buf, &pref, &d, &dlen) == MT_OK) {
+			st = mt_dns_answer_add(ans, type, r->ttl < 0 ? 0 : (uint32_t)r->ttl, pref, d,
+			                       dlen);
+			if (st != MT_OK)
+				goto out;
+			continue;
+		}
+		/* A name that cannot be written without escapes ('.' or NUL in
+		 * a label) or a malformed one costs only its own record: the
+		 * others of a PTR or MX RRset are still checked. */
+		skipped++;
+		if (!names) {
 			/* Nothing usable can be said about this RRset. */
 			mt_dns_answer_free(ans);
 			ans = mt_dns_answer_new(MT_DNS_FAILURE);
@@ -482,9 +509,15 @@ static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
 			             tname ? tname : "?", name);
 			goto out;
 		}
-		st = mt_dns_answer_add(ans, type, r->ttl < 0 ? 0 : (uint32_t)r->ttl, pref, d, dlen);
-		if (st != MT_OK)
-			goto out;
+	}
+	if (skipped && ans->count == 0) {
+		/* every one was unusable: as above */
+		ans->rcode = MT_DNS_FAILURE;
+		st = set_why(ans, "malformed or unusable %s record%s for %s", tname ? tname : "?",
+		             skipped == 1 ? "" : "s", name);
+	} else if (skipped) {
+		st = set_why(ans, "%zu malformed or unusable %s record%s for %s skipped", skipped,
+		             tname ? tname : "?", skipped == 1 ? "" : "s", name);
 	}
 out:
 	if (st != MT_OK) {
@@ -787,15 +820,273 @@ void mt_dns_unbound_options_init(mt_dns_unbound_options *opts)
 	if (!opts)
 		return;
 	memset(opts, 0, sizeof *opts);
+	opts->size = sizeof *opts;
 	opts->timeout_ms = DEFAULT_TIMEOUT_MS;
 }
 
-static mt_status ub_fail(mt_error *err, int rc, const char *what, const char *arg)
+/* Does the caller's options struct reach field f? */
+#define HAS_FIELD(o, f) \
+	((o)->size >= offsetof(mt_dns_unbound_options, f) + sizeof((o)->f))
+
+/* What libunbound logged while it set the context up: its log goes to a
+ * memory stream then, and nowhere afterwards. */
+typedef struct ub_log {
+	FILE *f;
+	char *text;
+	size_t len;
+} ub_log;
+
+static void log_begin(struct ub_ctx *ctx, ub_log *lg)
 {
+	lg->text = NULL;
+	lg->len = 0;
+	lg->f = open_memstream(&lg->text, &lg->len);
+	ub_ctx_debugout(ctx, lg->f); /* NULL (no memory): nowhere */
+}
+
+static void log_end(struct ub_ctx *ctx, ub_log *lg)
+{
+	if (ctx)
+		ub_ctx_debugout(ctx, NULL);
+	if (lg->f)
+		fclose(lg->f);
+	lg->f = NULL;
+}
+
+/* The first max "error:" lines of the log (their text after "error: "),
+ * joined by "; ", at most cap - 1 octets; "" when there are none. */
+static const char *log_errors(ub_log *lg, size_t max, char *out, size_t cap)
+{
+	size_t lines = 0;
+	size_t o = 0;
+	const char *p, *end;
+	if (lg->f)
+		fflush(lg->f); /* text and len are updated by fflush */
+	p = lg->text;
+	end = lg->text ? lg->text + lg->len : NULL;
+	out[0] = '\0';
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *e;
+		size_t n;
+		for (e = p; e + 7 <= le && memcmp(e, "error: ", 7) != 0; e++)
+			;
+		if (e + 7 <= le && lines++ < max) {
+			e += 7;
+			n = (size_t)(le - e);
+			if (o && o + 2 < cap) {
+				memcpy(out + o, "; ", 2);
+				o += 2;
+			}
+			if (n > cap - 1 - o)
+				n = cap - 1 - o;
+			for (size_t i = 0; i < n; i++)
+				out[o++] = (e[i] >= 0x20 && e[i] < 0x7f) ? e[i] : '?';
+			out[o] = '\0';
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return out;
+}
+
+static mt_status ub_fail(mt_error *err, ub_log *lg, int rc, const char *what,
+                         const char *arg)
+{
+	char logged[384];
 	mt_status st = rc == UB_NOMEM ? MT_ENOMEM : rc == UB_SYNTAX || rc == UB_READFILE
 	             ? MT_EINVAL : MT_EDNS;
+	log_errors(lg, 3, logged, sizeof logged);
 	return mt_error_set(err, st, "libunbound: %s%s%s: %s", what, arg ? " " : "",
-	                    arg ? arg : "", ub_strerror(rc));
+	                    arg ? arg : "", logged[0] ? logged : ub_strerror(rc));
+}
+
+#define TRUST_ANCHOR_MAX ((size_t)1 << 20)
+
+static bool is_class(const char *t, size_t n)
+{
+	return mt_strcaseeq(t, n, "IN", 2) || mt_strcaseeq(t, n, "CH", 2) ||
+	       mt_strcaseeq(t, n, "HS", 2) || (n > 5 && mt_strcaseeq(t, 5, "CLASS", 5));
+}
+
+/*
+ * Is path a trust anchor libunbound can read: a regular file of DS and
+ * DNSKEY records in master-file form?  Checked line by line (comments,
+ * $ORIGIN/$TTL, parentheses); the first line of each record must give,
+ * after its owner (unless inherited), TTL and class, the type DS or
+ * DNSKEY, and there must be one such record.
+ * libunbound spins on a directory and prints its own complaints about the
+ * rest, so nothing else reaches it.
+ */
+static mt_status check_trust_anchor(const char *path, mt_error *err)
+{
+	struct stat sb;
+	char *text = NULL;
+	size_t len = 0, pos = 0, records = 0;
+	unsigned line = 0;
+	int depth = 0;
+	mt_status st = MT_OK;
+	FILE *f = NULL;
+
+	if (stat(path, &sb) != 0)
+		return mt_error_set(err, MT_EIO, "trust anchor %s: %s", path, strerror(errno));
+	if (S_ISDIR(sb.st_mode))
+		return mt_error_set(err, MT_EIO, "trust anchor %s: is a directory, not a file",
+		                    path);
+	if (!S_ISREG(sb.st_mode))
+		return mt_error_set(err, MT_EIO, "trust anchor %s: not a regular file", path);
+	if ((size_t)sb.st_size > TRUST_ANCHOR_MAX)
+		return mt_error_set(err, MT_ESYNTAX,
+		                    "trust anchor %s: larger than 1 MiB: not a trust anchor file", path);
+	f = fopen(path, "rb");
+	if (!f)
+		return mt_error_set(err, MT_EIO, "trust anchor %s: %s", path, strerror(errno));
+	text = malloc(TRUST_ANCHOR_MAX + 1);
+	if (!text) {
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		goto out;
+	}
+	len = fread(text, 1, TRUST_ANCHOR_MAX + 1, f);
+	if (ferror(f)) {
+		st = mt_error_set(err, MT_EIO, "trust anchor %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (len > TRUST_ANCHOR_MAX) {
+		st = mt_error_set(err, MT_ESYNTAX,
+		                  "trust anchor %s: larger than 1 MiB: not a trust anchor file", path);
+		goto out;
+	}
+	while (pos < len) {
+		const char *p = text + pos, *nl = memchr(p, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - p) : len - pos, i = 0, k = 0;
+		const char *tok[4];
+		size_t tlen[4];
+		bool blank = n > 0 && (p[0] == ' ' || p[0] == '\t');
+		bool cont = depth > 0; /* inside a record's parentheses */
+		pos += n + (nl ? 1 : 0);
+		line++;
+		/* the first four fields, outside comments; parentheses counted */
+		while (i < n && p[i] != ';') {
+			unsigned char c = (unsigned char)p[i];
+			if (c == 0 || (c < 0x20 && c != '\t' && c != '\r') || c >= 0x7f) {
+				st = mt_error_set(err, MT_ESYNTAX,
+				                  "trust anchor %s:%u: not text (octet 0x%02X): not a file "
+				                  "of DS or DNSKEY records", path, line, c);
+				goto out;
+			}
+			if (c == ' ' || c == '\t' || c == '\r') {
+				i++;
+				continue;
+			}
+			if (c == '(' || c == ')') {
+				depth += c == '(' ? 1 : -1;
+				if (depth < 0 || depth > 1) {
+					st = mt_error_set(err, MT_ESYNTAX,
+					                  "trust anchor %s:%u: unbalanced parentheses", path,
+					                  line);
+					goto out;
+				}
+				i++;
+				continue;
+			}
+			size_t s0 = i;
+			while (i < n && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != ';' &&
+			       p[i] != '(' && p[i] != ')' && (unsigned char)p[i] >= 0x20 &&
+			       (unsigned char)p[i] < 0x7f)
+				i++;
+			if (k < 4 && !cont) {
+				tok[k] = p + s0;
+				tlen[k++] = i - s0;
+			}
+		}
+		if (k == 0)
+			continue;
+		if (tok[0][0] == '$') {
+			if (!mt_strcaseeq(tok[0], tlen[0], "$ORIGIN", 7) &&
+			    !mt_strcaseeq(tok[0], tlen[0], "$TTL", 4)) {
+				st = mt_error_set(err, MT_ESYNTAX, "trust anchor %s:%u: unsupported %.*s",
+				                  path, line, (int)(tlen[0] > 20 ? 20 : tlen[0]), tok[0]);
+				goto out;
+			}
+			continue;
+		}
+		/* owner [TTL] [class] type, or [class] [TTL] */
+		{
+			size_t t = blank ? 0 : 1;
+			for (int r = 0; r < 2 && t < k; r++)
+				if (mt_is_digit((unsigned char)tok[t][0]) || is_class(tok[t], tlen[t]))
+					t++;
+			if (t >= k || (!mt_strcaseeq(tok[t], tlen[t], "DS", 2) &&
+			               !mt_strcaseeq(tok[t], tlen[t], "DNSKEY", 6))) {
+				st = mt_error_set(err, MT_ESYNTAX,
+				                  "trust anchor %s:%u: not a DS or DNSKEY record", path,
+				                  line);
+				goto out;
+			}
+			records++;
+		}
+	}
+	if (depth != 0)
+		st = mt_error_set(err, MT_ESYNTAX, "trust anchor %s:%u: '(' without ')'", path, line);
+	else if (records == 0)
+		st = mt_error_set(err, MT_ESYNTAX, "trust anchor %s: no DS or DNSKEY record", path);
+out:
+	free(text);
+	fclose(f);
+	return st;
+}
+
+/* Ports for outgoing queries: 8192, or fewer so that 256 descriptors of
+ * the process's open-file limit stay free. */
+static unsigned outgoing_range(void)
+{
+	struct rlimit rl;
+	unsigned range = 8192;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)range + 256)
+		range = rl.rlim_cur > 256 + 16 ? (unsigned)(rl.rlim_cur - 256) : 16;
+	return range;
+}
+
+/* One "key: value" line for ub_ctx_set_option(). */
+static mt_status set_option_line(struct ub_ctx *ctx, ub_log *lg, const char *line,
+                                 mt_error *err)
+{
+	char key[128], logged[256];
+	const char *colon = line ? strchr(line, ':') : NULL, *v;
+	size_t klen;
+	int rc;
+	if (!colon)
+		return mt_error_set(err, MT_EINVAL, "libunbound option '%.100s': not 'key: value'",
+		                    line ? line : "(null)");
+	while (*line == ' ' || *line == '\t')
+		line++;
+	klen = (size_t)(colon - line);
+	while (klen > 0 && (line[klen - 1] == ' ' || line[klen - 1] == '\t'))
+		klen--;
+	if (klen == 0 || klen + 2 > sizeof key)
+		return mt_error_set(err, MT_EINVAL, "libunbound option '%.100s': bad key", line);
+	memcpy(key, line, klen);
+	key[klen] = ':';
+	key[klen + 1] = '\0';
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	rc = ub_ctx_set_option(ctx, key, v);
+	if (rc == 0)
+		return MT_OK;
+	log_errors(lg, 3, logged, sizeof logged);
+	return mt_error_set(err, rc == UB_NOMEM ? MT_ENOMEM : MT_EINVAL,
+	                    "libunbound option '%.100s': %s", line,
+	                    logged[0] ? logged : "unknown option or bad value");
+}
+
+static mt_status set_size(struct ub_ctx *ctx, ub_log *lg, const char *key, size_t v,
+                          mt_error *err)
+{
+	char line[96];
+	if (v == 0)
+		return MT_OK;
+	snprintf(line, sizeof line, "%s: %zu", key, v);
+	return set_option_line(ctx, lg, line, err);
 }
 
 mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
@@ -805,8 +1096,9 @@ mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
 	unbound_impl *u = NULL;
 	mt_dns_resolver *res = NULL;
 	mt_status st = MT_OK;
+	ub_log lg = {NULL, NULL, 0};
 	int rc;
-	char zone[128];
+	char zone[128], num[32];
 
 	if (!out)
 		return mt_error_set(err, MT_EINVAL, "no place for the resolver");
@@ -814,6 +1106,16 @@ mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
 	if (!opts) {
 		mt_dns_unbound_options_init(&defaults);
 		opts = &defaults;
+	}
+	if (opts->size < offsetof(mt_dns_unbound_options, msg_cache_size))
+		return mt_error_set(err, MT_EINVAL,
+		                    "options not set up by mt_dns_unbound_options_init()");
+	if (opts->dnssec) {
+		/* before libunbound sees it: it spins on a directory */
+		st = check_trust_anchor(opts->trust_anchor_file ? opts->trust_anchor_file
+		                                                : DEFAULT_TRUST_ANCHOR, err);
+		if (st != MT_OK)
+			return st;
 	}
 	u = calloc(1, sizeof *u);
 	if (!u) {
@@ -828,62 +1130,120 @@ mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
 		st = mt_error_set(err, MT_ENOMEM, "libunbound: cannot create a context");
 		goto out;
 	}
+	log_begin(u->ctx, &lg);
 	/* A thread, not a forked process, does the background work. */
 	if ((rc = ub_ctx_async(u->ctx, 1)) != 0) {
-		st = ub_fail(err, rc, "async", NULL);
+		st = ub_fail(err, &lg, rc, "async", NULL);
 		goto out;
 	}
 	if (opts->config_file) {
 		/* Checked first: libunbound would print its complaint on stderr. */
-		FILE *f = fopen(opts->config_file, "r");
+		struct stat sb;
+		FILE *f = NULL;
+		if (stat(opts->config_file, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+			st = mt_error_set(err, MT_EINVAL, "cannot read %s: not a regular file",
+			                  opts->config_file);
+			goto out;
+		}
+		f = fopen(opts->config_file, "r");
 		if (!f) {
 			st = mt_error_set(err, MT_EINVAL, "cannot read %s: %s", opts->config_file,
 			                  strerror(errno));
 			goto out;
 		}
 		fclose(f);
+		if ((rc = ub_ctx_config(u->ctx, opts->config_file)) != 0) {
+			st = ub_fail(err, &lg, rc, "reading", opts->config_file);
+			goto out;
+		}
 	}
-	if (opts->config_file && (rc = ub_ctx_config(u->ctx, opts->config_file)) != 0) {
-		st = ub_fail(err, rc, "reading", opts->config_file);
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof reverse_zones / sizeof reverse_zones[0]; i++) {
+	for (size_t i = 0; i < sizeof reverse_zones / sizeof reverse_zones[0] + 64; i++) {
 		/* "nodefault" is not honoured through ub_ctx_set_option in
 		 * libunbound 1.17; "transparent" without data has the effect. */
-		snprintf(zone, sizeof zone, "%s transparent", reverse_zones[i]);
+		if (i < sizeof reverse_zones / sizeof reverse_zones[0])
+			snprintf(zone, sizeof zone, "%s transparent", reverse_zones[i]);
+		else /* RFC 6598: 100.64.0.0/10 */
+			snprintf(zone, sizeof zone, "%zu.100.in-addr.arpa. transparent",
+			         i - sizeof reverse_zones / sizeof reverse_zones[0] + 64);
 		if ((rc = ub_ctx_set_option(u->ctx, "local-zone:", zone)) != 0) {
-			st = ub_fail(err, rc, "local-zone", zone);
+			st = ub_fail(err, &lg, rc, "local-zone", zone);
 			goto out;
 		}
 	}
 	if (!opts->recursive) {
+		for (size_t i = 0; i < sizeof forwarded_special / sizeof forwarded_special[0]; i++) {
+			snprintf(zone, sizeof zone, "%s transparent", forwarded_special[i]);
+			if ((rc = ub_ctx_set_option(u->ctx, "local-zone:", zone)) != 0) {
+				st = ub_fail(err, &lg, rc, "local-zone", zone);
+				goto out;
+			}
+		}
 		if (opts->forwarder)
 			rc = ub_ctx_set_fwd(u->ctx, opts->forwarder);
 		else
 			rc = ub_ctx_resolvconf(u->ctx, NULL);
 		if (rc != 0) {
-			st = ub_fail(err, rc, opts->forwarder ? "forwarder" : "reading",
+			st = ub_fail(err, &lg, rc, opts->forwarder ? "forwarder" : "reading",
 			             opts->forwarder ? opts->forwarder : "/etc/resolv.conf");
 			goto out;
 		}
 	}
+	/* Concurrency against slow servers (see dns.h). */
+	snprintf(num, sizeof num, "%u", outgoing_range());
+	if ((rc = ub_ctx_set_option(u->ctx, "outgoing-range:", num)) != 0) {
+		st = ub_fail(err, &lg, rc, "outgoing-range", num);
+		goto out;
+	}
+	if ((rc = ub_ctx_set_option(u->ctx, "unknown-server-time-limit:", "3000")) != 0) {
+		st = ub_fail(err, &lg, rc, "unknown-server-time-limit", "3000");
+		goto out;
+	}
 	if (opts->dnssec) {
 		const char *ta = opts->trust_anchor_file ? opts->trust_anchor_file
 		                                         : DEFAULT_TRUST_ANCHOR;
-		FILE *f = fopen(ta, "r");
-		if (!f) {
-			/* libunbound only reads it at the first question */
-			st = mt_error_set(err, MT_EINVAL, "cannot read trust anchor %s: %s", ta,
-			                  strerror(errno));
-			goto out;
-		}
-		fclose(f);
 		if ((rc = ub_ctx_add_ta_file(u->ctx, ta)) != 0) {
-			st = ub_fail(err, rc, "trust anchor", ta);
+			st = ub_fail(err, &lg, rc, "trust anchor", ta);
 			goto out;
 		}
 	} else if ((rc = ub_ctx_set_option(u->ctx, "module-config:", "iterator")) != 0) {
-		st = ub_fail(err, rc, "module-config", NULL);
+		st = ub_fail(err, &lg, rc, "module-config", NULL);
+		goto out;
+	}
+	if (HAS_FIELD(opts, rrset_cache_size)) {
+		st = set_size(u->ctx, &lg, "msg-cache-size", opts->msg_cache_size, err);
+		if (st == MT_OK)
+			st = set_size(u->ctx, &lg, "rrset-cache-size", opts->rrset_cache_size, err);
+		if (st != MT_OK)
+			goto out;
+	}
+	if (HAS_FIELD(opts, n_unbound_options) && opts->n_unbound_options) {
+		if (!opts->unbound_options) {
+			st = mt_error_set(err, MT_EINVAL, "n_unbound_options without unbound_options");
+			goto out;
+		}
+		for (size_t i = 0; i < opts->n_unbound_options; i++) {
+			st = set_option_line(u->ctx, &lg, opts->unbound_options[i], err);
+			if (st != MT_OK)
+				goto out;
+		}
+	}
+	/*
+	 * Set the context up now (modules, trust anchors, local zones), not
+	 * at the first question: what goes wrong is reported here, with what
+	 * libunbound logged.  Printing the local zones is the public call that
+	 * does it; the listing goes to the log.
+	 */
+	if ((rc = ub_ctx_print_local_zones(u->ctx)) != 0) {
+		char logged[384], all[512];
+		log_errors(&lg, 1, logged, sizeof logged);
+		log_errors(&lg, 5, all, sizeof all);
+		if (opts->dnssec && strstr(all, "trust"))
+			st = mt_error_set(err, MT_ESYNTAX, "trust anchor %s: libunbound cannot use it: %s",
+			                  opts->trust_anchor_file ? opts->trust_anchor_file
+			                                          : DEFAULT_TRUST_ANCHOR,
+			                  logged[0] ? logged : ub_strerror(rc));
+		else
+			st = ub_fail(err, &lg, rc, "setting up", NULL);
 		goto out;
 	}
 	res = mt_dns_resolver_new(&unbound_ops, u);
@@ -891,9 +1251,11 @@ mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
 		st = mt_error_set(err, MT_ENOMEM, "out of memory");
 		goto out;
 	}
-	u = NULL;
 	*out = res;
 out:
-	unbound_destroy(u);
+	log_end(u ? u->ctx : NULL, &lg);
+	free(lg.text);
+	if (!res)
+		unbound_destroy(u);
 	return st;
 }

@@ -378,8 +378,26 @@ static mt_status add_status(struct state *S, mt_status st, unsigned line)
 		return MT_OK;
 	case MT_ENOMEM:
 		return fail(S->L->err, st, S->file, line, "out of memory");
-	case MT_ERANGE:
-		return fail(S->L->err, st, S->file, line, "too many records for one name");
+	case MT_ERANGE: {
+		size_t limit;
+		switch (mt_dns_zone_limit_hit(S->L->zone, &limit)) {
+		case MT_DNS_ZONE_LIMIT_RECORDS:
+			return fail(S->L->err, st, S->file, line, "zone exceeds %zu records (its limit)",
+			            limit);
+		case MT_DNS_ZONE_LIMIT_BYTES:
+			if (limit % ((size_t)1 << 20) == 0)
+				return fail(S->L->err, st, S->file, line,
+				            "zone exceeds %zu MiB of memory (its limit)", limit >> 20);
+			return fail(S->L->err, st, S->file, line,
+			            "zone exceeds %zu octets of memory (its limit)", limit);
+		case MT_DNS_ZONE_LIMIT_NAME:
+			return fail(S->L->err, st, S->file, line, "more than %u records for one name",
+			            MT_DNS_RR_MAX);
+		default:
+			return fail(S->L->err, st, S->file, line, "record data longer than %u octets",
+			            MT_DNS_RDATA_MAX);
+		}
+	}
 	default:
 		return fail(S->L->err, MT_ESYNTAX, S->file, line, "invalid record");
 	}
@@ -801,6 +819,9 @@ static mt_status load_text(struct loader *L, const char *text, size_t len, const
 	mt_status st = MT_OK;
 
 	memcpy(S.origin, origin, strlen(origin) + 1);
+	/* A UTF-8 byte-order mark (what some editors write first) is not text. */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		lx.pos = 3;
 	mt_buf_init(&e.text, ENTRY_TEXT_MAX);
 	for (;;) {
 		st = lex_entry(&lx, &e, L->err);

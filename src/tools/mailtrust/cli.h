@@ -108,6 +108,7 @@ bool cli_parse_ip(const char *opt, const char *arg);
 void cli_bad_option(int c, char **argv, const char *cmd);
 
 /* Where DNS answers come from (--zone, --resolver, --recursive, --dnssec). */
+#define CLI_UNBOUND_OPTIONS_MAX 64
 typedef struct cli_dns {
 	const char *zone;      /* a zone file: offline; NULL: libunbound */
 	const char *resolver;  /* ADDR[@PORT] to forward to; NULL: /etc/resolv.conf */
@@ -116,12 +117,14 @@ typedef struct cli_dns {
 	const char *trust_anchor; /* with dnssec: DS/DNSKEY file; NULL: the system's */
 	size_t cache_mb;       /* libunbound: our cache's size in MiB (0: the default) */
 	bool no_cache;         /* --cache-size 0 */
+	const char *unbound_options[CLI_UNBOUND_OPTIONS_MAX]; /* --unbound-option */
+	size_t n_unbound_options;
 } cli_dns;
 
 /*
  * Open the resolver d describes.  Returns 0, or an exit status after one
- * line on stderr (64 bad --resolver, 65 malformed zone, 66 unreadable
- * zone, 69 no resolver, 70 out of memory).  The caller frees *resp and
+ * line on stderr (64 bad --resolver, 65 malformed zone or trust anchor,
+ * 66 unreadable zone or trust anchor, 69 no resolver, 70 out of memory).  The caller frees *resp and
  * *zonep (either may be NULL).
  */
 int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **resp);

@@ -59,6 +59,8 @@ int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **r
 		uo.recursive = d->recursive;
 		uo.dnssec = d->dnssec;
 		uo.trust_anchor_file = d->trust_anchor;
+		uo.unbound_options = d->unbound_options;
+		uo.n_unbound_options = d->n_unbound_options;
 		st = mt_dns_unbound_resolver_new(&uo, resp, &err);
 		if (st == MT_OK && !d->no_cache) {
 			/* Our cache in front: a hit costs no thread hop. */
@@ -73,6 +75,15 @@ int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **r
 		}
 		if (st == MT_OK)
 			return 0;
+		if (st == MT_EINVAL && strncmp(err.message, "libunbound option ", 18) == 0) {
+			cli_error("--unbound-option: %s", err.message + 11);
+			return CLI_EXIT_USAGE;
+		}
+		if (d->dnssec && (st == MT_EIO || st == MT_ESYNTAX)) {
+			/* the trust anchor file: unreadable, or not DS/DNSKEY records */
+			cli_error("%s", err.message[0] ? err.message : mt_strerror(st));
+			return st == MT_EIO ? CLI_EXIT_NOINPUT : CLI_EXIT_DATAERR;
+		}
 		cli_error("%s%s", d->resolver ? "--resolver: " : "DNS resolver: ",
 		          cli_escape(esc, sizeof esc, err.message[0] ? err.message : mt_strerror(st),
 		                     sizeof err.message));

@@ -116,6 +116,9 @@ static void check_usage(FILE *fp)
 	      "                            FILE instead of the system's root trust anchor\n"
 	      "      --cache-size MIB      size of the in-process DNS cache in front of the\n"
 	      "                            resolver (default 64; 0: no cache)\n"
+	      "      --unbound-option 'KEY: VALUE'\n"
+	      "                            set an unbound.conf(5) server option of\n"
+	      "                            libunbound (repeatable)\n"
 	      "      --receiver NAME       this host's name, for %{r} and the header fields\n"
 	      "      --default-explanation TEXT\n"
 	      "                            macro-string explaining a fail when the domain\n"
@@ -157,6 +160,7 @@ enum {
 	OPT_BATCH,
 	OPT_TRUST_ANCHOR,
 	OPT_CACHE_SIZE,
+	OPT_UNBOUND_OPTION,
 };
 
 typedef struct check_args {
@@ -230,6 +234,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
 		{ "cache-size", required_argument, NULL, OPT_CACHE_SIZE },
+		{ "unbound-option", required_argument, NULL, OPT_UNBOUND_OPTION },
 		{ NULL, 0, NULL, 0 },
 	};
 	char q[CLI_QUOTE_BUF];
@@ -265,6 +270,13 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 			a->dns.no_cache = mb == 0;
 			break;
 		}
+		case OPT_UNBOUND_OPTION:
+			if (a->dns.n_unbound_options == CLI_UNBOUND_OPTIONS_MAX) {
+				cli_error("--unbound-option: at most %d", CLI_UNBOUND_OPTIONS_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			a->dns.unbound_options[a->dns.n_unbound_options++] = optarg;
+			break;
 		case OPT_IDENTITY:
 			if (strcmp(optarg, "mailfrom") == 0) {
 				a->identity = MT_SPF_MAILFROM;
@@ -300,8 +312,10 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 		          cli_quote(q, argv[optind]));
 		return CLI_EXIT_USAGE;
 	}
-	if (a->dns.zone && (a->dns.resolver || a->dns.dnssec || a->dns.recursive)) {
-		cli_error("--zone cannot be combined with --resolver, --recursive or --dnssec");
+	if (a->dns.zone && (a->dns.resolver || a->dns.dnssec || a->dns.recursive ||
+	                    a->dns.n_unbound_options)) {
+		cli_error("--zone cannot be combined with --resolver, --recursive, --dnssec or "
+		          "--unbound-option");
 		return CLI_EXIT_USAGE;
 	}
 	if (a->dns.trust_anchor && !a->dns.dnssec) {
@@ -311,7 +325,7 @@ static int check_parse_args(int argc, char **argv, check_args *a)
 	if (a->dns.trust_anchor && access(a->dns.trust_anchor, R_OK) != 0) {
 		cli_error("--trust-anchor: cannot read '%s': %s", cli_quote(q, a->dns.trust_anchor),
 		          strerror(errno));
-		return CLI_EXIT_USAGE;
+		return CLI_EXIT_NOINPUT;
 	}
 	if (a->batch) {
 		if (a->domain || a->ip || a->sender || a->helo || a->trace) {
