@@ -1304,12 +1304,23 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 			    "wait until then; nothing needs to change", NULL, NULL, -1, 0);
 		}
 	} else if (!in_recursive) {
+		/* No server answered: say which were found and whether they were asked. */
+		const char *servers, *fix;
+		if (v->nns_names == 0) {
+			servers = "no name servers were found for the domain, so none was asked";
+			fix = "add the record at the DNS provider that hosts the domain's zone";
+		} else if (!o->server_resolver) {
+			servers = vstr(v, "its name servers (%s) were not asked directly", ns_list(v));
+			fix = vstr(v, "add the record at the DNS provider that operates %s", ns_list(v));
+		} else {
+			servers = vstr(v, "none of its name servers (%s) answered", ns_list(v));
+			fix = vstr(v, "add the record at the DNS provider that operates %s", ns_list(v));
+		}
 		add(v, "expect-not-published", MT_SPF_ERROR,
 		    vstr(v, "the domain's DNS answer does not contain the expected record: it was "
 		            "probably added at a provider that is not the domain's DNS host, or not "
-		            "saved; the domain's DNS is served by %s", ns_list(v)),
-		    vstr(v, "add the record at the DNS provider that operates %s", ns_list(v)),
-		    NULL, NULL, -1, 0);
+		            "saved; %s", servers),
+		    fix, NULL, NULL, -1, 0);
 	}
 }
 
