@@ -51,8 +51,11 @@ typedef struct mt_spf_finding {
 /*
  * A node of the include/redirect tree, in pre-order (a node's children
  * follow it).  lookups is the DNS-querying terms of this record alone
- * (include, a, mx, ptr, exists, redirect); subtree_lookups adds its
- * descendants.  status is MT_SPF_PASS when the record was found and parsed,
+ * (include, a, mx, ptr, exists, redirect: mt_spf_record_lookups());
+ * subtree_lookups adds its descendants.  cost is what the node costs
+ * against the limit of 10, the one number the CLI shows: for an include
+ * or redirect, 1 for that term (counted in its parent's record) plus
+ * subtree_lookups; for the domain itself, subtree_lookups (the total).  status is MT_SPF_PASS when the record was found and parsed,
  * MT_SPF_NONE when the domain has no SPF record, MT_SPF_PERMERROR for a
  * syntax error or a loop, MT_SPF_TEMPERROR for a DNS failure.
  */
@@ -67,6 +70,7 @@ typedef struct mt_spf_tree_node {
 	unsigned void_lookups;      /* a/mx/exists targets of this record that have no records */
 	unsigned mx_names_max;      /* most MX names of one mx term here */
 	uint32_t ttl;               /* TTL of the TXT answer */
+	unsigned cost;              /* lookups it costs, with everything below it (see above) */
 } mt_spf_tree_node;
 
 /* What one authoritative server answered for the domain's TXT records. */

@@ -18,4 +18,29 @@ expect_out "its name servers (ns1.example.net, ns2.example.net) were not asked d
 expect_out "fix: add the record at the DNS provider that operates ns1.example.net, ns2.example.net"
 expect_no_out "(none found)"
 
+# ---- item 6: one definition of what an include costs (RFC 7208 4.6.4): the
+# include term itself plus every lookup of the record it names and below
+verify one.example.com
+expect_rc 0
+expect_out "    include:zoho.example.com  1 lookup"
+expect_no_out "0 lookups"
+expect_out "include:zoho.example.com: 1 DNS lookup (itself and what it includes)"
+expect_out "1 of 10 DNS lookups"
+# nested: include:nested (1) + include:zoho (1) + a:mail (1) = 3 for the
+# include; the top record costs the same 3 in all
+verify three.example.com
+expect_out "  three.example.com  3 lookups"
+expect_out "    include:nested.example.com  3 lookups"
+expect_out "      include:zoho.example.com  1 lookup"
+expect_out "include:nested.example.com: 3 DNS lookups (itself and what it includes)"
+expect_out "3 of 10 DNS lookups"
+run spf verify --zone "$OZONE" --json three.example.com
+expect_json '[n["cost"] for n in j["tree"]] == [3, 3, 1]' 'j["lookups"]["total"] == 3'
+# near the limit: the fix names the include with a singular count
+verify near.example.com
+expect_rc 1
+expect_out "[lookup-limit-near]"
+expect_out "the most expensive is include:zoho.example.com (1 lookup)"
+expect_no_out "(1 lookups)"
+
 finish

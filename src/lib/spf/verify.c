@@ -933,6 +933,8 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 		v->nodes[v->parent[k]].subtree_lookups += v->nodes[k].subtree_lookups;
 	for (size_t k = 0; k < v->nnodes; k++)
 		void_total += v->nodes[k].void_lookups;
+	for (size_t k = 0; k < v->nnodes; k++)
+		v->nodes[k].cost = v->nodes[k].subtree_lookups + (k > 0 ? 1u : 0u);
 	v->total_lookups = v->nodes[0].subtree_lookups;
 	v->total_void = void_total;
 	if (truncated)
@@ -951,16 +953,16 @@ static void limit_findings(mt_spf_verify *v)
 
 	for (size_t k = 1; k < v->nnodes; k++)
 		if (strcmp(v->nodes[k].via, "include") == 0 && v->parent[k] == 0 &&
-		    (!worst || v->nodes[k].subtree_lookups > worst->subtree_lookups))
+		    (!worst || v->nodes[k].cost > worst->cost))
 			worst = &v->nodes[k];
 	if (worst) {
 		add(v, "most-expensive-include", MT_SPF_INFO,
 		    vstr(v, "the most expensive include is include:%s: %u DNS lookup%s (itself and "
 		            "what it includes) of the %u allowed", worst->domain,
-		         worst->subtree_lookups + 1, worst->subtree_lookups ? "s" : "", max),
+		         worst->cost, worst->cost == 1 ? "" : "s", max),
 		    NULL, NULL, NULL, -1, 0);
-		wfix = vstr(v, "; the most expensive is include:%s (%u lookups)", worst->domain,
-		            worst->subtree_lookups + 1);
+		wfix = vstr(v, "; the most expensive is include:%s (%u lookup%s)", worst->domain,
+		            worst->cost, worst->cost == 1 ? "" : "s");
 	}
 	if (total > max)
 		add(v, "lookup-limit", MT_SPF_ERROR,

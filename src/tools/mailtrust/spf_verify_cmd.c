@@ -227,7 +227,8 @@ static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
 		}
 	}
 	if (mt_spf_verify_tree_count(v) > 0) {
-		fprintf(fp, "\n%sinclude tree:%s\n", cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
+		fprintf(fp, "\n%sinclude tree%s (DNS lookups each costs, with what it includes):\n",
+		        cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
 		for (i = 0; i < mt_spf_verify_tree_count(v); i++) {
 			const mt_spf_tree_node *t = mt_spf_verify_tree(v, i);
 			fputs("  ", fp);
@@ -236,9 +237,7 @@ static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
 			if (t->depth > 0)
 				fprintf(fp, "%s:", t->via);
 			cli_text_puts(fp, t->domain);
-			fprintf(fp, "  %u lookup%s", t->lookups, t->lookups == 1 ? "" : "s");
-			if (t->subtree_lookups != t->lookups)
-				fprintf(fp, " (%u with its includes)", t->subtree_lookups);
+			fprintf(fp, "  %u lookup%s", t->cost, t->cost == 1 ? "" : "s");
 			if (t->void_lookups)
 				fprintf(fp, ", %u void", t->void_lookups);
 			if (t->status != MT_SPF_PASS)
@@ -365,6 +364,8 @@ static void print_json(const mt_spf_verify *v, unsigned limit)
 		json_int(&w, t->lookups);
 		json_key(&w, "subtree_lookups");
 		json_int(&w, t->subtree_lookups);
+		json_key(&w, "cost");
+		json_int(&w, t->cost);
 		json_key(&w, "void_lookups");
 		json_int(&w, t->void_lookups);
 		json_key(&w, "mx_names_max");
