@@ -43,4 +43,28 @@ expect_out "[lookup-limit-near]"
 expect_out "the most expensive is include:zoho.example.com (1 lookup)"
 expect_no_out "(1 lookups)"
 
+# ---- item 3: typographic quotes and a no-break space around a record make
+# it no SPF record (RFC 7208 4.5: it must begin "v=spf1" and a space); they
+# are caught as a broken record with the plain record as the fix
+for d in curly nbsp; do
+	verify $d.example.com
+	expect_rc 2
+	expect_out "[broken-record]"
+	expect_out 'fix: replace it with "v=spf1 include:zoho.example.com -all"'
+done
+verify curly.example.com
+expect_out "U+201C"
+verify nbsp.example.com
+expect_out "U+00A0"
+
+# ---- item 7: a broken record explains the absence: one error, not two
+verify typo.example.com
+expect_rc 2
+expect_first_line "typo.example.com: 1 error, "
+expect_out "[broken-record]"
+expect_out 'fix: replace it with "v=spf1 include:zoho.example.com -all"'
+expect_out "typo.example.com has no SPF record"
+expect_no_out "[no-record]"
+expect_no_out "v=spf1 mx -all"
+
 finish

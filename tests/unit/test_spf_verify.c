@@ -61,6 +61,15 @@ static void build_zone(void)
 	txt("sid.example", "v=spf2.0/pra include:zoho.com -all");
 	txt("sid.example", "v=spf1 include:zoho.com -all");
 	txt("none.example", "google-site-verification=abc");
+	/* pasted from a word processor (issue 7 item 3): typographic quotes,
+	 * guillemets, a no-break space, U+2009 inside */
+	txt("curly.example", "\u201cv=spf1 include:zoho.com -all\u201d");
+	txt("single.example", "\u2018v=spf1 include:zoho.com -all\u2019");
+	txt("guil.example", "\u00abv=spf1 include:zoho.com -all\u00bb");
+	txt("nbsp.example", "\u00a0v=spf1 include:zoho.com -all\u00a0");
+	txt("thin.example", "v=spf1\u2009include:zoho.com -all");
+	txt("nbspin.example", "v=spf1 include:zoho.com\u00a0-all");
+	txt("curlyend.example", "v=spf1 include:zoho.com -all\u00bb");
 	/* type 99 */
 	{
 		const char *s[1] = {"v=spf1 -all"};
@@ -395,7 +404,17 @@ static void test_shapes(void)
 	f = expect_code("eq.example", "broken-record", MT_SPF_ERROR);
 	CHECK(f && strstr(f->fix, "v=spf1 include:one.zoho.com -all"));
 	CHECK(f && strstr(f->message, "ignore"));
-	expect_code("eq.example", "no-record", MT_SPF_ERROR);
+	/* issue 7 item 7: the broken record explains the absence; it is the
+	 * only error, and it says that the domain has no SPF record */
+	expect_no_code("eq.example", "no-record");
+	CHECK(f && strstr(f->message, "eq.example has no SPF record"));
+	v = run("eq.example");
+	CHECK_INT(count_code(v, "broken-record"), 1);
+	for (size_t i = 0; i < mt_spf_verify_finding_count(v); i++) {
+		const mt_spf_finding *g = mt_spf_verify_finding(v, i);
+		CHECK(g->severity != MT_SPF_ERROR || strcmp(g->code, "broken-record") == 0);
+	}
+	mt_spf_verify_free(v);
 }
 
 static void test_presence(void)
@@ -414,6 +433,24 @@ static void test_presence(void)
 	f = expect_code("quoted.example", "broken-record", MT_SPF_ERROR);
 	CHECK(f && strstr(f->fix, "\"v=spf1 include:zoho.com -all\""));
 	expect_code("lead.example", "broken-record", MT_SPF_ERROR);
+	/* typographic quotes and other spaces: caught like ASCII quotes, with
+	 * the code point named and the plain record as the fix */
+	static const char *const pasted[][2] = {
+		{ "curly.example", "U+201C" }, { "single.example", "U+2018" },
+		{ "guil.example", "U+00AB" }, { "nbsp.example", "U+00A0" },
+		{ "thin.example", "U+2009" },
+	};
+	for (size_t i = 0; i < sizeof pasted / sizeof pasted[0]; i++) {
+		f = expect_code(pasted[i][0], "broken-record", MT_SPF_ERROR);
+		CHECK(f && strstr(f->fix, "replace it with \"v=spf1 include:zoho.com -all\""));
+		CHECK(f && strstr(f->message, pasted[i][1]));
+		expect_no_code(pasted[i][0], "no-record");
+	}
+	/* inside or at the end of a record that begins right: the term is named */
+	f = expect_code("nbspin.example", "unicode-space", MT_SPF_ERROR);
+	CHECK(f && f->offset == 23 && f->length == 2 && strstr(f->message, "U+00A0"));
+	f = expect_code("curlyend.example", "typographic-quotes", MT_SPF_ERROR);
+	CHECK(f && f->offset == 28 && f->length == 2);
 	/* Sender ID beside a real record: info only */
 	expect_code("sid.example", "sender-id", MT_SPF_INFO);
 	expect_no_code("sid.example", "multiple-records");

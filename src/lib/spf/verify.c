@@ -276,13 +276,83 @@ static mt_status read_txt(mt_spf_verify *v, mt_dns_resolver *r, const char *name
 
 /* ---- presence ---- */
 
-/* What a broken SPF-like text should have been; NULL when it is not one. */
-static const char *lookalike(mt_spf_verify *v, const char *t, bool *sender_id)
+/*
+ * A character that word processors and web pages put around or inside
+ * pasted text: typographic quotation marks (U+2018..U+201F, U+2039,
+ * U+203A, U+00AB, U+00BB, U+FF02) and spaces other than U+0020 (U+00A0,
+ * U+2000..U+200B, U+202F, U+205F, U+3000, U+FEFF).  Returns its UTF-8
+ * length at s (0: none) and sets *space for a space.
+ */
+static size_t paste_char(const char *s, size_t len, bool *space)
 {
-	size_t len = strlen(t), i = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	*space = false;
+	if (len >= 2 && p[0] == 0xc2 && (p[1] == 0xab || p[1] == 0xbb))
+		return 2;
+	if (len >= 2 && p[0] == 0xc2 && p[1] == 0xa0) {
+		*space = true;
+		return 2;
+	}
+	if (len < 3)
+		return 0;
+	if (p[0] == 0xe2 && p[1] == 0x80 && ((p[2] >= 0x98 && p[2] <= 0x9f) || p[2] == 0xb9 ||
+	                                     p[2] == 0xba))
+		return 3;
+	if (p[0] == 0xef && p[1] == 0xbc && p[2] == 0x82)
+		return 3;
+	if ((p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8b || p[2] == 0xaf)) ||
+	    (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) ||
+	    (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
+	    (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)) {
+		*space = true;
+		return 3;
+	}
+	return 0;
+}
+
+/* The same at the end of s: the length of such a character ending s. */
+static size_t paste_char_end(const char *s, size_t len, bool *space)
+{
+	for (size_t n = 2; n <= 3 && n <= len; n++)
+		if (paste_char(s + len - n, n, space) == n)
+			return n;
+	return 0;
+}
+
+/* The code point of the UTF-8 sequence of n (2 or 3) octets at s. */
+static unsigned paste_code_point(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (n == 2)
+		return ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu);
+	return ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+}
+
+static bool ascii_wrap(char c)
+{
+	return c == ' ' || c == '"' || c == '\'' || c == '\t';
+}
+
+/* What a broken SPF-like text should have been; NULL when it is not one. */
+static const char *lookalike(mt_spf_verify *v, const char *t, bool *sender_id,
+                             unsigned *pasted)
+{
+	size_t len = strlen(t), i = 0, n;
+	bool sp;
 	*sender_id = false;
-	while (i < len && (t[i] == ' ' || t[i] == '"' || t[i] == '\'' || t[i] == '\t'))
-		i++;
+	*pasted = 0;
+	for (size_t k = 0; k < len && !*pasted; k++)
+		if ((n = paste_char(t + k, len - k, &sp)) > 0)
+			*pasted = paste_code_point(t + k, n);
+	/* Leading blanks and quotes, ASCII or typographic. */
+	for (;;) {
+		if (i < len && ascii_wrap(t[i]))
+			i++;
+		else if ((n = paste_char(t + i, len - i, &sp)) > 0)
+			i += n;
+		else
+			break;
+	}
 	if (ci_prefix(t + i, len - i, "v=spf2.0") || ci_prefix(t + i, len - i, "spf2.0/")) {
 		*sender_id = true;
 		return "";
@@ -290,8 +360,14 @@ static const char *lookalike(mt_spf_verify *v, const char *t, bool *sender_id)
 	const char *s = t + i;
 	size_t sl = len - i;
 	/* Strip trailing quotes and blanks to find the intended text. */
-	while (sl > 0 && (s[sl - 1] == ' ' || s[sl - 1] == '"' || s[sl - 1] == '\'' || s[sl - 1] == '\t'))
-		sl--;
+	for (;;) {
+		if (sl > 0 && ascii_wrap(s[sl - 1]))
+			sl--;
+		else if ((n = paste_char_end(s, sl, &sp)) > 0)
+			sl -= n;
+		else
+			break;
+	}
 	const char *rest = NULL;
 	size_t restl = 0;
 	static const char *const heads[] = {
@@ -308,12 +384,32 @@ static const char *lookalike(mt_spf_verify *v, const char *t, bool *sender_id)
 		return NULL;
 	if (i == 0 && sl == len && mt_spf_is_record(t, len))
 		return NULL;
-	/* "v=spf1include:..." -> "v=spf1 include:...". */
-	while (restl > 0 && *rest == ' ') {
-		rest++;
-		restl--;
+	/* Inside: other spaces become plain ones, typographic quotes go. */
+	mt_buf b;
+	const char *fix;
+	mt_buf_init(&b, MT_SPF_MAX_RECORD);
+	for (size_t k = 0; k < restl;) {
+		if ((n = paste_char(rest + k, restl - k, &sp)) > 0) {
+			if (sp)
+				mt_buf_putc(&b, ' ');
+			k += n;
+		} else {
+			mt_buf_putc(&b, rest[k++]);
+		}
 	}
-	return vstr(v, "v=spf1%s%.*s", restl ? " " : "", (int)restl, rest);
+	/* "v=spf1include:..." -> "v=spf1 include:...". */
+	size_t skip = 0;
+	while (skip < b.len && b.data[skip] == ' ')
+		skip++;
+	if (b.err != MT_OK) {
+		v->oom = v->oom || b.err == MT_ENOMEM;
+		fix = NULL;
+	} else {
+		fix = vstr(v, "v=spf1%s%.*s", b.len > skip ? " " : "", (int)(b.len - skip),
+		           b.data ? b.data + skip : "");
+	}
+	mt_buf_free(&b);
+	return fix;
 }
 
 static const char *spf_list(mt_spf_verify *v, const char *const *recs, size_t n)
@@ -402,18 +498,30 @@ static void check_token(mt_spf_verify *v, const char *domain, const char *rec, s
 	size_t namel = nl - q;
 	char sep = nl < len ? t[nl] : 0;
 
-	/* Typographic quotes (UTF-8 of U+2018, U+2019, U+201C, U+201D). */
-	for (size_t i = 0; i + 2 < len; i++)
-		if ((unsigned char)t[i] == 0xe2 && (unsigned char)t[i + 1] == 0x80 &&
-		    ((unsigned char)t[i + 2] >= 0x98 && (unsigned char)t[i + 2] <= 0x9d)) {
+	/* Typographic quotes and spaces other than U+0020 (see paste_char). */
+	for (size_t i = 0; i < len; i++) {
+		bool sp;
+		size_t n = paste_char(t + i, len - i, &sp);
+		if (n == 0)
+			continue;
+		if (sp)
+			add(v, "unicode-space", MT_SPF_ERROR,
+			    vstr(v, "the record contains U+%04X, a space that is not the ASCII space, "
+			            "probably pasted from a word processor or web page; SPF separates terms "
+			            "with plain spaces only, so \"%.*s\" is not a valid term",
+			         paste_code_point(t + i, n), (int)len, t),
+			    "replace it with a plain space (or remove it at the end of the record)",
+			    domain, rec, (long)(off + i), n);
+		else
 			add(v, "typographic-quotes", MT_SPF_ERROR,
-			    "the record contains a typographic quotation mark (\u201c \u201d \u2018 \u2019), "
-			    "probably pasted from a word processor or web page; SPF records are plain ASCII",
+			    "the record contains a typographic quotation mark (\u201c \u201d \u2018 \u2019 "
+			    "\u00ab \u00bb), probably pasted from a word processor or web page; SPF records "
+			    "are plain ASCII",
 			    "remove the quotation marks; if the DNS form needs quotes, type plain \" in it",
-			    domain, rec, (long)(off + i), 3);
-			specific = true;
-			break;
-		}
+			    domain, rec, (long)(off + i), n);
+		specific = true;
+		break;
+	}
 
 	/* Glued terms: include:zoho.com-all, include:a.cominclude:b.com. */
 	if (!specific && namel > 0 && (sep == ':' || sep == '=')) {
@@ -1422,7 +1530,8 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 	/* Look-alikes: texts that are meant as SPF but are ignored. */
 	for (size_t i = 0; i < set->nother; i++) {
 		bool sid = false;
-		const char *fix = lookalike(v, set->other[i], &sid);
+		unsigned pasted = 0;
+		const char *fix = lookalike(v, set->other[i], &sid, &pasted);
 		if (!fix)
 			continue;
 		if (sid)
@@ -1434,17 +1543,22 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 		else
 			add(v, "broken-record", MT_SPF_ERROR,
 			    vstr(v, "\"%s\" looks like an SPF record but is not one: a record must begin "
-			            "with exactly \"v=spf1\" followed by a space, so receivers silently "
-			            "ignore this text", set->other[i]),
+			            "with exactly \"v=spf1\" followed by a space%s, so receivers silently "
+			            "ignore this text%s", set->other[i],
+			         pasted ? vstr(v, " and be plain ASCII (this one holds "
+			                          "U+%04X, pasted from a word processor or web page)",
+			                       pasted) : "",
+			         set->nspf == 0 ? vstr(v, " and %s has no SPF record (\"none\" for every "
+			                                 "receiver)", v->domain) : ""),
 			    vstr(v, "replace it with \"%s\"", fix), NULL, set->other[i], 0,
 			    strlen(set->other[i]) < 6 ? strlen(set->other[i]) : 6);
 	}
-	if (set->nspf == 0) {
-		bool broken = has_code(v, "broken-record");
+	/* A broken record explains the absence: the broken-record error says it
+	 * and how to fix it, so no-record is not reported beside it. */
+	if (set->nspf == 0 && !has_code(v, "broken-record")) {
 		add(v, "no-record", MT_SPF_ERROR,
 		    vstr(v, "%s has no SPF record: receivers get \"none\" and cannot tell forged mail "
-		            "from yours%s", v->domain,
-		         broken ? " (the text above that looks like one is ignored)" : ""),
+		            "from yours", v->domain),
 		    expect ? vstr(v, "publish a TXT record at %s: \"%s\"", v->domain, expect)
 		           : vstr(v, "publish a TXT record at %s such as \"v=spf1 mx -all\" (list your "
 		                     "senders; \"v=spf1 -all\" if the domain sends no mail)", v->domain),
