@@ -128,6 +128,32 @@ MT_EXPORT mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
                                       mt_error *err);
 MT_EXPORT void mt_spf_verify_free(mt_spf_verify *v);
 
+/*
+ * The offline checks of verify on one record text (len octets), as a
+ * domain would publish it; no DNS.  A text that is not an SPF record but
+ * looks like one (typos, quotes, typographic quotes, other spaces) gives
+ * broken-record with the corrected record as the fix; an SPF record gets
+ * verify's syntax suggestions (glued terms, misspelled mechanisms, ip4:
+ * with a host name, ...), terms after all, redirect ignored, the policy
+ * of all, ptr, broad ranges, host bits, macros and record-too-long (over
+ * 450 octets, RFC 7208 section 3.4, with the strings a zone file needs).
+ * A NUL octet in the text is a syntax-error.  *out is a report read with
+ * mt_spf_verify_finding_count/_finding and freed with mt_spf_verify_free;
+ * its findings have no domain and the tree, servers and authorization are
+ * empty.  Errors: MT_EINVAL (NULL, longer than 65535 octets), MT_ENOMEM.
+ */
+MT_EXPORT mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out,
+                                mt_error *err);
+
+/*
+ * rec (len octets) as the character-strings of a TXT record in zone-file
+ * form: "..." "...", each at most 255 octets, split after a space where
+ * one is near (receivers join the strings without adding anything); '"'
+ * and '\' are escaped with '\', other octets outside printable ASCII as
+ * \DDD.  *out: mt_free.  MT_EINVAL, MT_ENOMEM.
+ */
+MT_EXPORT mt_status mt_spf_zone_strings(const char *rec, size_t len, char **out);
+
 /* False when DNS failures kept the domain from being checked (exit 3). */
 MT_EXPORT bool mt_spf_verify_checked(const mt_spf_verify *v);
 /* The worst severity among the findings; MT_SPF_INFO when none. */

@@ -67,4 +67,63 @@ expect_out "typo.example.com has no SPF record"
 expect_no_out "[no-record]"
 expect_no_out "v=spf1 mx -all"
 
+# ---- item 7 (parse): the seed's typo is invalid and the corrected record
+# is proposed, as verify does
+run spf parse '=spf1 include:one.zoho.com -all'
+expect_rc 1
+expect_line 1 '=spf1 include:one.zoho.com -all'
+expect_out "invalid: "
+expect_out "[broken-record]"
+expect_out 'fix: replace it with "v=spf1 include:one.zoho.com -all"'
+run spf parse --json '=spf1 include:one.zoho.com -all'
+expect_rc 1
+expect_json 'j["valid"] is False' \
+  '[f["fix"] for f in j["findings"] if f["code"] == "broken-record"] == ["replace it with \"v=spf1 include:one.zoho.com -all\""]'
+# typographic quotes around the record (item 3) in parse too
+run spf parse "$(printf '\342\200\234v=spf1 -all\342\200\235')"
+expect_rc 1
+expect_out 'fix: replace it with "v=spf1 -all"'
+
+# ---- item 8: parse shows the offline checks of verify.  The space before
+# -all is missing: one include term of domain "zoho.com-all" and no "all"
+run spf parse 'v=spf1 include:zoho.com-all'
+expect_rc 2
+expect_out "valid: 1 term"
+expect_out "[glued-terms]"
+expect_out 'fix: write "include:zoho.com -all"'
+run spf parse --json 'v=spf1 include:zoho.com-all'
+expect_rc 2
+expect_json 'j["valid"] is True' \
+  '"glued-terms" in [f["code"] for f in j["findings"]]' \
+  '[f["location"]["offset"] for f in j["findings"] if f["code"] == "glued-terms"] == [7]'
+# RFC 7208 5.1: mechanisms after "all" are never tested
+run spf parse 'v=spf1 -all ip4:192.0.2.1'
+expect_rc 0
+expect_out "[terms-after-all]"
+expect_out '"ip4:192.0.2.1" and any mechanism after it are never evaluated'
+# RFC 7208 6.1: redirect is ignored when the record has "all"
+run spf parse 'v=spf1 redirect=a.example -all'
+expect_rc 0
+expect_out "[redirect-ignored]"
+run spf parse --json 'v=spf1 redirect=a.example -all'
+expect_json '"redirect-ignored" in [f["code"] for f in j["findings"]]'
+# a clean record shows no finding in text (what -all means is in JSON only)
+run spf parse 'v=spf1 ip4:192.0.2.0/24 -all'
+expect_rc 0
+expect_no_out "["
+run spf parse --json 'v=spf1 ip4:192.0.2.0/24 -all'
+expect_json '[f["code"] for f in j["findings"]] == ["fail-all"]'
+
+# ---- item 13 (parse, verify): host bits below the prefix are ignored
+# (RFC 7208 5.6: ip4:192.0.2.5/24 is the network 192.0.2.0/24)
+run spf parse 'v=spf1 ip4:192.0.2.5/24 -all'
+expect_rc 0
+expect_out "[host-bits]"
+expect_out "192.0.2.0/24"
+run spf parse 'v=spf1 ip6:2001:db8::1/64 -all'
+expect_out "[host-bits]"
+expect_out "2001:db8::/64"
+run spf parse 'v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.7 ip6:2001:db8::/64 -all'
+expect_no_out "[host-bits]"
+
 finish

@@ -174,6 +174,9 @@ CASES = [
     ("broad-range" + D, [], "broad-range", "warning", 1, {
         "count": 2, "msg": ["16777216 addresses"]}),
     ("macros" + D, [], "macros", "info", 0, {"offset": 7, "term": "exists:%{i}._spf.codes.example"}),
+    # issue 7: the host bits of 192.0.2.5 below /24 are ignored (RFC 7208 5.6)
+    ("host-bits" + D, [], "host-bits", "info", 0, {
+        "offset": 7, "term": "ip4:192.0.2.5/24", "fix": ["ip4:192.0.2.0/24"]}),
     # 5. size
     ("record-too-long" + D, [], "record-too-long", "warning", 1, {"msg": ["512 octets"]}),
     ("answer-too-large" + D, [], "answer-too-large", "warning", 1, {}),
@@ -403,6 +406,7 @@ ip4-prefix           TXT "v=spf1 ip4:192.0.2.0/33 -all"
 ip6-prefix           TXT "v=spf1 ip6:2001:db8::/129 -all"
 typographic-quotes   TXT "v=spf1 ip4:192.0.2.0/24 -all\226\128\157"
 unicode-space        TXT "v=spf1 ip4:192.0.2.0/24\194\160-all"
+host-bits            TXT "v=spf1 ip4:192.0.2.5/24 -all"
 stray-punctuation    TXT "v=spf1 ip4:192.0.2.1, -all"
 misspelled-mechanism TXT "v=spf1 inlcude:_spf.provider.codes.example -all"
 duplicate-modifier   TXT "v=spf1 redirect=_spf.provider.codes.example redirect=nospf.codes.example"

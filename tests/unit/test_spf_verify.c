@@ -790,6 +790,106 @@ static void test_authz(void)
 	CHECK_STR(mt_spf_severity_name(MT_SPF_WARNING), "warning");
 }
 
+/* mt_spf_lint: verify's offline checks on one record (issue 7 items 7, 8, 13, 4). */
+static mt_spf_verify *lint(const char *rec, size_t len)
+{
+	mt_spf_verify *v = NULL;
+	mt_error err;
+	memset(&err, 0, sizeof err);
+	CHECK_INT(mt_spf_lint(rec, len, &v, &err), MT_OK);
+	CHECK(v != NULL);
+	return v;
+}
+
+static void test_lint(void)
+{
+	mt_spf_verify *v;
+	const mt_spf_finding *f;
+	mt_error err;
+	char buf[800], *z = NULL;
+
+	/* the seed's typo: broken, with the record it should be */
+	v = lint("=spf1 include:one.zoho.com -all", 31);
+	f = find(v, "broken-record");
+	CHECK(f && f->severity == MT_SPF_ERROR && f->domain == NULL);
+	CHECK(f && strcmp(f->fix, "replace it with \"v=spf1 include:one.zoho.com -all\"") == 0);
+	mt_spf_verify_free(v);
+	/* glued -all: an error although the record parses */
+	v = lint("v=spf1 include:zoho.com-all", 27);
+	f = find(v, "glued-terms");
+	CHECK(f && f->offset == 7 && f->length == 20);
+	CHECK(find(v, "no-all") != NULL);
+	CHECK_INT(mt_spf_verify_worst(v), MT_SPF_ERROR);
+	CHECK_INT(mt_spf_verify_tree_count(v), 0);
+	mt_spf_verify_free(v);
+	/* RFC 7208 5.1 and 6.1 */
+	v = lint("v=spf1 -all ip4:192.0.2.1", 25);
+	f = find(v, "terms-after-all");
+	CHECK(f && f->offset == 12);
+	mt_spf_verify_free(v);
+	v = lint("v=spf1 redirect=a.example -all", 30);
+	CHECK(find(v, "redirect-ignored") != NULL);
+	mt_spf_verify_free(v);
+	/* host bits (RFC 7208 5.6: the prefix decides) */
+	v = lint("v=spf1 ip4:192.0.2.5/24 -all", 28);
+	f = find(v, "host-bits");
+	CHECK(f && strstr(f->message, "192.0.2.0/24") && f->offset == 7 && f->length == 16);
+	mt_spf_verify_free(v);
+	v = lint("v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.5/32 ip6:2001:db8::/32 -all", 63);
+	CHECK(find(v, "host-bits") == NULL);
+	mt_spf_verify_free(v);
+	/* over 450 octets (3.4): a warning whose fix gives the strings */
+	size_t n = (size_t)snprintf(buf, sizeof buf, "v=spf1");
+	for (int i = 1; i <= 30; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, " ip4:192.0.2.%d", i);
+	n += (size_t)snprintf(buf + n, sizeof buf - n, " -all");
+	CHECK(n > 450);
+	v = lint(buf, n);
+	f = find(v, "record-too-long");
+	CHECK(f && f->severity == MT_SPF_WARNING && strstr(f->message, "450") &&
+	      strstr(f->fix, "\"v=spf1 ip4:192.0.2.1 ") && strstr(f->fix, "include"));
+	mt_spf_verify_free(v);
+	v = lint("v=spf1 -all", 11);
+	CHECK(find(v, "record-too-long") == NULL);
+	mt_spf_verify_free(v);
+	/* a NUL inside: named, not cut away silently */
+	v = lint("v=spf1 -all\0x", 13);
+	f = find(v, "syntax-error");
+	CHECK(f && f->offset == 11 && strstr(f->message, "NUL"));
+	mt_spf_verify_free(v);
+	memset(&err, 0, sizeof err);
+	CHECK_INT(mt_spf_lint(NULL, 1, &v, &err), MT_EINVAL);
+
+	/* zone-file strings: at most 255 octets each, split after a space,
+	 * joined back they give the record; quotes escaped */
+	CHECK_INT(mt_spf_zone_strings(buf, n, &z), MT_OK);
+	if (z) {
+		char joined[800];
+		size_t jl = 0, strings = 0;
+		for (const char *p = z; *p; p++) {
+			if (*p != '"')
+				continue;
+			const char *e = strchr(p + 1, '"');
+			CHECK(e != NULL);
+			if (!e)
+				break;
+			CHECK(e - p - 1 <= 255);
+			memcpy(joined + jl, p + 1, (size_t)(e - p - 1));
+			jl += (size_t)(e - p - 1);
+			strings++;
+			p = e;
+		}
+		CHECK_INT(jl, n);
+		CHECK(memcmp(joined, buf, n) == 0);
+		CHECK_INT(strings, 2);
+	}
+	mt_free(z);
+	z = NULL;
+	CHECK_INT(mt_spf_zone_strings("a\"b\\c", 5, &z), MT_OK);
+	CHECK(z && strcmp(z, "\"a\\\"b\\\\c\"") == 0);
+	mt_free(z);
+}
+
 int main(void)
 {
 	build_zone();
@@ -802,6 +902,7 @@ int main(void)
 	test_size();
 	test_publication();
 	test_authz();
+	test_lint();
 	expect_code(NULL, NULL, MT_SPF_INFO); /* frees the last copy */
 	mt_dns_resolver_free(res);
 	mt_dns_zone_free(zone);

@@ -546,3 +546,51 @@ unsigned mt_spf_record_lookups(const mt_spf_record *rec)
 	}
 	return n;
 }
+
+/* The prefix length of an ip4/ip6 term (the address size when not written). */
+static int ip_prefix(const mt_spf_term *t)
+{
+	int bits = t->kind == MT_SPF_IP4 ? 32 : 128;
+	int pre = t->kind == MT_SPF_IP4 ? t->cidr4 : t->cidr6;
+	return pre < 0 || pre > bits ? bits : pre;
+}
+
+/* Do a and b agree on their first pre bits? */
+static bool same_bits(const uint8_t *a, const uint8_t *b, int pre)
+{
+	int full = pre / 8, rest = pre % 8;
+	if (memcmp(a, b, (size_t)full) != 0)
+		return false;
+	return rest == 0 || ((a[full] ^ b[full]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+bool mt_spf_host_bits(const mt_spf_term *t, char *net, size_t cap)
+{
+	mt_ip ip;
+	int pre, bits;
+
+	if (!t || (t->kind != MT_SPF_IP4 && t->kind != MT_SPF_IP6))
+		return false;
+	bits = t->kind == MT_SPF_IP4 ? 32 : 128;
+	pre = ip_prefix(t);
+	memset(&ip, 0, sizeof ip);
+	ip.family = t->kind == MT_SPF_IP4 ? 4 : 6;
+	for (int i = 0; i < bits / 8; i++) {
+		int keep = pre - i * 8;
+		ip.addr[i] = keep >= 8 ? t->addr[i] : keep > 0 ? (uint8_t)(t->addr[i] & (0xff << (8 - keep))) : 0;
+	}
+	if (memcmp(ip.addr, t->addr, (size_t)bits / 8) == 0)
+		return false;
+	if (net && cap)
+		mt_ip_format(&ip, net, cap);
+	return true;
+}
+
+bool mt_spf_ip_covers(const mt_spf_term *net, const mt_spf_term *t)
+{
+	if (!net || !t || net->kind != t->kind || (t->kind != MT_SPF_IP4 && t->kind != MT_SPF_IP6))
+		return false;
+	if (ip_prefix(net) > ip_prefix(t))
+		return false;
+	return same_bits(net->addr, t->addr, ip_prefix(net));
+}

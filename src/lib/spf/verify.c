@@ -699,6 +699,20 @@ static void check_parsed(mt_spf_verify *v, const char *domain, const mt_spf_reco
 				    "list the sending hosts' addresses with ip4:/ip6: or use a: instead",
 				    domain, text, (long)t->offset, t->length);
 		}
+		if (t->kind == MT_SPF_IP4 || t->kind == MT_SPF_IP6) {
+			char net[64];
+			int bits = t->kind == MT_SPF_IP4 ? 32 : 128;
+			int pre = t->kind == MT_SPF_IP4 ? t->cidr4 : t->cidr6;
+			if (pre >= 0 && pre < bits && mt_spf_host_bits(t, net, sizeof net))
+				add(v, "host-bits", MT_SPF_INFO,
+				    vstr(v, "\"%.*s\" has host bits set below the /%d prefix: receivers "
+				            "ignore them, so it means the whole network %s/%d, not one host",
+				         (int)t->length, text + t->offset, pre, net, pre),
+				    vstr(v, "write \"%s:%s/%d\" for the network, or drop \"/%d\" for the "
+				            "single address", t->kind == MT_SPF_IP4 ? "ip4" : "ip6", net, pre,
+				         pre),
+				    domain, text, (long)t->offset, t->length);
+		}
 		if (t->kind == MT_SPF_IP4 && t->cidr4 >= 0 && t->cidr4 < 16)
 			add(v, "broad-range", MT_SPF_WARNING,
 			    vstr(v, "ip4 prefix /%d authorizes %llu addresses%s: far more than any sender owns",
@@ -1096,14 +1110,28 @@ static void limit_findings(mt_spf_verify *v)
 
 /* ---- size ---- */
 
+static const char *split_suggestion(mt_spf_verify *v, const char *rec);
+
+/* A record over the 450 octets of RFC 7208 section 3.4. */
+static void too_long(mt_spf_verify *v, const char *rec, size_t rl)
+{
+	if (rl <= MT_SPF_UDP_SAFE)
+		return;
+	add(v, "record-too-long", MT_SPF_WARNING,
+	    vstr(v, "the record is %zu octets long, more than the %u that receivers are "
+	            "guaranteed to fetch over UDP (RFC 7208 section 3.4): some may not get it at "
+	            "all", rl, MT_SPF_UDP_SAFE),
+	    vstr(v, "shorten it (merge ip4 ranges, remove unused includes) or split it: move part "
+	            "of the terms to a record of their own (e.g. at _spf.<your domain>) and "
+	            "include it (one more DNS lookup); as it is, a zone file needs it as these "
+	            "strings of at most 255 octets: %s", rl <= 4096 ? split_suggestion(v, rec) :
+	            "(too long to show)"),
+	    NULL, rec, -1, 0);
+}
+
 static void size_findings(mt_spf_verify *v, const txt_set *set)
 {
-	size_t rl = strlen(v->record);
-	if (rl > 450)
-		add(v, "record-too-long", MT_SPF_WARNING,
-		    vstr(v, "the record is %zu octets long; RFC 7208 section 3.4 advises at most 450 so "
-		            "that the answer fits a DNS packet", rl),
-		    "shorten it: merge ip4 ranges, remove unused includes", NULL, v->record, -1, 0);
+	too_long(v, v->record, strlen(v->record));
 	size_t est = 12 + (strlen(v->domain) + 2) + 4 + set->answer_octets;
 	if (est > 512)
 		add(v, "answer-too-large", MT_SPF_WARNING,
@@ -1114,13 +1142,19 @@ static void size_findings(mt_spf_verify *v, const txt_set *set)
 		    "SPF record", NULL, NULL, -1, 0);
 }
 
-/* The expected record split into strings of at most 255 octets, at spaces. */
-static const char *split_suggestion(mt_spf_verify *v, const char *rec)
+mt_status mt_spf_zone_strings(const char *rec, size_t len, char **out)
 {
 	mt_buf b;
-	size_t len = strlen(rec), p = 0;
-	const char *s;
-	mt_buf_init(&b, 1u << 20);
+	size_t p = 0;
+
+	if (!out)
+		return MT_EINVAL;
+	*out = NULL;
+	if (!rec && len)
+		return MT_EINVAL;
+	mt_buf_init(&b, 4 * (size_t)MT_SPF_MAX_RECORD);
+	if (len == 0)
+		mt_buf_puts(&b, "\"\"");
 	while (p < len) {
 		size_t n = len - p <= 255 ? len - p : 255;
 		if (p + n < len) {
@@ -1130,13 +1164,39 @@ static const char *split_suggestion(mt_spf_verify *v, const char *rec)
 			if (cut > 1)
 				n = cut; /* the space stays at the end of this string */
 		}
-		mt_buf_printf(&b, "%s\"%.*s\"", p ? " " : "", (int)n, rec + p);
+		mt_buf_puts(&b, p ? " \"" : "\"");
+		for (size_t i = p; i < p + n; i++) {
+			unsigned char c = (unsigned char)rec[i];
+			if (c == '"' || c == '\\')
+				mt_buf_printf(&b, "\\%c", c);
+			else if (c < 0x20 || c >= 0x7f)
+				mt_buf_printf(&b, "\\%03u", c); /* zone-file \DDD */
+			else
+				mt_buf_putc(&b, (char)c);
+		}
+		mt_buf_putc(&b, '"');
 		p += n;
 	}
-	s = b.err == MT_OK && b.data ? vdup(v, b.data, b.len) : "";
-	if (b.err != MT_OK)
+	if (b.err != MT_OK) {
+		mt_status st = b.err == MT_ERANGE ? MT_EINVAL : b.err;
+		mt_buf_free(&b);
+		return st;
+	}
+	*out = mt_buf_take(&b);
+	return *out ? MT_OK : MT_ENOMEM;
+}
+
+/* The expected record split into strings of at most 255 octets, at spaces. */
+static const char *split_suggestion(mt_spf_verify *v, const char *rec)
+{
+	char *z = NULL;
+	const char *s = "";
+	mt_status st = mt_spf_zone_strings(rec, strlen(rec), &z);
+	if (st == MT_OK)
+		s = vdup(v, z, strlen(z));
+	else if (st == MT_ENOMEM)
 		v->oom = true;
-	mt_buf_free(&b);
+	mt_free(z);
 	return s;
 }
 
@@ -1746,6 +1806,133 @@ out:
 	free(set);
 	mt_spf_verify_free(v);
 	return st;
+}
+
+/* ---- reports without DNS: lint, merge and build notes ---- */
+
+mt_spf_verify *mt_spf_report_new(void)
+{
+	mt_spf_verify *v = calloc(1, sizeof *v);
+	if (!v)
+		return NULL;
+	v->arena = mt_arena_new(4096);
+	if (!v->arena) {
+		free(v);
+		return NULL;
+	}
+	mt_arena_set_limit(v->arena, V_ARENA_LIMIT);
+	v->checked = true;
+	return v;
+}
+
+bool mt_spf_report_ok(const mt_spf_verify *v)
+{
+	return v && !v->oom;
+}
+
+void mt_spf_report_add(mt_spf_verify *rep, const char *code, mt_spf_severity sev,
+                       const char *fix, const char *record, long offset, size_t length,
+                       const char *fmt, ...)
+{
+	va_list ap;
+	char small[512], *msg;
+	const char *fx = NULL, *rec = NULL;
+	int n;
+
+	if (!rep)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		rep->oom = true;
+		return;
+	}
+	msg = mt_arena_alloc(rep->arena, (size_t)n + 1);
+	if (!msg) {
+		rep->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	if (fix)
+		fx = vdup(rep, fix, strlen(fix));
+	if (record)
+		rec = vdup(rep, record, strlen(record));
+	/* code: the caller's (merge.c, build) */
+	add(rep, code, sev, msg, fx, NULL, rec, offset, length);
+}
+
+void mt_spf_report_too_long(mt_spf_verify *v, const char *rec)
+{
+	if (v && rec)
+		too_long(v, vdup(v, rec, strlen(rec)), strlen(rec));
+}
+
+mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out, mt_error *err)
+{
+	mt_spf_verify_options defaults;
+	mt_spf_verify *v = NULL;
+	mt_spf_record *rec = NULL;
+	const char *nul, *text;
+	mt_status st = MT_OK;
+
+	if (out)
+		*out = NULL;
+	if (!out || (!record && len))
+		return mt_error_set(err, MT_EINVAL, "record and out are required");
+	if (len > MT_SPF_MAX_RECORD)
+		return mt_error_set(err, MT_EINVAL, "the record is longer than %u octets",
+		                    MT_SPF_MAX_RECORD);
+	v = mt_spf_report_new();
+	if (!v)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	mt_spf_verify_options_init(&defaults);
+	v->opts = &defaults;
+	nul = len ? memchr(record, '\0', len) : NULL;
+	text = vdup(v, record, len);
+	if (nul) {
+		/* Shown up to the NUL: the record is what a C string can hold. */
+		add(v, "syntax-error", MT_SPF_ERROR,
+		    vstr(v, "the record holds a NUL octet at offset %zu: no SPF term may contain one, "
+		            "so receivers return permerror (or ignore the text)", (size_t)(nul - record)),
+		    "remove the NUL octet", NULL, text, (long)(nul - record), 0);
+	} else if (!mt_spf_is_record(text, len)) {
+		bool sid = false;
+		unsigned pasted = 0;
+		const char *fix = lookalike(v, text, &sid, &pasted);
+		if (fix && sid)
+			add(v, "sender-id", MT_SPF_INFO,
+			    "this is a Sender ID record (RFC 4406, obsolete): SPF receivers ignore it",
+			    "publish an SPF record beginning \"v=spf1 \" instead", NULL, text, -1, 0);
+		else if (fix)
+			add(v, "broken-record", MT_SPF_ERROR,
+			    vstr(v, "this looks like an SPF record but is not one: a record must begin "
+			            "with exactly \"v=spf1\" followed by a space%s, so receivers silently "
+			            "ignore it (the domain would have no SPF record)",
+			         pasted ? vstr(v, " and be plain ASCII (this one holds U+%04X, pasted "
+			                          "from a word processor or web page)", pasted) : ""),
+			    vstr(v, "replace it with \"%s\"", fix), NULL, text, 0, len < 6 ? len : 6);
+	} else {
+		check_record_text(v, NULL, text, &rec);
+		if (rec)
+			check_parsed(v, NULL, rec, true);
+		if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '"'))
+			add(v, "trailing-space", MT_SPF_INFO,
+			    "the record ends with a space or quote: harmless, but a sign that the text was "
+			    "pasted with extra characters",
+			    "remove the trailing characters", NULL, text, (long)(len - 1), 1);
+		too_long(v, text, len);
+	}
+	v->opts = NULL;
+	if (v->oom) {
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		mt_spf_verify_free(v);
+		return st;
+	}
+	*out = v;
+	return MT_OK;
 }
 
 void mt_spf_verify_free(mt_spf_verify *v)

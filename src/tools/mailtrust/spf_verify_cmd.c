@@ -175,12 +175,92 @@ static void print_caret(const cli_out *o, const mt_spf_finding *f)
 	fprintf(fp, "%s\n", cli_sgr(o, CLI_RESET));
 }
 
-static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
+/* Is code one of the NULL-terminated list skip? */
+static bool skipped(const char *const *skip, const char *code)
+{
+	for (size_t k = 0; skip && skip[k]; k++)
+		if (strcmp(skip[k], code) == 0)
+			return true;
+	return false;
+}
+
+void cli_print_findings(const cli_out *o, const mt_spf_verify *v, int min,
+                        const char *const *skip)
 {
 	static const char *const heads[3] = { "infos", "warnings", "errors" };
 	FILE *fp = o->fp;
-	size_t n[3], i, k;
+	const char *dom = mt_spf_verify_domain(v);
+	size_t i;
 	int s;
+
+	for (s = MT_SPF_ERROR; s >= min && s >= MT_SPF_INFO; s--) {
+		size_t shown = 0;
+		for (i = 0; i < mt_spf_verify_finding_count(v); i++) {
+			const mt_spf_finding *f = mt_spf_verify_finding(v, i);
+			if ((int)f->severity != s || skipped(skip, f->code))
+				continue;
+			if (shown++ == 0)
+				fprintf(fp, "\n%s%s:%s\n", cli_sgr(o, sev_style((mt_spf_severity)s)),
+				        heads[s], cli_sgr(o, CLI_RESET));
+			fprintf(fp, "  %s[%s]%s ", cli_sgr(o, sev_style(f->severity)), f->code,
+			        cli_sgr(o, CLI_RESET));
+			cli_text_puts(fp, f->message);
+			fputc('\n', fp);
+			if (f->domain && (!dom || strcmp(f->domain, dom) != 0)) {
+				fputs("    in: ", fp);
+				cli_text_puts(fp, f->domain);
+				fputc('\n', fp);
+			}
+			if (f->record && f->offset >= 0)
+				print_caret(o, f);
+			if (f->fix) {
+				fprintf(fp, "    %sfix:%s ", cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
+				cli_text_puts(fp, f->fix);
+				fputc('\n', fp);
+			}
+		}
+	}
+}
+
+void cli_json_findings(json_writer *wp, const mt_spf_verify *v)
+{
+	json_begin_array(wp);
+	for (size_t i = 0; i < mt_spf_verify_finding_count(v); i++) {
+		const mt_spf_finding *f = mt_spf_verify_finding(v, i);
+		json_begin_object(wp);
+		json_key(wp, "code");
+		json_string(wp, f->code);
+		json_key(wp, "severity");
+		json_string(wp, mt_spf_severity_name(f->severity));
+		json_key(wp, "message");
+		json_string(wp, f->message);
+		json_key(wp, "fix");
+		json_string(wp, f->fix);
+		json_key(wp, "location");
+		json_begin_object(wp);
+		json_key(wp, "domain");
+		json_string(wp, f->domain);
+		json_key(wp, "record");
+		json_string(wp, f->record);
+		json_key(wp, "offset");
+		if (f->offset >= 0)
+			json_int(wp, f->offset);
+		else
+			json_null(wp);
+		json_key(wp, "length");
+		json_int(wp, (long long)f->length);
+		json_key(wp, "term");
+		json_string(wp, f->term);
+		json_end_object(wp);
+		json_end_object(wp);
+	}
+	json_end_array(wp);
+}
+
+static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
+{
+	FILE *fp = o->fp;
+	size_t n[3], i, k;
 
 	counts(v, n);
 	fputs(cli_sgr(o, CLI_BOLD), fp);
@@ -199,33 +279,7 @@ static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
 		cli_text_puts(fp, mt_spf_verify_record(v));
 		fputc('\n', fp);
 	}
-	for (s = MT_SPF_ERROR; s >= MT_SPF_INFO; s--) {
-		if (n[s] == 0)
-			continue;
-		fprintf(fp, "\n%s%s:%s\n", cli_sgr(o, sev_style((mt_spf_severity)s)), heads[s],
-		        cli_sgr(o, CLI_RESET));
-		for (i = 0; i < mt_spf_verify_finding_count(v); i++) {
-			const mt_spf_finding *f = mt_spf_verify_finding(v, i);
-			if ((int)f->severity != s)
-				continue;
-			fprintf(fp, "  %s[%s]%s ", cli_sgr(o, sev_style(f->severity)), f->code,
-			        cli_sgr(o, CLI_RESET));
-			cli_text_puts(fp, f->message);
-			fputc('\n', fp);
-			if (f->domain && strcmp(f->domain, mt_spf_verify_domain(v)) != 0) {
-				fputs("    in: ", fp);
-				cli_text_puts(fp, f->domain);
-				fputc('\n', fp);
-			}
-			if (f->record && f->offset >= 0)
-				print_caret(o, f);
-			if (f->fix) {
-				fprintf(fp, "    %sfix:%s ", cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
-				cli_text_puts(fp, f->fix);
-				fputc('\n', fp);
-			}
-		}
-	}
+	cli_print_findings(o, v, MT_SPF_INFO, NULL);
 	if (mt_spf_verify_tree_count(v) > 0) {
 		fprintf(fp, "\n%sinclude tree%s (DNS lookups each costs, with what it includes):\n",
 		        cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
@@ -314,37 +368,7 @@ static void print_json(const mt_spf_verify *v, unsigned limit)
 	json_int(&w, (long long)n[0]);
 	json_end_object(&w);
 	json_key(&w, "findings");
-	json_begin_array(&w);
-	for (i = 0; i < mt_spf_verify_finding_count(v); i++) {
-		const mt_spf_finding *f = mt_spf_verify_finding(v, i);
-		json_begin_object(&w);
-		json_key(&w, "code");
-		json_string(&w, f->code);
-		json_key(&w, "severity");
-		json_string(&w, mt_spf_severity_name(f->severity));
-		json_key(&w, "message");
-		json_string(&w, f->message);
-		json_key(&w, "fix");
-		json_string(&w, f->fix);
-		json_key(&w, "location");
-		json_begin_object(&w);
-		json_key(&w, "domain");
-		json_string(&w, f->domain);
-		json_key(&w, "record");
-		json_string(&w, f->record);
-		json_key(&w, "offset");
-		if (f->offset >= 0)
-			json_int(&w, f->offset);
-		else
-			json_null(&w);
-		json_key(&w, "length");
-		json_int(&w, (long long)f->length);
-		json_key(&w, "term");
-		json_string(&w, f->term);
-		json_end_object(&w);
-		json_end_object(&w);
-	}
-	json_end_array(&w);
+	cli_json_findings(&w, v);
 	json_key(&w, "tree");
 	json_begin_array(&w);
 	for (i = 0; i < mt_spf_verify_tree_count(v); i++) {
