@@ -219,6 +219,27 @@ typedef struct mt_spf_build_options {
  */
 MT_EXPORT mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *err);
 
+/*
+ * mt_spf_merge and mt_spf_build, and notes on the result: on MT_OK, when
+ * notes is not NULL, *notes is a report (mt_spf_verify_finding_count /
+ * _finding, mt_spf_verify_free) whose findings have no domain.  Codes:
+ * host-bits (info: an ip4/ip6 input with bits set below its prefix, which
+ * receivers ignore), covered-dropped (info: an ip4/ip6 address or network
+ * inside another listed network was left out; merge does it only when
+ * every ip4, or ip6, term of the inputs is '+'), duplicate-dropped (info,
+ * build: an input given twice, names compared without case or final dot,
+ * networks by value; merge writes repeats once as documented above),
+ * policy-weaker (warning, merge: a record had a stricter "all" than the
+ * merged one), needs-split (info: 256 to 450 octets, the fix gives the
+ * zone-file strings) and record-too-long (warning: over 450 octets, RFC
+ * 7208 section 3.4; the fix gives the strings and suggests moving terms to
+ * an included record).  On failure *notes is NULL.
+ */
+MT_EXPORT mt_status mt_spf_merge_notes(const char *const *records, size_t n, unsigned max_lookups,
+                                       char **out, mt_spf_verify **notes, mt_error *err);
+MT_EXPORT mt_status mt_spf_build_notes(const mt_spf_build_options *opts, char **out,
+                                       mt_spf_verify **notes, mt_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -126,4 +126,69 @@ expect_out "2001:db8::/64"
 run spf parse 'v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.7 ip6:2001:db8::/64 -all'
 expect_no_out "[host-bits]"
 
+# ---- item 9: build writes each input once and drops what a listed network
+# already holds (all build terms pass, so the wider network decides alike)
+run spf build --ip4 192.0.2.0/24 --ip4 192.0.2.0/24 --include a.example --include A.example.
+expect_rc 0
+expect_line 1 "v=spf1 ip4:192.0.2.0/24 include:a.example -all"
+expect_err "note: 'ip4:192.0.2.0/24' repeats 'ip4:192.0.2.0/24': written once"
+expect_err "note: 'include:A.example.' repeats 'include:a.example': written once"
+run spf build --ip4 192.0.2.5 --ip4 192.0.2.0/24 --ip6 2001:db8:1::/48 --ip6 2001:db8::/32
+expect_rc 0
+expect_line 1 "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all"
+expect_err "note: 'ip4:192.0.2.5' lies inside 'ip4:192.0.2.0/24': dropped"
+expect_err "note: 'ip6:2001:db8:1::/48' lies inside 'ip6:2001:db8::/32': dropped"
+# merge: a host of one record inside a network of another
+run spf merge 'v=spf1 ip4:192.0.2.5 -all' 'v=spf1 ip4:192.0.2.0/24 -all'
+expect_rc 0
+expect_line 1 "v=spf1 ip4:192.0.2.0/24 -all"
+expect_err "note: 'ip4:192.0.2.5' (record 1) lies inside 'ip4:192.0.2.0/24' (record 2): dropped"
+run spf merge --json 'v=spf1 ip4:192.0.2.5 -all' 'v=spf1 ip4:192.0.2.0/24 -all'
+expect_json 'j["record"] == "v=spf1 ip4:192.0.2.0/24 -all"' \
+  '[n["code"] for n in j["notes"]] == ["covered-dropped"]'
+
+# ---- item 13: merge of -all and ~all gives ~all (the least strict wins):
+# say that the policy got weaker and which record had the stricter one
+run spf merge 'v=spf1 ip4:192.0.2.1 -all' 'v=spf1 mx ~all'
+expect_rc 0
+expect_line 1 "v=spf1 ip4:192.0.2.1 mx ~all"
+expect_err "warning: the policy got weaker: record 1 ends in '-all'"
+expect_err "'~all' from record 2"
+run spf merge 'v=spf1 ip4:192.0.2.1 ~all' 'v=spf1 mx ~all'
+expect_no_err
+# host bits in merge and build (RFC 7208 5.6)
+run spf build --ip4 192.0.2.5/24
+expect_rc 0
+expect_err "note: 'ip4:192.0.2.5/24' has host bits set below the /24 prefix"
+expect_err "192.0.2.0/24"
+run spf merge 'v=spf1 ip4:192.0.2.5/24 -all'
+expect_err "note: 'ip4:192.0.2.5/24' (record 1) has host bits set below the /24 prefix"
+
+# ---- item 4: 40 --ip4 make a record over 450 octets (RFC 7208 3.4): it is
+# printed (exit 0) with a warning, the <=255-octet strings and an include split
+set --
+i=100
+while [ $i -lt 140 ]; do set -- "$@" --ip4 "198.51.$i.0/24"; i=$((i + 1)); done
+run spf build "$@"
+expect_rc 0
+n=$(wc -l <"$OUT" | tr -d ' ')
+if [ "$n" = 1 ]; then ok; else bad "$n lines on stdout, want the record alone"; fi
+expect_err "warning: the record is 811 octets long, more than the 450 that receivers are guaranteed to fetch over UDP (RFC 7208 section 3.4)"
+expect_err "include it"
+expect_err '"v=spf1 ip4:198.51.100.0/24 '
+# every zone-file string is at most 255 octets and they join to the record
+run spf build --json "$@"
+expect_json 'j["octets"] == 811' '"record-too-long" in [n["code"] for n in j["notes"]]' \
+  'all(len(x) <= 255 for x in j["zone_strings"][1:-1].split("\" \""))' \
+  '"".join(j["zone_strings"][1:-1].split("\" \"")) == j["record"]'
+# merge and parse say the same of the same record
+rec=$(sed -n 1p "$OUT" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["record"])')
+run spf merge "$rec"
+expect_rc 0
+expect_err "warning: the record is 811 octets long"
+run spf parse "$rec"
+expect_rc 0
+expect_out "[record-too-long]"
+expect_out "more than the 450 that receivers are guaranteed to fetch over UDP"
+
 finish
