@@ -111,6 +111,13 @@ typedef struct mt_spf_verify_options {
 	void *server_ctx;
 	unsigned server_port;
 	int64_t now;                /* seconds since the Epoch for TTL expiry times; 0: now */
+	/*
+	 * How long to wait for each DNS answer, from res and from each
+	 * authoritative server (passed to mt_dns_resolve; 0: the resolver's
+	 * own default, 5000 ms for libunbound).  The --ip checks use
+	 * spf.timeout_ms for each check as a whole.
+	 */
+	unsigned timeout_ms;
 } mt_spf_verify_options;
 
 MT_EXPORT void mt_spf_verify_options_init(mt_spf_verify_options *opts);

@@ -191,4 +191,42 @@ expect_rc 0
 expect_out "[record-too-long]"
 expect_out "more than the 450 that receivers are guaranteed to fetch over UDP"
 
+# ---- issue 8: spf verify --timeout, parsed as spf check parses it
+run spf verify --timeout 0 example.com
+expect_rc 64
+expect_err "--timeout: '0' is not a number from 1 to 3600000"
+run spf verify --timeout soon example.com
+expect_rc 64
+run spf verify --help
+expect_out "--timeout MS"
+# a resolver on loopback that never answers: with --timeout 300 the
+# domain's TXT question gives up after 0.3 s (exit 3, could not check)
+# instead of the default 5 s
+"$PYTHON" - "$TMP/silent.port" <<'PYEOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+end = time.time() + 60
+s.settimeout(1)
+while time.time() < end:
+    try:
+        s.recvfrom(4096)        # read and never answer
+    except socket.timeout:
+        pass
+PYEOF
+SILENT=$!
+i=0
+while [ ! -s "$TMP/silent.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+PORT=$(cat "$TMP/silent.port" 2>/dev/null)
+start=$("$PYTHON" -c 'import time; print(time.time())')
+run spf verify --resolver "127.0.0.1@$PORT" --timeout 300 example.com
+took=$("$PYTHON" -c "import time; print(int((time.time() - $start) * 1000))")
+kill "$SILENT" 2>/dev/null
+wait "$SILENT" 2>/dev/null
+expect_rc 3
+expect_out "[dns-failure]"
+if [ "$took" -lt 3000 ]; then ok; else bad "took $took ms with --timeout 300"; fi
+
 finish

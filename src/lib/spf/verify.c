@@ -210,7 +210,7 @@ static unsigned edit_distance(const char *a, size_t al, const char *b, size_t bl
 static mt_status ask(mt_spf_verify *v, mt_dns_resolver *r, const char *name, uint16_t type,
                      mt_dns_answer **out)
 {
-	mt_status st = mt_dns_resolve(r, name, type, 0, out);
+	mt_status st = mt_dns_resolve(r, name, type, v->opts ? v->opts->timeout_ms : 0, out);
 	if (st == MT_ENOMEM)
 		v->oom = true;
 	return st;

@@ -30,6 +30,9 @@ static void verify_usage(FILE *fp)
 	      "      --zone FILE           answer DNS questions from this zone file (offline;\n"
 	      "                            the authoritative servers are then not asked)\n"
 	      "      --ns-port PORT        port of the authoritative servers (default 53)\n"
+	      "      --timeout MS          wait at most MS milliseconds for each DNS answer\n"
+	      "                            (resolver and authoritative servers; default\n"
+	      "                            5000) and for each --ip check (default 20000)\n"
 	      "      --json                print one JSON object instead of text\n"
 	      "  -h, --help                show this help and exit\n"
 	      "\n"
@@ -48,6 +51,7 @@ enum {
 	OPT_ZONE,
 	OPT_NS_PORT,
 	OPT_JSON,
+	OPT_TIMEOUT,
 };
 
 typedef struct verify_args {
@@ -57,6 +61,7 @@ typedef struct verify_args {
 	size_t nips;
 	cli_dns dns;                /* --zone or --resolver */
 	unsigned long ns_port;
+	unsigned long timeout_ms;   /* 0: the defaults */
 	bool json;
 } verify_args;
 
@@ -70,6 +75,7 @@ static int parse_args(int argc, char **argv, verify_args *a)
 		{ "zone", required_argument, NULL, OPT_ZONE },
 		{ "ns-port", required_argument, NULL, OPT_NS_PORT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -99,6 +105,10 @@ static int parse_args(int argc, char **argv, verify_args *a)
 			if (!cli_parse_uint("--ns-port", optarg, 1, 65535, &a->ns_port))
 				return CLI_EXIT_USAGE;
 			break;
+		case OPT_TIMEOUT: /* as spf check parses it */
+			if (!cli_parse_uint("--timeout", optarg, 1, 3600000, &a->timeout_ms))
+				return CLI_EXIT_USAGE;
+			break;
 		default:
 			cli_bad_option(c, argv, "mailtrust spf verify");
 			return CLI_EXIT_USAGE;
@@ -120,18 +130,21 @@ static int parse_args(int argc, char **argv, verify_args *a)
 	return 0;
 }
 
-/* server_resolver: an unbound resolver forwarding to one server. */
+/* server_resolver: an unbound resolver forwarding to one server; ctx is
+ * the verify_args (its --timeout). */
 static mt_status server_resolver(void *ctx, const char *address, unsigned port,
                                  mt_dns_resolver **out)
 {
+	const verify_args *a = ctx;
 	mt_dns_unbound_options uo;
 	mt_error err;
 	char fwd[80];
 
-	(void)ctx;
 	snprintf(fwd, sizeof(fwd), "%s@%u", address, port);
 	mt_dns_unbound_options_init(&uo);
 	uo.forwarder = fwd;
+	if (a && a->timeout_ms)
+		uo.timeout_ms = (unsigned)a->timeout_ms;
 	memset(&err, 0, sizeof(err));
 	return mt_dns_unbound_resolver_new(&uo, out, &err);
 }
@@ -489,7 +502,12 @@ int cli_spf_verify_main(int argc, char **argv)
 	opts.nips = a.nips;
 	if (!a.dns.zone) {
 		opts.server_resolver = server_resolver;
+		opts.server_ctx = &a;
 		opts.server_port = (unsigned)a.ns_port;
+	}
+	if (a.timeout_ms) {
+		opts.timeout_ms = (unsigned)a.timeout_ms;
+		opts.spf.timeout_ms = (unsigned)a.timeout_ms;
 	}
 	memset(&err, 0, sizeof(err));
 	st = mt_spf_verify_run(a.domain, res, &opts, &v, &err);
