@@ -261,6 +261,7 @@ typedef struct mt_spf_outcome {
 	 * empty when no mechanism matched. */
 	size_t chain_count;
 	const mt_spf_chain_link *chain;
+	size_t record_len;           /* octets of record: a TXT record may hold a NUL */
 } mt_spf_outcome;
 
 /* The outcome of a finished check, or NULL while it is running. */

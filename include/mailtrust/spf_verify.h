@@ -46,6 +46,7 @@ typedef struct mt_spf_finding {
 	long offset;
 	size_t length;
 	const char *term;
+	size_t record_len;          /* octets of record (a TXT record may hold a NUL) */
 } mt_spf_finding;
 
 /*
@@ -71,6 +72,7 @@ typedef struct mt_spf_tree_node {
 	unsigned mx_names_max;      /* most MX names of one mx term here */
 	uint32_t ttl;               /* TTL of the TXT answer */
 	unsigned cost;              /* lookups it costs, with everything below it (see above) */
+	size_t record_len;          /* octets of record (it may hold a NUL) */
 } mt_spf_tree_node;
 
 /* What one authoritative server answered for the domain's TXT records. */
@@ -166,8 +168,10 @@ MT_EXPORT bool mt_spf_verify_checked(const mt_spf_verify *v);
 /* The worst severity among the findings; MT_SPF_INFO when none. */
 MT_EXPORT mt_spf_severity mt_spf_verify_worst(const mt_spf_verify *v);
 MT_EXPORT const char *mt_spf_verify_domain(const mt_spf_verify *v);
-/* The SPF record the domain publishes (joined), or NULL. */
+/* The SPF record the domain publishes (joined), or NULL; its length in
+ * octets (a TXT record may hold a NUL: the record goes on after it). */
 MT_EXPORT const char *mt_spf_verify_record(const mt_spf_verify *v);
+MT_EXPORT size_t mt_spf_verify_record_len(const mt_spf_verify *v);
 
 MT_EXPORT size_t mt_spf_verify_finding_count(const mt_spf_verify *v);
 MT_EXPORT const mt_spf_finding *mt_spf_verify_finding(const mt_spf_verify *v, size_t i);

@@ -229,4 +229,56 @@ expect_rc 3
 expect_out "[dns-failure]"
 if [ "$took" -lt 3000 ]; then ok; else bad "took $took ms with --timeout 300"; fi
 
+# ---- item 11: control characters.  A NUL inside a TXT string is part of
+# the record (receivers see it whole and get permerror); it is shown as
+# \x00 with what follows it, never cut; ESC is \x1B everywhere (no '?');
+# a caret lies under the escaped text it marks and is as wide as it.
+# caret_under PREFIX MARKED: the line after the record line "      PREFIX..."
+# has its caret at the column where MARKED starts, as wide as MARKED.
+caret_under() {
+	want="      $1"
+	line=$(grep -n -F -x -- "      $2" "$OUT" | head -n 1 | cut -d: -f1)
+	if [ -z "$line" ]; then bad "no record line '$2'"; return; fi
+	caret=$(sed -n "$((line + 1))p" "$OUT")
+	lead=${caret%%^*}
+	marks=${caret#"$lead"}
+	marks=${marks%% *}
+	if [ "${#lead}" = "${#want}" ] && [ "${#marks}" = "${#3}" ]; then ok
+	else bad "caret at ${#lead}+${#marks}, want ${#want}+${#3} under '$3'"; fi
+}
+verify nul.example.com
+expect_rc 2
+expect_out 'record: v=spf1 ip4:192.0.2.1\x00junk -all'
+expect_out "[syntax-error]"
+expect_out "control character in term 'ip4:192.0.2.1\x00junk'"
+caret_under 'v=spf1 ip4:192.0.2.1' 'v=spf1 ip4:192.0.2.1\x00junk -all' '\x00'
+run spf verify --zone "$OZONE" --json nul.example.com
+expect_json 'j["record"] == "v=spf1 ip4:192.0.2.1\x00junk -all"' \
+  'j["tree"][0]["record"] == j["record"]' \
+  'all(f["location"]["record"] in (None, j["record"]) for f in j["findings"])'
+run spf check --zone "$OZONE" --ip 192.0.2.1 nul.example.com
+expect_rc 6
+expect_out 'record: v=spf1 ip4:192.0.2.1\x00junk -all'
+run spf check --zone "$OZONE" --ip 192.0.2.1 --json nul.example.com
+expect_json 'j["record"] == "v=spf1 ip4:192.0.2.1\x00junk -all"'
+# ESC: the same \x1B in the record, the message and the problem line
+verify esc.example.com
+expect_rc 2
+expect_out 'record: v=spf1 ip4:192.0.2.1 \x1B[31m -all'
+expect_out "control character in term '\x1B[31m'"
+expect_no_out "?[31m"
+caret_under 'v=spf1 ip4:192.0.2.1 ' 'v=spf1 ip4:192.0.2.1 \x1B[31m -all' '\x1B'
+run spf check --zone "$OZONE" --ip 192.0.2.1 esc.example.com
+expect_out "control character in term '\x1B[31m'"
+expect_out 'record: v=spf1 ip4:192.0.2.1 \x1B[31m -all'
+expect_no_out "?[31m"
+run spf parse "$(printf 'v=spf1 ip4:192.0.2.1 \033[31m -all')"
+expect_rc 1
+expect_out "control character in term '\x1B[31m'"
+expect_no_out "?[31m"
+run spf merge "$(printf 'v=spf1 \033[31m -all')"
+expect_rc 1
+expect_err "'v=spf1 \x1B[31m -all'"
+if grep -q '?\[31m' "$ERR"; then bad "'?' for ESC in the merge message"; else ok; fi
+
 finish

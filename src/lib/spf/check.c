@@ -717,8 +717,10 @@ static void on_record(mt_spf_check *chk)
 		return;
 	}
 	mt_spf_syntax_error syn;
-	if (chk->nframes == 1 && !chk->out.record)
+	if (chk->nframes == 1 && !chk->out.record) {
 		chk->out.record = text;
+		chk->out.record_len = tlen;
+	}
 	mt_status st = mt_spf_record_parse_in(chk->arena, text, tlen, &f->rec, &syn);
 	if (st == MT_ESYNTAX) {
 		fail_syntax(chk, f->domain, text, &syn);

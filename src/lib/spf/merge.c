@@ -163,18 +163,13 @@ static int all_strictness(char q)
 	return q == '?' ? 0 : q == '~' ? 1 : 2;
 }
 
-/* Write a record's text, shortened and with anything unprintable as '?',
- * for a message. */
+/* Write a record's text, shortened and with anything unprintable escaped
+ * as \xHH (mt_spf_escape), for a message.  cap >= 4 * QUOTE_MAX + 4. */
 static void quote_record(char *out, size_t cap, const char *s, size_t len)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 4 < cap && i < QUOTE_MAX; i++)
-		out[n++] = ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) ? '?' : s[i];
-	if (len > QUOTE_MAX && n + 4 < cap) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
+	size_t n = mt_spf_escape(out, cap - 3, s, len < QUOTE_MAX ? len : QUOTE_MAX);
+	if (len > QUOTE_MAX)
+		memcpy(out + n, "...", 4);
 }
 
 /* The merge itself, over parsed records. */
@@ -575,7 +570,7 @@ mt_status mt_spf_merge_notes(const char *const *records, size_t n, unsigned max_
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		mt_spf_syntax_error syn;
-		char quote[QUOTE_MAX + 8];
+		char quote[4 * QUOTE_MAX + 8];
 		size_t len;
 
 		if (!records[i]) {
@@ -719,7 +714,7 @@ mt_status mt_spf_build_notes(const mt_spf_build_options *opts, char **out,
 			const char *s = list[i];
 			part *p = &parts[nparts++];
 			if (!s || !input_ok(s)) {
-				char quote[QUOTE_MAX + 8];
+				char quote[4 * QUOTE_MAX + 8];
 				quote_record(quote, sizeof quote, s ? s : "", s ? strnlen(s, 1024) : 0);
 				st = mt_error_set(err, s ? MT_ESYNTAX : MT_EINVAL,
 				                  "%s '%s': empty, too long, or holds a space or a character "

@@ -271,15 +271,41 @@ static mt_status syntax(mt_spf_syntax_error *syn, size_t off, size_t len, const 
 		va_list ap;
 		syn->offset = off;
 		syn->length = len;
+		char raw[sizeof syn->message];
 		va_start(ap, fmt);
-		vsnprintf(syn->message, sizeof syn->message, fmt, ap);
+		vsnprintf(raw, sizeof raw, fmt, ap);
 		va_end(ap);
-		/* The message quotes record text: keep it printable. */
-		for (char *m = syn->message; *m; m++)
-			if ((unsigned char)*m < 0x20 || (unsigned char)*m >= 0x7f)
-				*m = '?';
+		/* The message quotes record text: keep it printable, escaped the
+		 * way the CLI shows the record itself. */
+		mt_spf_escape(syn->message, sizeof syn->message, raw, strlen(raw));
 	}
 	return MT_ESYNTAX;
+}
+
+size_t mt_spf_escape(char *out, size_t cap, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) {
+			if (n + 1 >= cap)
+				break;
+			out[n++] = (char)c;
+		} else {
+			if (n + 4 >= cap)
+				break;
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+	return n;
 }
 
 static bool name_char(char c)
@@ -299,6 +325,18 @@ static mt_status parse_term(mt_spf_record *rec, const char *t, size_t tlen, size
 	term->offset = off;
 	term->length = tlen;
 	term->cidr4 = term->cidr6 = -1;
+
+	/* A control character (a NUL too) anywhere in the term: said first,
+	 * with the term quoted escaped (a NUL would end the message). */
+	for (size_t i = 0; i < tlen; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c < 0x20 || c == 0x7f) {
+			char q[4 * 40 + 4];
+			mt_spf_escape(q, sizeof q, t, tlen < 40 ? tlen : 40);
+			return syntax(syn, off + i, 1, "control character in term '%s%s'", q,
+			              tlen > 40 ? "..." : "");
+		}
+	}
 
 	/* modifier: name "=" ... where name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ) */
 	size_t nl = 0;

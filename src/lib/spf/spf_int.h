@@ -100,6 +100,14 @@ void mt_spf_report_add(mt_spf_verify *v, const char *code, mt_spf_severity sev,
 /* record-too-long (over MT_SPF_UDP_SAFE octets) for rec, as verify reports it. */
 void mt_spf_report_too_long(mt_spf_verify *v, const char *rec);
 
+/*
+ * Record text for a message: printable ASCII as it is, every other octet
+ * (controls, NUL, DEL, octets >= 0x80) as \xHH, the form in which the CLI
+ * shows untrusted text.  Writes at most cap - 1 octets and a NUL, never
+ * half an escape; returns the octets written.
+ */
+size_t mt_spf_escape(char *out, size_t cap, const char *s, size_t len);
+
 /* Does an ip4/ip6 term with a prefix have bits set below it?  Then
  * net (cap >= 48) is the network address in text. */
 bool mt_spf_host_bits(const mt_spf_term *t, char *net, size_t cap);

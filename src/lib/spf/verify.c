@@ -28,6 +28,7 @@ struct mt_spf_verify {
 	bool checked;
 	const char *domain;
 	const char *record;
+	size_t record_len;     /* octets of record: it may hold a NUL */
 	mt_spf_finding *findings;
 	size_t nfindings;
 	mt_spf_tree_node nodes[V_MAX_NODES];
@@ -52,6 +53,7 @@ typedef struct txt_set {
 	uint32_t ttl;
 	size_t nspf;
 	const char *spf[V_MAX_TXT];
+	size_t spf_len[V_MAX_TXT];         /* octets of each (a NUL may be inside) */
 	size_t nstrings[V_MAX_TXT];        /* character-strings of each SPF record */
 	size_t nother;
 	const char *other[V_MAX_TXT];      /* non-SPF texts, joined */
@@ -122,6 +124,31 @@ static const char *vdup(mt_spf_verify *v, const char *s, size_t len)
 	return p;
 }
 
+/* Record text for a message: control characters (a NUL too, which would
+ * end the message) as \xHH, the form the CLI shows them in; the rest as
+ * it is. */
+static const char *qt(mt_spf_verify *v, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	mt_buf b;
+	const char *r;
+	mt_buf_init(&b, 4 * (size_t)MT_SPF_MAX_RECORD + 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			mt_buf_append(&b, e, 4);
+		} else {
+			mt_buf_putc(&b, (char)c);
+		}
+	}
+	r = b.err == MT_OK ? vdup(v, b.data ? b.data : "", b.len) : "";
+	if (b.err != MT_OK)
+		v->oom = true;
+	mt_buf_free(&b);
+	return r;
+}
+
 /* Add a finding; location may be NULL record (offset -1). */
 static mt_spf_finding *add(mt_spf_verify *v, const char *code, mt_spf_severity sev,
                            const char *message, const char *fix, const char *domain,
@@ -146,6 +173,16 @@ static mt_spf_finding *add(mt_spf_verify *v, const char *code, mt_spf_severity s
 	f->fix = fix;
 	f->domain = domain ? domain : v->domain;
 	f->record = record;
+	f->record_len = 0;
+	if (record) {
+		/* the records read from DNS may hold a NUL: their own length */
+		f->record_len = strlen(record);
+		if (record == v->record)
+			f->record_len = v->record_len;
+		for (size_t k = 0; k < v->nnodes; k++)
+			if (record == v->nodes[k].record)
+				f->record_len = v->nodes[k].record_len;
+	}
 	f->offset = record ? offset : -1;
 	f->length = record && offset >= 0 ? length : 0;
 	f->term = NULL;
@@ -247,9 +284,9 @@ static mt_status read_txt(mt_spf_verify *v, mt_dns_resolver *r, const char *name
 			break;
 		}
 		mt_dns_txt_join(rr->data, rr->len, text, need + 1);
+		/* A NUL inside stays: receivers see the whole text (a record that
+		 * begins "v=spf1 " and holds a NUL is a permerror, not absent). */
 		bool nul = memchr(text, '\0', need) != NULL;
-		if (nul) /* a NUL inside: never an SPF record */
-			need = strlen(text);
 		if (mt_spf_is_record(text, need)) {
 			if (set->nspf == 0 || rr->ttl < set->ttl)
 				set->ttl = rr->ttl;
@@ -265,6 +302,7 @@ static mt_status read_txt(mt_spf_verify *v, mt_dns_resolver *r, const char *name
 				set->split_rdlen[set->nspf] = rr->len;
 			}
 			set->nstrings[set->nspf] = strings;
+			set->spf_len[set->nspf] = need;
 			set->spf[set->nspf++] = text;
 		} else {
 			set->other[set->nother++] = text;
@@ -498,6 +536,12 @@ static void check_token(mt_spf_verify *v, const char *domain, const char *rec, s
 	size_t namel = nl - q;
 	char sep = nl < len ? t[nl] : 0;
 
+	/* A control character (a NUL too): the parser's message says it; the
+	 * guesses below would read the text around it as something else. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] == 0x7f)
+			goto probe;
+
 	/* Typographic quotes and spaces other than U+0020 (see paste_char). */
 	for (size_t i = 0; i < len; i++) {
 		bool sp;
@@ -640,6 +684,7 @@ static void check_token(mt_spf_verify *v, const char *domain, const char *rec, s
 		}
 	}
 
+probe:
 	/* Every syntax error: parse the term alone. */
 	if (len + 8 > sizeof probe)
 		return;
@@ -664,8 +709,8 @@ static void check_token(mt_spf_verify *v, const char *domain, const char *rec, s
 	if (el == 0)
 		el = len - eo;
 	add(v, "syntax-error", MT_SPF_ERROR,
-	    vstr(v, "invalid term \"%.*s\": %s; the whole record is void (permerror for every receiver)",
-	         (int)len, t, syn.message),
+	    vstr(v, "invalid term \"%s\": %s; the whole record is void (permerror for every receiver)",
+	         qt(v, t, len), syn.message),
 	    "correct the term (see RFC 7208 section 5 for each mechanism's form) or remove it",
 	    domain, rec, (long)(off + eo), el);
 }
@@ -785,9 +830,9 @@ static void check_parsed(mt_spf_verify *v, const char *domain, const mt_spf_reco
 
 /* Syntax checks of one record text; *rec_out: the parsed record when valid. */
 static void check_record_text(mt_spf_verify *v, const char *domain, const char *text,
-                              mt_spf_record **rec_out)
+                              size_t len, mt_spf_record **rec_out)
 {
-	size_t len = strlen(text), i = 6;
+	size_t i = 6;
 	bool syntax_reported = false;
 	unsigned nredirect = 0, nexp = 0;
 	mt_spf_syntax_error syn;
@@ -920,6 +965,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 	v->nodes[0].domain = v->domain;
 	v->nodes[0].via = "top";
 	v->nodes[0].record = v->record;
+	v->nodes[0].record_len = v->record_len;
 	v->nodes[0].status = MT_SPF_PASS;
 	v->nodes[0].ttl = ttl;
 	v->parent[0] = 0;
@@ -1020,6 +1066,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 		} else if (set.nspf > 1) {
 			n->status = MT_SPF_PERMERROR;
 			n->record = set.spf[0];
+			n->record_len = set.spf_len[0];
 			add(v, "include-multiple-records", MT_SPF_ERROR,
 			    vstr(v, "%s publishes %zu SPF records (%s): evaluating it gives permerror",
 			         p.domain, set.nspf, p.term),
@@ -1029,7 +1076,8 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 			mt_spf_syntax_error syn;
 			mt_spf_record *r = NULL;
 			n->record = set.spf[0];
-			mt_status st = mt_spf_record_parse_in(v->arena, set.spf[0], strlen(set.spf[0]), &r, &syn);
+			n->record_len = set.spf_len[0];
+			mt_status st = mt_spf_record_parse_in(v->arena, set.spf[0], set.spf_len[0], &r, &syn);
 			if (st == MT_OK) {
 				n->status = MT_SPF_PASS;
 				recs[k] = r;
@@ -1131,7 +1179,7 @@ static void too_long(mt_spf_verify *v, const char *rec, size_t rl)
 
 static void size_findings(mt_spf_verify *v, const txt_set *set)
 {
-	too_long(v, v->record, strlen(v->record));
+	too_long(v, v->record, v->record_len);
 	size_t est = 12 + (strlen(v->domain) + 2) + 4 + set->answer_octets;
 	if (est > 512)
 		add(v, "answer-too-large", MT_SPF_WARNING,
@@ -1651,7 +1699,7 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 	}
 	/* Leading or trailing blanks inside the record. */
 	if (set->nspf == 1) {
-		size_t l = strlen(set->spf[0]);
+		size_t l = set->spf_len[0];
 		if (l > 0 && (set->spf[0][l - 1] == ' ' || set->spf[0][l - 1] == '"'))
 			add(v, "trailing-space", MT_SPF_INFO,
 			    "the record ends with a space or quote: harmless here, but a sign that the "
@@ -1760,9 +1808,10 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 	if (set->nspf == 1) {
 		mt_spf_record *top = NULL;
 		v->record = set->spf[0];
+		v->record_len = set->spf_len[0];
 		if (set->split_rdata[0])
 			check_split(v, v->domain, set->split_rdata[0], set->split_rdlen[0], v->record);
-		check_record_text(v, v->domain, v->record, &top);
+		check_record_text(v, v->domain, v->record, v->record_len, &top);
 		if (top) {
 			check_parsed(v, v->domain, top, true);
 			walk_tree(v, top, set->ttl);
@@ -1773,6 +1822,7 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 			v->nodes[0].domain = v->domain;
 			v->nodes[0].via = "top";
 			v->nodes[0].record = v->record;
+			v->nodes[0].record_len = v->record_len;
 			v->nodes[0].status = MT_SPF_PERMERROR;
 			v->nodes[0].ttl = set->ttl;
 		}
@@ -1875,7 +1925,7 @@ mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out, mt_er
 	mt_spf_verify_options defaults;
 	mt_spf_verify *v = NULL;
 	mt_spf_record *rec = NULL;
-	const char *nul, *text;
+	const char *text;
 	mt_status st = MT_OK;
 
 	if (out)
@@ -1890,15 +1940,10 @@ mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out, mt_er
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	mt_spf_verify_options_init(&defaults);
 	v->opts = &defaults;
-	nul = len ? memchr(record, '\0', len) : NULL;
 	text = vdup(v, record, len);
-	if (nul) {
-		/* Shown up to the NUL: the record is what a C string can hold. */
-		add(v, "syntax-error", MT_SPF_ERROR,
-		    vstr(v, "the record holds a NUL octet at offset %zu: no SPF term may contain one, "
-		            "so receivers return permerror (or ignore the text)", (size_t)(nul - record)),
-		    "remove the NUL octet", NULL, text, (long)(nul - record), 0);
-	} else if (!mt_spf_is_record(text, len)) {
+	v->record = text;
+	v->record_len = len;
+	if (!mt_spf_is_record(text, len)) {
 		bool sid = false;
 		unsigned pasted = 0;
 		const char *fix = lookalike(v, text, &sid, &pasted);
@@ -1915,7 +1960,7 @@ mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out, mt_er
 			                          "from a word processor or web page)", pasted) : ""),
 			    vstr(v, "replace it with \"%s\"", fix), NULL, text, 0, len < 6 ? len : 6);
 	} else {
-		check_record_text(v, NULL, text, &rec);
+		check_record_text(v, NULL, text, len, &rec);
 		if (rec)
 			check_parsed(v, NULL, rec, true);
 		if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '"'))
@@ -1961,6 +2006,7 @@ mt_spf_severity mt_spf_verify_worst(const mt_spf_verify *v)
 
 const char *mt_spf_verify_domain(const mt_spf_verify *v) { return v ? v->domain : NULL; }
 const char *mt_spf_verify_record(const mt_spf_verify *v) { return v ? v->record : NULL; }
+size_t mt_spf_verify_record_len(const mt_spf_verify *v) { return v && v->record ? v->record_len : 0; }
 size_t mt_spf_verify_finding_count(const mt_spf_verify *v) { return v ? v->nfindings : 0; }
 
 const mt_spf_finding *mt_spf_verify_finding(const mt_spf_verify *v, size_t i)

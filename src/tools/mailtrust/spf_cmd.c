@@ -481,7 +481,7 @@ static void print_text(const cli_out *o, const check_args *a, const mt_spf_optio
 	}
 	if (oc->record) {
 		print_label(o, "record");
-		cli_text_puts(fp, oc->record);
+		cli_text_print(fp, oc->record, oc->record_len);
 		fputc('\n', fp);
 	}
 	if (oc->chain_count > 1) {
@@ -541,7 +541,7 @@ void spf_check_json_fields(json_writer *wp, const mt_spf_options *opts,
 	json_key(&w, "identity");
 	json_string(&w, identity_name(oc->identity));
 	json_key(&w, "record");
-	json_string(&w, oc->record);
+	json_string_n(&w, oc->record, oc->record_len);
 	json_key(&w, "explanation");
 	json_string(&w, oc->explanation);
 	json_key(&w, "mechanism");

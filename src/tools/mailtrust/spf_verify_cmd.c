@@ -169,7 +169,7 @@ static cli_style sev_style(mt_spf_severity s)
 static void print_caret(const cli_out *o, const mt_spf_finding *f)
 {
 	FILE *fp = o->fp;
-	size_t len = strlen(f->record), off, elen, col, w, i;
+	size_t len = f->record_len, off, elen, col, w, i;
 
 	if (f->offset < 0)
 		return;
@@ -178,7 +178,7 @@ static void print_caret(const cli_out *o, const mt_spf_finding *f)
 	col = cli_text_width(f->record, off);
 	w = cli_text_width(f->record + off, elen);
 	fputs("      ", fp);
-	cli_text_puts(fp, f->record);
+	cli_text_print(fp, f->record, len);
 	fputs("\n      ", fp);
 	for (i = 0; i < col; i++)
 		fputc(' ', fp);
@@ -254,7 +254,10 @@ void cli_json_findings(json_writer *wp, const mt_spf_verify *v)
 		json_key(wp, "domain");
 		json_string(wp, f->domain);
 		json_key(wp, "record");
-		json_string(wp, f->record);
+		if (f->record)
+			json_string_n(wp, f->record, f->record_len);
+		else
+			json_null(wp);
 		json_key(wp, "offset");
 		if (f->offset >= 0)
 			json_int(wp, f->offset);
@@ -289,7 +292,7 @@ static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
 	fputc('\n', fp);
 	if (mt_spf_verify_record(v)) {
 		fputs("record: ", fp);
-		cli_text_puts(fp, mt_spf_verify_record(v));
+		cli_text_print(fp, mt_spf_verify_record(v), mt_spf_verify_record_len(v));
 		fputc('\n', fp);
 	}
 	cli_print_findings(o, v, MT_SPF_INFO, NULL);
@@ -370,7 +373,10 @@ static void print_json(const mt_spf_verify *v, unsigned limit)
 	json_key(&w, "checked");
 	json_bool(&w, mt_spf_verify_checked(v));
 	json_key(&w, "record");
-	json_string(&w, mt_spf_verify_record(v));
+	if (mt_spf_verify_record(v))
+		json_string_n(&w, mt_spf_verify_record(v), mt_spf_verify_record_len(v));
+	else
+		json_null(&w);
 	json_key(&w, "summary");
 	json_begin_object(&w);
 	json_key(&w, "errors");
@@ -394,7 +400,10 @@ static void print_json(const mt_spf_verify *v, unsigned limit)
 		json_key(&w, "depth");
 		json_int(&w, t->depth);
 		json_key(&w, "record");
-		json_string(&w, t->record);
+		if (t->record)
+			json_string_n(&w, t->record, t->record_len);
+		else
+			json_null(&w);
 		json_key(&w, "status");
 		json_string(&w, mt_spf_result_name(t->status));
 		json_key(&w, "lookups");
