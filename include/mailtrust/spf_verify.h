@@ -203,7 +203,9 @@ MT_EXPORT const mt_spf_authz *mt_spf_verify_authz(const mt_spf_verify *v, size_t
  * the record's meaning would change; terms after "all" are never
  * evaluated), or more than max_lookups DNS-querying terms (0: 10).  The
  * count is of the merged record itself: what its includes cost is not
- * known offline.  *out is a new string (mt_free).
+ * known offline.  An ip4 (ip6) term inside another listed network is left
+ * out when every ip4 (ip6) term of the inputs has the qualifier '+' (the
+ * wider one then matches first or alike).  *out is a new string (mt_free).
  */
 MT_EXPORT mt_status mt_spf_merge(const char *const *records, size_t n, unsigned max_lookups,
                                  char **out, mt_error *err);
@@ -224,7 +226,9 @@ typedef struct mt_spf_build_options {
  * Build a record from its parts, refusing (MT_ESYNTAX with err) an invalid
  * address, prefix or domain, or more than max_lookups DNS-querying terms.
  * Terms in this order: ip4, ip6, a, mx, include, then "all"; each include,
- * a and mx counts one lookup.  MT_EINVAL for a NULL list or another "all"
+ * a and mx counts one lookup.  Each input is written once (networks
+ * compared by value and prefix, names without case or final dot), and an
+ * address or network inside another listed network is left out.  MT_EINVAL for a NULL list or another "all"
  * qualifier.  The result always parses with mt_spf_record_parse.
  * *out: mt_free.
  */

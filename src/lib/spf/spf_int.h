@@ -3,6 +3,7 @@
 #define MT_SPF_INT_H
 
 #include <mailtrust/spf.h>
+#include <mailtrust/spf_verify.h>
 #include "util/util.h"
 
 #define MT_SPF_MAX_RECORD 65535u
@@ -91,7 +92,6 @@ const char *mt_spf_check_receiver(const mt_spf_check *chk);
  * are an mt_spf_verify holding findings only.  mt_spf_report_ok() is false
  * after an allocation failed.  Strings are copied.
  */
-#include <mailtrust/spf_verify.h>
 mt_spf_verify *mt_spf_report_new(void);
 bool mt_spf_report_ok(const mt_spf_verify *v);
 void mt_spf_report_add(mt_spf_verify *v, const char *code, mt_spf_severity sev,
