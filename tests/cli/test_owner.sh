@@ -281,4 +281,10 @@ expect_rc 1
 expect_err "'v=spf1 \x1B[31m -all'"
 if grep -q '?\[31m' "$ERR"; then bad "'?' for ESC in the merge message"; else ok; fi
 
+# error messages quote arguments escaped the same way (no raw ESC on stderr)
+run spf verify "$(printf 'a\033[31mb.example')"
+expect_rc 64
+expect_err "'a\x1B[31mb.example' is not a domain name"
+if grep -q "$(printf '\033')" "$ERR"; then bad "raw ESC on stderr"; else ok; fi
+
 finish
