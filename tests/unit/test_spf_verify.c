@@ -859,6 +859,10 @@ static void test_lint(void)
 	mt_spf_verify_free(v);
 	memset(&err, 0, sizeof err);
 	CHECK_INT(mt_spf_lint(NULL, 1, &v, &err), MT_EINVAL);
+	/* nothing at all: not a record, no look-alike */
+	v = lint(NULL, 0);
+	CHECK_INT(mt_spf_verify_finding_count(v), 0);
+	mt_spf_verify_free(v);
 
 	/* zone-file strings: at most 255 octets each, split after a space,
 	 * joined back they give the record; quotes escaped */

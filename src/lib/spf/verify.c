@@ -1932,6 +1932,8 @@ mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out, mt_er
 		*out = NULL;
 	if (!out || (!record && len))
 		return mt_error_set(err, MT_EINVAL, "record and out are required");
+	if (!record)
+		record = "";
 	if (len > MT_SPF_MAX_RECORD)
 		return mt_error_set(err, MT_EINVAL, "the record is longer than %u octets",
 		                    MT_SPF_MAX_RECORD);
