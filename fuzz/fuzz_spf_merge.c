@@ -37,14 +37,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	memset(&err, 0, sizeof err);
-	mt_status st = mt_spf_merge((const char *const *)lines, n, max, &out, &err);
+	mt_spf_verify *notes = NULL;
+	mt_status st = mt_spf_merge_notes((const char *const *)lines, n, max, &out, &notes, &err);
 	if (st == MT_OK) {
-		if (!out || strncmp(out, "v=spf1", 6) != 0)
+		if (!out || strncmp(out, "v=spf1", 6) != 0 || !notes)
 			abort();
 		must_parse(out);
-	} else if (out || !err.message[0] || memchr(err.message, '\0', sizeof err.message) == NULL) {
+	} else if (out || notes || !err.message[0] ||
+	           memchr(err.message, '\0', sizeof err.message) == NULL) {
 		abort();
 	}
+	for (size_t i = 0; i < mt_spf_verify_finding_count(notes); i++)
+		if (!mt_spf_verify_finding(notes, i)->message)
+			abort();
+	mt_spf_verify_free(notes);
+	notes = NULL;
 	mt_free(out);
 	out = NULL;
 
@@ -67,11 +74,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.mx = size > 1 && (data[1] & 2);
 	o.all = size > 1 ? "-~?"[data[1] % 3] : 0;
 	o.max_lookups = max;
-	st = mt_spf_build(&o, &out, &err);
+	st = mt_spf_build_notes(&o, &out, &notes, &err);
 	if (st == MT_OK)
 		must_parse(out);
-	else if (out)
+	else if (out || notes)
 		abort();
+	mt_spf_verify_free(notes);
 	mt_free(out);
 done:
 	for (size_t i = 0; i < n; i++)

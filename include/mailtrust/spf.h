@@ -306,6 +306,7 @@ typedef struct mt_spf_outcome {
 	 * absent (RFC 7208 section 4.3; domain may then be ""): problem says
 	 * why, and nothing was looked up. */
 	bool malformed_domain;
+	size_t record_len;           /* octets of record: a TXT record may hold a NUL */
 } mt_spf_outcome;
 
 /* The outcome of a finished check, or NULL while it is running. */

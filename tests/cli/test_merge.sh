@@ -12,7 +12,11 @@ WANT='v=spf1 ip4:192.168.20.25 ip6:1080::8:800:68.0.3.1/96 include:zoho.com ~all
 # ---- merge ----
 run spf merge "$R1" "$R2" "$R3"
 expect_rc 0
-expect_no_err
+# issue 7 item 13: the only note is that R2's address bits below /96 are
+# ignored (RFC 7208 5.6): 68.0.3.1 is the low 32 bits of 1080::8:800:0:0/96
+expect_err "mailtrust: spf merge: note: 'ip6:1080::8:800:68.0.3.1/96' (record 2) has host bits set below the /96 prefix"
+n=$(wc -l <"$ERR" | tr -d ' ')
+if [ "$n" = 1 ]; then ok; else bad "$n lines on stderr, want 1"; fi
 expect_line 1 "$WANT"
 n=$(wc -l <"$OUT" | tr -d ' ')
 if [ "$n" = 1 ]; then ok; else bad "$n lines, want 1"; fi

@@ -52,7 +52,8 @@ expect_out "[ptr-deprecated]"
 expect_out "[neutral-all]"
 # 4.6.4: ptr, two includes and a: are four DNS-querying terms
 expect_out "4 of 10 DNS lookups, 1 void lookup"
-expect_out "    include:missing.example.org  0 lookups  [no SPF record]"
+# the include term itself is a lookup (4.6.4), even when the name has no record
+expect_out "    include:missing.example.org  1 lookup  [no SPF record]"
 
 # three records (4.5: permerror) and the merged record proposed
 verify multi.example.org
@@ -64,7 +65,9 @@ expect_out "v=spf1 ip4:192.168.20.25 ip6:1080::8:800:68.0.3.1/96 include:zoho.ex
 verify broken.example.org
 expect_rc 2
 expect_out "[broken-record]"
-expect_out "[no-record]"
+# issue 7: the broken record explains the absence; no second error
+expect_no_out "[no-record]"
+expect_out "broken.example.org has no SPF record"
 
 # the TXT lookup fails: could not check (exit 3)
 verify dead.example.org

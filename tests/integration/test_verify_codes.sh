@@ -101,8 +101,10 @@ CASES = [
         # issue 4: the three records must become this single one
         "fix": ["v=spf1 ip4:192.0.2.25 ip6:2001:db8::8:800:68.0.3.1/96 "
                 "include:_spf.provider.codes.example ~all"]}),
+    # issue 7: the broken record explains the absence, no second error
     ("broken-record" + D, [], "broken-record", "error", 2, {
-        "offset": 0, "fix": ["v=spf1 include:_spf.provider.codes.example -all"]}),
+        "offset": 0, "fix": ["v=spf1 include:_spf.provider.codes.example -all"],
+        "absent": ["no-record"]}),
     ("sender-id" + D, [], "sender-id", "info", 0, {"absent": ["no-record", "broken-record"]}),
     ("spf-rr-type" + D, [], "spf-rr-type", "warning", 1, {}),
     ("split-record" + D, [], "split-record", "info", 0, {
@@ -122,6 +124,9 @@ CASES = [
     ("ip6-prefix" + D, [], "ip6-prefix", "error", 2, {"offset": 21, "term": "/129"}),
     ("typographic-quotes" + D, [], "typographic-quotes", "error", 2, {
         "offset": 28, "term": "\u201d"}),
+    # a no-break space between two terms (issue 7): U+00A0 is two octets
+    ("unicode-space" + D, [], "unicode-space", "error", 2, {
+        "offset": 23, "term": "\u00a0", "msg": ["U+00A0"]}),
     ("stray-punctuation" + D, [], "stray-punctuation", "error", 2, {
         "offset": 20, "term": ","}),
     ("misspelled-mechanism" + D, [], "misspelled-mechanism", "error", 2, {
@@ -169,6 +174,9 @@ CASES = [
     ("broad-range" + D, [], "broad-range", "warning", 1, {
         "count": 2, "msg": ["16777216 addresses"]}),
     ("macros" + D, [], "macros", "info", 0, {"offset": 7, "term": "exists:%{i}._spf.codes.example"}),
+    # issue 7: the host bits of 192.0.2.5 below /24 are ignored (RFC 7208 5.6)
+    ("host-bits" + D, [], "host-bits", "info", 0, {
+        "offset": 7, "term": "ip4:192.0.2.5/24", "fix": ["ip4:192.0.2.0/24"]}),
     # 5. size
     ("record-too-long" + D, [], "record-too-long", "warning", 1, {"msg": ["512 octets"]}),
     ("answer-too-large" + D, [], "answer-too-large", "warning", 1, {}),
@@ -397,6 +405,8 @@ ip6-hostname         TXT "v=spf1 ip6:mail.codes.example -all"
 ip4-prefix           TXT "v=spf1 ip4:192.0.2.0/33 -all"
 ip6-prefix           TXT "v=spf1 ip6:2001:db8::/129 -all"
 typographic-quotes   TXT "v=spf1 ip4:192.0.2.0/24 -all\226\128\157"
+unicode-space        TXT "v=spf1 ip4:192.0.2.0/24\194\160-all"
+host-bits            TXT "v=spf1 ip4:192.0.2.5/24 -all"
 stray-punctuation    TXT "v=spf1 ip4:192.0.2.1, -all"
 misspelled-mechanism TXT "v=spf1 inlcude:_spf.provider.codes.example -all"
 duplicate-modifier   TXT "v=spf1 redirect=_spf.provider.codes.example redirect=nospf.codes.example"

@@ -85,11 +85,12 @@ static void test_duplicates(void)
 		"v=spf1 include:_spf.example.com. ip4:192.0.2.1 -all",
 	};
 	MERGE_OK(recs, 0, "v=spf1 ip4:192.0.2.1 include:_spf.Example.com -all");
-	/* a network is its value and prefix: 192.0.2.77/24 is 192.0.2.0/24 */
+	/* a network is its value and prefix: 192.0.2.77/24 is 192.0.2.0/24;
+	 * and (issue 7 item 9) a network inside a listed one is dropped */
 	const char *net[] = { "v=spf1 ip4:192.0.2.0/24", "v=spf1 ip4:192.0.2.77/24 ip4:192.0.2.0/25" };
-	MERGE_OK(net, 0, "v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.0/25");
+	MERGE_OK(net, 0, "v=spf1 ip4:192.0.2.0/24");
 	const char *v6[] = { "v=spf1 ip6:2001:db8::1", "v=spf1 ip6:2001:DB8:0:0::1/128 ip6:2001:db8::1/64" };
-	MERGE_OK(v6, 0, "v=spf1 ip6:2001:db8::1 ip6:2001:db8::1/64");
+	MERGE_OK(v6, 0, "v=spf1 ip6:2001:db8::1/64");
 	/* a/mx: same domain and prefixes; "a" is "a/32//128" */
 	const char *am[] = { "v=spf1 a mx:Mail.example.com/24", "v=spf1 a/32//128 a/24 mx:mail.example.com/24 mx" };
 	MERGE_OK(am, 0, "v=spf1 a a/24 mx:Mail.example.com/24 mx");
@@ -335,8 +336,16 @@ static void test_build(void)
 	o.nip4 = 2;
 	o.ip6 = good6;
 	o.nip6 = 3;
-	build_expect(&o, "v=spf1 ip4:0.0.0.0/0 ip4:255.255.255.255/32 ip6:::/0 ip6:::1/128 "
-	                 "ip6:1080::8:800:68.0.3.1/96 -all", __LINE__);
+	/* issue 7 item 9: /0 holds every other network of its family, which
+	 * are dropped */
+	build_expect(&o, "v=spf1 ip4:0.0.0.0/0 ip6:::/0 -all", __LINE__);
+	/* without the /0 each extreme is written */
+	o.ip4 = good4 + 1;
+	o.nip4 = 1;
+	o.ip6 = good6 + 1;
+	o.nip6 = 2;
+	build_expect(&o, "v=spf1 ip4:255.255.255.255/32 ip6:::1/128 ip6:1080::8:800:68.0.3.1/96 -all",
+	             __LINE__);
 	/* a macro is a valid domain-spec */
 	static const char *const mac[] = { "%{d}.spf.example.net" };
 	memset(&o, 0, sizeof o);
@@ -370,6 +379,175 @@ static void test_build(void)
 	build_refused(&o, "3", __LINE__);
 }
 
+/* ---- notes (issue 7 items 4, 9, 13) ---- */
+
+static const mt_spf_finding *note(const mt_spf_verify *n, const char *code, size_t which)
+{
+	for (size_t i = 0; i < mt_spf_verify_finding_count(n); i++) {
+		const mt_spf_finding *f = mt_spf_verify_finding(n, i);
+		if (strcmp(f->code, code) == 0 && which-- == 0)
+			return f;
+	}
+	return NULL;
+}
+
+static size_t nnotes(const mt_spf_verify *n, const char *code)
+{
+	size_t c = 0;
+	while (note(n, code, c))
+		c++;
+	return c;
+}
+
+/* Every "..." string of a zone-file form is at most 255 octets and the
+ * strings joined give rec. */
+static void check_strings(const char *z, const char *rec)
+{
+	size_t jl = 0, rl = strlen(rec);
+	const char *p = z ? strchr(z, '"') : NULL;
+	CHECK(p != NULL);
+	while (p) {
+		const char *e = strchr(p + 1, '"');
+		CHECK(e != NULL);
+		if (!e)
+			return;
+		CHECK(e - p - 1 <= 255);
+		CHECK(jl + (size_t)(e - p - 1) <= rl && memcmp(rec + jl, p + 1, (size_t)(e - p - 1)) == 0);
+		jl += (size_t)(e - p - 1);
+		p = strchr(e + 1, '"');
+	}
+	CHECK_INT(jl, rl);
+}
+
+static void test_notes(void)
+{
+	mt_spf_build_options o;
+	mt_spf_verify *n = NULL;
+	const mt_spf_finding *f;
+	char *out = NULL;
+	mt_error err;
+
+	/* build: the same network twice, the same include in two spellings,
+	 * a host inside a listed network */
+	static const char *const ip4[] = { "192.0.2.0/24", "192.0.2.0/24", "192.0.2.5", "198.51.100.7" };
+	static const char *const inc[] = { "a.example", "A.example." };
+	memset(&o, 0, sizeof o);
+	o.ip4 = ip4;
+	o.nip4 = 4;
+	o.include = inc;
+	o.ninclude = 2;
+	memset(&err, 0, sizeof err);
+	CHECK_INT(mt_spf_build_notes(&o, &out, &n, &err), MT_OK);
+	CHECK_STR(out, "v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.7 include:a.example -all");
+	CHECK_INT(nnotes(n, "duplicate-dropped"), 2);
+	f = note(n, "covered-dropped", 0);
+	CHECK(f && strstr(f->message, "'ip4:192.0.2.5'") && strstr(f->message, "'ip4:192.0.2.0/24'"));
+	CHECK_INT(nnotes(n, "covered-dropped"), 1);
+	mt_free(out);
+	mt_spf_verify_free(n);
+	/* two includes, one after dropping the repeat: within a limit of 1 */
+	o.nip4 = 0;
+	o.max_lookups = 1;
+	CHECK_INT(mt_spf_build_notes(&o, &out, NULL, &err), MT_OK);
+	CHECK_STR(out, "v=spf1 include:a.example -all");
+	mt_free(out);
+
+	/* build: host bits (RFC 7208 5.6: only the prefix's bits count) */
+	static const char *const hb[] = { "192.0.2.5/24" };
+	memset(&o, 0, sizeof o);
+	o.ip4 = hb;
+	o.nip4 = 1;
+	CHECK_INT(mt_spf_build_notes(&o, &out, &n, &err), MT_OK);
+	f = note(n, "host-bits", 0);
+	CHECK(f && f->severity == MT_SPF_INFO && strstr(f->message, "192.0.2.0/24"));
+	mt_free(out);
+	mt_spf_verify_free(n);
+
+	/* build: 40 networks make an 811-octet record (6 + 40 * 20 + 5): over
+	 * the 450 of RFC 7208 3.4, with the strings a zone file needs */
+	static char nets[40][24];
+	const char *np[40];
+	for (int i = 0; i < 40; i++) {
+		snprintf(nets[i], sizeof nets[i], "198.51.%d.0/24", 100 + i);
+		np[i] = nets[i];
+	}
+	memset(&o, 0, sizeof o);
+	o.ip4 = np;
+	o.nip4 = 40;
+	CHECK_INT(mt_spf_build_notes(&o, &out, &n, &err), MT_OK);
+	CHECK_INT(out ? strlen(out) : 0, 811);
+	f = note(n, "record-too-long", 0);
+	CHECK(f && f->severity == MT_SPF_WARNING && strstr(f->message, "450") &&
+	      strstr(f->message, "UDP") && strstr(f->fix, "include"));
+	if (f && out)
+		check_strings(strchr(f->fix, '"'), out);
+	CHECK(note(n, "needs-split", 0) == NULL);
+	mt_free(out);
+	mt_spf_verify_free(n);
+	/* 15 networks: 311 octets, fine over UDP but two strings in a zone */
+	o.nip4 = 15;
+	CHECK_INT(mt_spf_build_notes(&o, &out, &n, &err), MT_OK);
+	CHECK(note(n, "record-too-long", 0) == NULL);
+	f = note(n, "needs-split", 0);
+	CHECK(f && f->fix);
+	if (f && f->fix && out)
+		check_strings(f->fix, out);
+	mt_free(out);
+	mt_spf_verify_free(n);
+	/* a short record: no note at all */
+	o.nip4 = 1;
+	CHECK_INT(mt_spf_build_notes(&o, &out, &n, &err), MT_OK);
+	CHECK_INT(mt_spf_verify_finding_count(n), 0);
+	mt_free(out);
+	mt_spf_verify_free(n);
+
+	/* merge: -all and ~all give ~all; the weaker policy is named */
+	const char *weak[] = { "v=spf1 ip4:192.0.2.1 -all", "v=spf1 mx ~all" };
+	CHECK_INT(mt_spf_merge_notes(weak, 2, 0, &out, &n, &err), MT_OK);
+	CHECK_STR(out, "v=spf1 ip4:192.0.2.1 mx ~all");
+	f = note(n, "policy-weaker", 0);
+	CHECK(f && f->severity == MT_SPF_WARNING && strstr(f->message, "record 1") &&
+	      strstr(f->message, "-all") && strstr(f->message, "~all"));
+	mt_free(out);
+	mt_spf_verify_free(n);
+	const char *same[] = { "v=spf1 ip4:192.0.2.1 ~all", "v=spf1 mx ~all" };
+	CHECK_INT(mt_spf_merge_notes(same, 2, 0, &out, &n, &err), MT_OK);
+	CHECK(note(n, "policy-weaker", 0) == NULL);
+	mt_free(out);
+	mt_spf_verify_free(n);
+
+	/* merge: a host inside a network of another record is dropped */
+	const char *cov[] = { "v=spf1 ip4:192.0.2.5 ip6:2001:db8::1 -all",
+	                      "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all" };
+	CHECK_INT(mt_spf_merge_notes(cov, 2, 0, &out, &n, &err), MT_OK);
+	CHECK_STR(out, "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all");
+	CHECK_INT(nnotes(n, "covered-dropped"), 2);
+	f = note(n, "covered-dropped", 0);
+	CHECK(f && strstr(f->message, "(record 1)") && strstr(f->message, "(record 2)"));
+	mt_free(out);
+	mt_spf_verify_free(n);
+	/* not when a '-' network of the family could decide first */
+	const char *neg[] = { "v=spf1 ip4:192.0.2.5 -all",
+	                      "v=spf1 -ip4:192.0.2.0/28 ip4:192.0.2.0/24 -all" };
+	CHECK_INT(mt_spf_merge_notes(neg, 2, 0, &out, &n, &err), MT_OK);
+	CHECK_STR(out, "v=spf1 ip4:192.0.2.5 -ip4:192.0.2.0/28 ip4:192.0.2.0/24 -all");
+	CHECK_INT(nnotes(n, "covered-dropped"), 0);
+	mt_free(out);
+	mt_spf_verify_free(n);
+	/* host bits in an input */
+	const char *hbits[] = { "v=spf1 ip4:192.0.2.5/24 -all" };
+	CHECK_INT(mt_spf_merge_notes(hbits, 1, 0, &out, &n, &err), MT_OK);
+	f = note(n, "host-bits", 0);
+	CHECK(f && strstr(f->message, "192.0.2.0/24"));
+	mt_free(out);
+	mt_spf_verify_free(n);
+	/* refused: no notes */
+	const char *bad[] = { "v=spf1 +all" };
+	n = (mt_spf_verify *)&err; /* must be reset */
+	CHECK_INT(mt_spf_merge_notes(bad, 1, 0, &out, &n, &err), MT_ESYNTAX);
+	CHECK(n == NULL && out == NULL);
+}
+
 int main(void)
 {
 	test_issue_example();
@@ -380,5 +558,6 @@ int main(void)
 	test_lookups();
 	test_bad_arguments();
 	test_build();
+	test_notes();
 	return mt_test_done();
 }

@@ -194,8 +194,34 @@ static void test_lookups(void)
 	CHECK_INT(mt_spf_record_lookups(NULL), 0);
 }
 
+/* Issue 7 item 11: messages quote record text escaped as \xHH (as the CLI
+ * shows the record), never as '?'; a NUL is an error at its own offset. */
+static void test_control_characters(void)
+{
+	mt_spf_record *r = NULL;
+	mt_spf_syntax_error syn;
+
+	memset(&syn, 0, sizeof syn);
+	CHECK_INT(mt_spf_record_parse("v=spf1 \x1b[31m -all", 17, &r, &syn), MT_ESYNTAX);
+	CHECK_INT(syn.offset, 7);
+	CHECK_INT(syn.length, 1);
+	CHECK(strstr(syn.message, "'\\x1B[31m'") != NULL);
+	CHECK(strchr(syn.message, '?') == NULL);
+	memset(&syn, 0, sizeof syn);
+	CHECK_INT(mt_spf_record_parse("v=spf1 -all\0x", 13, &r, &syn), MT_ESYNTAX);
+	CHECK_INT(syn.offset, 11);
+	CHECK(strstr(syn.message, "control character in term '-all\\x00x'") != NULL);
+	/* a control character behind an address: named as such, escaped */
+	memset(&syn, 0, sizeof syn);
+	CHECK_INT(mt_spf_record_parse("v=spf1 ip4:192.0.2.1\x7f", 21, &r, &syn), MT_ESYNTAX);
+	CHECK_INT(syn.offset, 20);
+	CHECK(strstr(syn.message, "'ip4:192.0.2.1\\x7F'") != NULL);
+	CHECK(r == NULL);
+}
+
 int main(void)
 {
+	test_control_characters();
 	test_lookups();
 	test_terms();
 	test_valid_edges();

@@ -61,6 +61,15 @@ static void build_zone(void)
 	txt("sid.example", "v=spf2.0/pra include:zoho.com -all");
 	txt("sid.example", "v=spf1 include:zoho.com -all");
 	txt("none.example", "google-site-verification=abc");
+	/* pasted from a word processor (issue 7 item 3): typographic quotes,
+	 * guillemets, a no-break space, U+2009 inside */
+	txt("curly.example", "\u201cv=spf1 include:zoho.com -all\u201d");
+	txt("single.example", "\u2018v=spf1 include:zoho.com -all\u2019");
+	txt("guil.example", "\u00abv=spf1 include:zoho.com -all\u00bb");
+	txt("nbsp.example", "\u00a0v=spf1 include:zoho.com -all\u00a0");
+	txt("thin.example", "v=spf1\u2009include:zoho.com -all");
+	txt("nbspin.example", "v=spf1 include:zoho.com\u00a0-all");
+	txt("curlyend.example", "v=spf1 include:zoho.com -all\u00bb");
 	/* type 99 */
 	{
 		const char *s[1] = {"v=spf1 -all"};
@@ -395,7 +404,17 @@ static void test_shapes(void)
 	f = expect_code("eq.example", "broken-record", MT_SPF_ERROR);
 	CHECK(f && strstr(f->fix, "v=spf1 include:one.zoho.com -all"));
 	CHECK(f && strstr(f->message, "ignore"));
-	expect_code("eq.example", "no-record", MT_SPF_ERROR);
+	/* issue 7 item 7: the broken record explains the absence; it is the
+	 * only error, and it says that the domain has no SPF record */
+	expect_no_code("eq.example", "no-record");
+	CHECK(f && strstr(f->message, "eq.example has no SPF record"));
+	v = run("eq.example");
+	CHECK_INT(count_code(v, "broken-record"), 1);
+	for (size_t i = 0; i < mt_spf_verify_finding_count(v); i++) {
+		const mt_spf_finding *g = mt_spf_verify_finding(v, i);
+		CHECK(g->severity != MT_SPF_ERROR || strcmp(g->code, "broken-record") == 0);
+	}
+	mt_spf_verify_free(v);
 }
 
 static void test_presence(void)
@@ -414,6 +433,24 @@ static void test_presence(void)
 	f = expect_code("quoted.example", "broken-record", MT_SPF_ERROR);
 	CHECK(f && strstr(f->fix, "\"v=spf1 include:zoho.com -all\""));
 	expect_code("lead.example", "broken-record", MT_SPF_ERROR);
+	/* typographic quotes and other spaces: caught like ASCII quotes, with
+	 * the code point named and the plain record as the fix */
+	static const char *const pasted[][2] = {
+		{ "curly.example", "U+201C" }, { "single.example", "U+2018" },
+		{ "guil.example", "U+00AB" }, { "nbsp.example", "U+00A0" },
+		{ "thin.example", "U+2009" },
+	};
+	for (size_t i = 0; i < sizeof pasted / sizeof pasted[0]; i++) {
+		f = expect_code(pasted[i][0], "broken-record", MT_SPF_ERROR);
+		CHECK(f && strstr(f->fix, "replace it with \"v=spf1 include:zoho.com -all\""));
+		CHECK(f && strstr(f->message, pasted[i][1]));
+		expect_no_code(pasted[i][0], "no-record");
+	}
+	/* inside or at the end of a record that begins right: the term is named */
+	f = expect_code("nbspin.example", "unicode-space", MT_SPF_ERROR);
+	CHECK(f && f->offset == 23 && f->length == 2 && strstr(f->message, "U+00A0"));
+	f = expect_code("curlyend.example", "typographic-quotes", MT_SPF_ERROR);
+	CHECK(f && f->offset == 28 && f->length == 2);
 	/* Sender ID beside a real record: info only */
 	expect_code("sid.example", "sender-id", MT_SPF_INFO);
 	expect_no_code("sid.example", "multiple-records");
@@ -753,6 +790,110 @@ static void test_authz(void)
 	CHECK_STR(mt_spf_severity_name(MT_SPF_WARNING), "warning");
 }
 
+/* mt_spf_lint: verify's offline checks on one record (issue 7 items 7, 8, 13, 4). */
+static mt_spf_verify *lint(const char *rec, size_t len)
+{
+	mt_spf_verify *v = NULL;
+	mt_error err;
+	memset(&err, 0, sizeof err);
+	CHECK_INT(mt_spf_lint(rec, len, &v, &err), MT_OK);
+	CHECK(v != NULL);
+	return v;
+}
+
+static void test_lint(void)
+{
+	mt_spf_verify *v;
+	const mt_spf_finding *f;
+	mt_error err;
+	char buf[800], *z = NULL;
+
+	/* the seed's typo: broken, with the record it should be */
+	v = lint("=spf1 include:one.zoho.com -all", 31);
+	f = find(v, "broken-record");
+	CHECK(f && f->severity == MT_SPF_ERROR && f->domain == NULL);
+	CHECK(f && strcmp(f->fix, "replace it with \"v=spf1 include:one.zoho.com -all\"") == 0);
+	mt_spf_verify_free(v);
+	/* glued -all: an error although the record parses */
+	v = lint("v=spf1 include:zoho.com-all", 27);
+	f = find(v, "glued-terms");
+	CHECK(f && f->offset == 7 && f->length == 20);
+	CHECK(find(v, "no-all") != NULL);
+	CHECK_INT(mt_spf_verify_worst(v), MT_SPF_ERROR);
+	CHECK_INT(mt_spf_verify_tree_count(v), 0);
+	mt_spf_verify_free(v);
+	/* RFC 7208 5.1 and 6.1 */
+	v = lint("v=spf1 -all ip4:192.0.2.1", 25);
+	f = find(v, "terms-after-all");
+	CHECK(f && f->offset == 12);
+	mt_spf_verify_free(v);
+	v = lint("v=spf1 redirect=a.example -all", 30);
+	CHECK(find(v, "redirect-ignored") != NULL);
+	mt_spf_verify_free(v);
+	/* host bits (RFC 7208 5.6: the prefix decides) */
+	v = lint("v=spf1 ip4:192.0.2.5/24 -all", 28);
+	f = find(v, "host-bits");
+	CHECK(f && strstr(f->message, "192.0.2.0/24") && f->offset == 7 && f->length == 16);
+	mt_spf_verify_free(v);
+	v = lint("v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.5/32 ip6:2001:db8::/32 -all", 63);
+	CHECK(find(v, "host-bits") == NULL);
+	mt_spf_verify_free(v);
+	/* over 450 octets (3.4): a warning whose fix gives the strings */
+	size_t n = (size_t)snprintf(buf, sizeof buf, "v=spf1");
+	for (int i = 1; i <= 30; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, " ip4:192.0.2.%d", i);
+	n += (size_t)snprintf(buf + n, sizeof buf - n, " -all");
+	CHECK(n > 450);
+	v = lint(buf, n);
+	f = find(v, "record-too-long");
+	CHECK(f && f->severity == MT_SPF_WARNING && strstr(f->message, "450") &&
+	      strstr(f->fix, "\"v=spf1 ip4:192.0.2.1 ") && strstr(f->fix, "include"));
+	mt_spf_verify_free(v);
+	v = lint("v=spf1 -all", 11);
+	CHECK(find(v, "record-too-long") == NULL);
+	mt_spf_verify_free(v);
+	/* a NUL inside: named, not cut away silently */
+	v = lint("v=spf1 -all\0x", 13);
+	f = find(v, "syntax-error");
+	CHECK(f && f->offset == 11 && f->record_len == 13 && strstr(f->message, "-all\\x00x"));
+	mt_spf_verify_free(v);
+	memset(&err, 0, sizeof err);
+	CHECK_INT(mt_spf_lint(NULL, 1, &v, &err), MT_EINVAL);
+	/* nothing at all: not a record, no look-alike */
+	v = lint(NULL, 0);
+	CHECK_INT(mt_spf_verify_finding_count(v), 0);
+	mt_spf_verify_free(v);
+
+	/* zone-file strings: at most 255 octets each, split after a space,
+	 * joined back they give the record; quotes escaped */
+	CHECK_INT(mt_spf_zone_strings(buf, n, &z), MT_OK);
+	if (z) {
+		char joined[800];
+		size_t jl = 0, strings = 0;
+		for (const char *p = z; *p; p++) {
+			if (*p != '"')
+				continue;
+			const char *e = strchr(p + 1, '"');
+			CHECK(e != NULL);
+			if (!e)
+				break;
+			CHECK(e - p - 1 <= 255);
+			memcpy(joined + jl, p + 1, (size_t)(e - p - 1));
+			jl += (size_t)(e - p - 1);
+			strings++;
+			p = e;
+		}
+		CHECK_INT(jl, n);
+		CHECK(memcmp(joined, buf, n) == 0);
+		CHECK_INT(strings, 2);
+	}
+	mt_free(z);
+	z = NULL;
+	CHECK_INT(mt_spf_zone_strings("a\"b\\c", 5, &z), MT_OK);
+	CHECK(z && strcmp(z, "\"a\\\"b\\\\c\"") == 0);
+	mt_free(z);
+}
+
 int main(void)
 {
 	build_zone();
@@ -765,6 +906,7 @@ int main(void)
 	test_size();
 	test_publication();
 	test_authz();
+	test_lint();
 	expect_code(NULL, NULL, MT_SPF_INFO); /* frees the last copy */
 	mt_dns_resolver_free(res);
 	mt_dns_zone_free(zone);

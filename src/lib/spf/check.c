@@ -779,8 +779,10 @@ static void on_record(mt_spf_check *chk)
 		fail_check(chk, MT_SPF_PERMERROR, false, "%s", msg);
 		return;
 	}
-	if (chk->nframes == 1 && !chk->out.record)
+	if (chk->nframes == 1 && !chk->out.record) {
 		chk->out.record = t->texts[0];
+		chk->out.record_len = t->lens[0];
+	}
 	if (t->st == MT_ESYNTAX) {
 		fail_syntax(chk, f->domain, t->texts[0], &t->syn);
 		return;

@@ -4,6 +4,7 @@
 
 #include <mailtrust/spf_verify.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,23 +163,105 @@ static int all_strictness(char q)
 	return q == '?' ? 0 : q == '~' ? 1 : 2;
 }
 
-/* Write a record's text, shortened and with anything unprintable as '?',
- * for a message. */
+/* Write a record's text, shortened and with anything unprintable escaped
+ * as \xHH (mt_spf_escape), for a message.  cap >= 4 * QUOTE_MAX + 4. */
 static void quote_record(char *out, size_t cap, const char *s, size_t len)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 4 < cap && i < QUOTE_MAX; i++)
-		out[n++] = ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) ? '?' : s[i];
-	if (len > QUOTE_MAX && n + 4 < cap) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
+	size_t n = mt_spf_escape(out, cap - 3, s, len < QUOTE_MAX ? len : QUOTE_MAX);
+	if (len > QUOTE_MAX)
+		memcpy(out + n, "...", 4);
 }
 
 /* The merge itself, over parsed records. */
+/* A record of 256..450 octets: fine over UDP, but a zone file needs it as
+ * several strings (over 450, record-too-long says it with the strings). */
+static void note_split(mt_spf_verify *notes, const char *rec, size_t len)
+{
+	char *z = NULL;
+	if (len <= 255 || len > MT_SPF_UDP_SAFE)
+		return;
+	if (mt_spf_zone_strings(rec, len, &z) != MT_OK)
+		return;
+	mt_spf_report_add(notes, "needs-split", MT_SPF_INFO, z, NULL, -1, 0,
+	                  "the record is %zu octets, more than one DNS string holds (255): a zone "
+	                  "file needs it as several strings, which receivers join without spaces",
+	                  len);
+	mt_free(z);
+}
+
+/* Notes on the inputs that stay true whatever the merge does: host bits. */
+static void note_host_bits(mt_spf_verify *notes, const mt_spf_term *t, const char *text,
+                           const char *where)
+{
+	char net[64];
+	int pre;
+	if (!notes || (t->kind != MT_SPF_IP4 && t->kind != MT_SPF_IP6))
+		return;
+	pre = t->kind == MT_SPF_IP4 ? t->cidr4 : t->cidr6;
+	if (pre < 0 || !mt_spf_host_bits(t, net, sizeof net))
+		return;
+	mt_spf_report_add(notes, "host-bits", MT_SPF_INFO, NULL, NULL, -1, 0,
+	                  "'%.*s'%s has host bits set below the /%d prefix: receivers ignore "
+	                  "them, so it means the whole network %s/%d, not one host",
+	                  (int)(t->length < QUOTE_MAX ? t->length : QUOTE_MAX), text + t->offset,
+	                  where, pre, net, pre);
+}
+
+/*
+ * An ip4/ip6 network that holds another listed one makes the narrower one
+ * useless when both pass ('+'): drop it (kept points at the wider one) and
+ * say so.  Only when every ip4 (or ip6) term of the inputs is '+': a '-'
+ * or '~' one between them could make the narrower one decide first.
+ * Bounded: at most MAX_COVER_CHECK terms of a family are compared.
+ */
+#define MAX_COVER_CHECK 4096u
+static void drop_covered(entry *ents, size_t ne, mt_spf_verify *notes, size_t nrec)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		mt_spf_term_kind kind = fam ? MT_SPF_IP6 : MT_SPF_IP4;
+		size_t count = 0, i, j;
+		bool all_plus = true;
+		for (i = 0; i < ne; i++)
+			if (ents[i].t->kind == kind) {
+				count++;
+				if (ents[i].t->qualifier != '+')
+					all_plus = false;
+			}
+		if (!all_plus || count < 2 || count > MAX_COVER_CHECK)
+			continue;
+		for (i = 0; i < ne; i++) {
+			entry *e = &ents[i];
+			if (e->t->kind != kind || e->kept != e)
+				continue;
+			for (j = 0; j < ne; j++) {
+				entry *w = &ents[j];
+				if (j == i || w->t->kind != kind || w->kept != w ||
+				    !mt_spf_ip_covers(w->t, e->t))
+					continue;
+				e->kept = w;
+				if (notes) {
+					char re[32] = "", rw[32] = "";
+					if (nrec > 1) {
+						snprintf(re, sizeof re, " (record %zu)", e->rec + 1);
+						snprintf(rw, sizeof rw, " (record %zu)", w->rec + 1);
+					}
+					mt_spf_report_add(notes, "covered-dropped", MT_SPF_INFO, NULL, NULL, -1, 0,
+					                  "'%.*s%s'%s lies inside '%.*s%s'%s: dropped",
+					                  qlen(e), qtext(e), ellipsis(e), re, qlen(w), qtext(w),
+					                  ellipsis(w), rw);
+				}
+				break;
+			}
+		}
+	}
+	/* duplicates of a dropped term follow it to the wider one */
+	for (size_t i = 0; i < ne; i++)
+		for (size_t steps = 0; ents[i].kept->kept != ents[i].kept && steps < ne; steps++)
+			ents[i].kept = ents[i].kept->kept;
+}
+
 static mt_status merge_parsed(mt_spf_record *const *recs, size_t n, unsigned max_lookups,
-                              char **out, mt_error *err)
+                              char **out, mt_spf_verify *notes, mt_error *err)
 {
 	mt_status st = MT_OK;
 	mt_arena *arena = NULL;
@@ -221,6 +304,11 @@ static mt_status merge_parsed(mt_spf_record *const *recs, size_t n, unsigned max
 					all_q = t->qualifier;
 					all_rec = i;
 				}
+			}
+			if (notes) {
+				char where[32];
+				snprintf(where, sizeof where, " (record %zu)", i + 1);
+				note_host_bits(notes, t, r->text, where);
 			}
 			e->t = t;
 			e->text = r->text;
@@ -292,6 +380,8 @@ static mt_status merge_parsed(mt_spf_record *const *recs, size_t n, unsigned max
 		}
 	}
 
+	drop_covered(ents, ne, notes, n);
+
 	/* The merged order; "all" entries come after everything. */
 	for (i = 0; i < ne; i++) {
 		entry *e = &ents[i];
@@ -359,6 +449,33 @@ static mt_status merge_parsed(mt_spf_record *const *recs, size_t n, unsigned max
 		i = end;
 	}
 
+	/* The least strict "all" won: say when a record had a stricter one. */
+	if (notes && all_q) {
+		const entry *strictest = NULL;
+		for (i = 0; i < ne; i++)
+			if (ents[i].t->kind == MT_SPF_ALL &&
+			    all_strictness(ents[i].t->qualifier) > all_strictness(all_q) &&
+			    (!strictest || all_strictness(ents[i].t->qualifier) >
+			                   all_strictness(strictest->t->qualifier)))
+				strictest = &ents[i];
+		char fix[160];
+		if (strictest)
+			snprintf(fix, sizeof fix, "once every host that sends the domain's mail is listed, "
+			         "end the merged record with '%call' to keep record %zu's policy",
+			         strictest->t->qualifier, strictest->rec + 1);
+		if (strictest)
+			mt_spf_report_add(notes, "policy-weaker", MT_SPF_WARNING, fix, NULL, -1, 0,
+			                  "the policy got weaker: record %zu ends in '%call' (%s) but the "
+			                  "merged record ends in '%call' from record %zu (the least strict "
+			                  "wins), so mail from hosts not listed is %s instead of %s",
+			                  strictest->rec + 1, strictest->t->qualifier,
+			                  strictest->t->qualifier == '-' ? "fail" : "softfail", all_q,
+			                  all_rec + 1, all_q == '~' ? "only marked (softfail)" :
+			                  "neither accepted nor rejected (neutral)",
+			                  strictest->t->qualifier == '-' ? "rejected (fail)" :
+			                  "marked (softfail)");
+	}
+
 	for (i = 0; i < nkept; i++)
 		if (mt_spf_term_queries_dns(order[i]->t->kind))
 			lookups++;
@@ -407,6 +524,10 @@ static mt_status merge_parsed(mt_spf_record *const *recs, size_t n, unsigned max
 		                  "internal error: the merged record does not parse");
 		goto out;
 	}
+	if (notes) {
+		mt_spf_report_too_long(notes, ob.data);
+		note_split(notes, ob.data, ob.len);
+	}
 	*out = mt_buf_take(&ob);
 	if (!*out)
 		st = MT_ENOMEM;
@@ -424,10 +545,19 @@ out:
 mt_status mt_spf_merge(const char *const *records, size_t n, unsigned max_lookups, char **out,
                        mt_error *err)
 {
+	return mt_spf_merge_notes(records, n, max_lookups, out, NULL, err);
+}
+
+mt_status mt_spf_merge_notes(const char *const *records, size_t n, unsigned max_lookups,
+                             char **out, mt_spf_verify **notesp, mt_error *err)
+{
 	mt_spf_record **recs = NULL;
+	mt_spf_verify *notes = NULL;
 	mt_status st = MT_OK;
 	size_t i;
 
+	if (notesp)
+		*notesp = NULL;
 	if (!out)
 		return mt_error_set(err, MT_EINVAL, "no place for the result");
 	*out = NULL;
@@ -440,7 +570,7 @@ mt_status mt_spf_merge(const char *const *records, size_t n, unsigned max_lookup
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		mt_spf_syntax_error syn;
-		char quote[QUOTE_MAX + 8];
+		char quote[4 * QUOTE_MAX + 8];
 		size_t len;
 
 		if (!records[i]) {
@@ -466,10 +596,24 @@ mt_status mt_spf_merge(const char *const *records, size_t n, unsigned max_lookup
 			goto out;
 		}
 	}
-	st = merge_parsed(recs, n, max_lookups ? max_lookups : DEFAULT_MAX_LOOKUPS, out, err);
-	if (st == MT_ENOMEM)
+	if (notesp && !(notes = mt_spf_report_new())) {
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		goto out;
+	}
+	st = merge_parsed(recs, n, max_lookups ? max_lookups : DEFAULT_MAX_LOOKUPS, out, notes, err);
+	if (st == MT_OK && notes && !mt_spf_report_ok(notes))
+		st = MT_ENOMEM;
+	if (st == MT_ENOMEM) {
 		mt_error_set(err, st, "out of memory");
+		mt_free(*out);
+		*out = NULL;
+	}
+	if (st == MT_OK && notesp) {
+		*notesp = notes;
+		notes = NULL;
+	}
 out:
+	mt_spf_verify_free(notes);
 	if (recs)
 		for (i = 0; i < n; i++)
 			mt_spf_record_free(recs[i]);
@@ -498,20 +642,49 @@ static bool input_ok(const char *s)
 	return true;
 }
 
-/* A domain without macros as one would type it for include: */
+/* Is term u of the built record the same as t (an earlier one)?  ip4/ip6
+ * by network value and prefix, include by name without case or final dot. */
+static bool same_part(const mt_spf_term *t, const mt_spf_term *u)
+{
+	if (t->kind != u->kind)
+		return false;
+	if (t->kind == MT_SPF_IP4 || t->kind == MT_SPF_IP6)
+		return mt_spf_ip_covers(t, u) && mt_spf_ip_covers(u, t);
+	if (t->kind == MT_SPF_INCLUDE) {
+		size_t tl = t->domain_len, ul = u->domain_len;
+		if (tl > 1 && t->domain[tl - 1] == '.')
+			tl--;
+		if (ul > 1 && u->domain[ul - 1] == '.')
+			ul--;
+		return mt_strcaseeq(t->domain, tl, u->domain, ul);
+	}
+	return false;
+}
+
 mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *err)
 {
-	mt_buf b;
+	return mt_spf_build_notes(opts, out, NULL, err);
+}
+
+mt_status mt_spf_build_notes(const mt_spf_build_options *opts, char **out,
+                             mt_spf_verify **notesp, mt_error *err)
+{
+	mt_buf b, ob;
 	part *parts = NULL;
 	size_t nparts = 0, total, i, k;
 	mt_spf_record *rec = NULL;
+	mt_spf_verify *notes = NULL;
 	mt_spf_syntax_error syn;
 	mt_status st = MT_OK;
 	unsigned max_lookups;
 	size_t lookups;
+	bool *drop = NULL;
 	char allq;
 
 	mt_buf_init(&b, MT_SPF_MAX_RECORD);
+	mt_buf_init(&ob, MT_SPF_MAX_RECORD);
+	if (notesp)
+		*notesp = NULL;
 	if (!out)
 		return mt_error_set(err, MT_EINVAL, "no place for the result");
 	*out = NULL;
@@ -527,12 +700,6 @@ mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *e
 	    opts->ninclude > MT_SPF_MAX_RECORD)
 		return mt_error_set(err, MT_ESYNTAX, "the record would be longer than %u octets",
 		                    MT_SPF_MAX_RECORD);
-	lookups = opts->ninclude + (opts->a ? 1 : 0) + (opts->mx ? 1 : 0);
-	if (lookups > max_lookups)
-		return mt_error_set(err, MT_ESYNTAX,
-		                    "the record would need %zu DNS lookups (each include, a and mx "
-		                    "costs one), more than the limit of %u",
-		                    lookups, max_lookups);
 	total = opts->nip4 + opts->nip6 + opts->ninclude;
 	parts = calloc(total ? total : 1, sizeof *parts);
 	if (!parts)
@@ -547,7 +714,7 @@ mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *e
 			const char *s = list[i];
 			part *p = &parts[nparts++];
 			if (!s || !input_ok(s)) {
-				char quote[QUOTE_MAX + 8];
+				char quote[4 * QUOTE_MAX + 8];
 				quote_record(quote, sizeof quote, s ? s : "", s ? strnlen(s, 1024) : 0);
 				st = mt_error_set(err, s ? MT_ESYNTAX : MT_EINVAL,
 				                  "%s '%s': empty, too long, or holds a space or a character "
@@ -617,12 +784,101 @@ mt_status mt_spf_build(const mt_spf_build_options *opts, char **out, mt_error *e
 			goto out;
 		}
 	}
-	*out = mt_buf_take(&b);
-	if (!*out)
+	/*
+	 * Each address, network and include once: a repeat (same network and
+	 * prefix; same name without case or final dot) and a network inside
+	 * another listed one (all build terms pass, so the wider one decides
+	 * the same) are dropped, and the notes say so.
+	 */
+	if (notesp && !(notes = mt_spf_report_new())) {
 		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		goto out;
+	}
+	drop = calloc(rec->nterms ? rec->nterms : 1, sizeof *drop);
+	if (!drop) {
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rec->nterms; i++) {
+		const mt_spf_term *t = &rec->terms[i];
+		if (t->kind != MT_SPF_IP4 && t->kind != MT_SPF_IP6 && t->kind != MT_SPF_INCLUDE)
+			continue;
+		note_host_bits(notes, t, rec->text, "");
+		for (k = 0; k < i && !drop[i]; k++)
+			if (!drop[k] && same_part(&rec->terms[k], t)) {
+				drop[i] = true;
+				mt_spf_report_add(notes, "duplicate-dropped", MT_SPF_INFO, NULL, NULL, -1, 0,
+				                  "'%.*s' repeats '%.*s': written once",
+				                  (int)(t->length < QUOTE_MAX ? t->length : QUOTE_MAX),
+				                  rec->text + t->offset,
+				                  (int)(rec->terms[k].length < QUOTE_MAX ? rec->terms[k].length
+				                                                         : QUOTE_MAX),
+				                  rec->text + rec->terms[k].offset);
+			}
+	}
+	if (opts->nip4 + opts->nip6 <= MAX_COVER_CHECK)
+		for (i = 0; i < rec->nterms; i++) {
+			const mt_spf_term *t = &rec->terms[i];
+			if (drop[i] || (t->kind != MT_SPF_IP4 && t->kind != MT_SPF_IP6))
+				continue;
+			for (k = 0; k < rec->nterms; k++) {
+				const mt_spf_term *u = &rec->terms[k];
+				if (k == i || drop[k] || !mt_spf_ip_covers(u, t))
+					continue;
+				drop[i] = true;
+				mt_spf_report_add(notes, "covered-dropped", MT_SPF_INFO, NULL, NULL, -1, 0,
+				                  "'%.*s' lies inside '%.*s': dropped",
+				                  (int)(t->length < QUOTE_MAX ? t->length : QUOTE_MAX),
+				                  rec->text + t->offset,
+				                  (int)(u->length < QUOTE_MAX ? u->length : QUOTE_MAX),
+				                  rec->text + u->offset);
+				break;
+			}
+		}
+	mt_buf_puts(&ob, "v=spf1");
+	lookups = 0;
+	for (i = 0; i < rec->nterms; i++) {
+		if (drop[i])
+			continue;
+		mt_buf_putc(&ob, ' ');
+		mt_buf_append(&ob, rec->text + rec->terms[i].offset, rec->terms[i].length);
+		if (mt_spf_term_queries_dns(rec->terms[i].kind))
+			lookups++;
+	}
+	if (ob.err) {
+		st = mt_error_set(err, ob.err, "out of memory");
+		goto out;
+	}
+	if (lookups > max_lookups) {
+		st = mt_error_set(err, MT_ESYNTAX,
+		                  "the record would need %zu DNS lookups (each include, a and mx "
+		                  "costs one), more than the limit of %u",
+		                  lookups, max_lookups);
+		goto out;
+	}
+	if (notes) {
+		mt_spf_report_too_long(notes, ob.data);
+		note_split(notes, ob.data, ob.len);
+		if (!mt_spf_report_ok(notes)) {
+			st = mt_error_set(err, MT_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	*out = mt_buf_take(&ob);
+	if (!*out) {
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (notesp) {
+		*notesp = notes;
+		notes = NULL;
+	}
 out:
+	mt_spf_verify_free(notes);
 	mt_spf_record_free(rec);
 	mt_buf_free(&b);
+	mt_buf_free(&ob);
 	free(parts);
+	free(drop);
 	return st;
 }

@@ -271,15 +271,41 @@ static mt_status syntax(mt_spf_syntax_error *syn, size_t off, size_t len, const 
 		va_list ap;
 		syn->offset = off;
 		syn->length = len;
+		char raw[sizeof syn->message];
 		va_start(ap, fmt);
-		vsnprintf(syn->message, sizeof syn->message, fmt, ap);
+		vsnprintf(raw, sizeof raw, fmt, ap);
 		va_end(ap);
-		/* The message quotes record text: keep it printable. */
-		for (char *m = syn->message; *m; m++)
-			if ((unsigned char)*m < 0x20 || (unsigned char)*m >= 0x7f)
-				*m = '?';
+		/* The message quotes record text: keep it printable, escaped the
+		 * way the CLI shows the record itself. */
+		mt_spf_escape(syn->message, sizeof syn->message, raw, strlen(raw));
 	}
 	return MT_ESYNTAX;
+}
+
+size_t mt_spf_escape(char *out, size_t cap, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) {
+			if (n + 1 >= cap)
+				break;
+			out[n++] = (char)c;
+		} else {
+			if (n + 4 >= cap)
+				break;
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+	return n;
 }
 
 static bool name_char(char c)
@@ -299,6 +325,18 @@ static mt_status parse_term(mt_spf_record *rec, const char *t, size_t tlen, size
 	term->offset = off;
 	term->length = tlen;
 	term->cidr4 = term->cidr6 = -1;
+
+	/* A control character (a NUL too) anywhere in the term: said first,
+	 * with the term quoted escaped (a NUL would end the message). */
+	for (size_t i = 0; i < tlen; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c < 0x20 || c == 0x7f) {
+			char q[4 * 40 + 4];
+			mt_spf_escape(q, sizeof q, t, tlen < 40 ? tlen : 40);
+			return syntax(syn, off + i, 1, "control character in term '%s%s'", q,
+			              tlen > 40 ? "..." : "");
+		}
+	}
 
 	/* modifier: name "=" ... where name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ) */
 	size_t nl = 0;
@@ -545,4 +583,52 @@ unsigned mt_spf_record_lookups(const mt_spf_record *rec)
 			n++;
 	}
 	return n;
+}
+
+/* The prefix length of an ip4/ip6 term (the address size when not written). */
+static int ip_prefix(const mt_spf_term *t)
+{
+	int bits = t->kind == MT_SPF_IP4 ? 32 : 128;
+	int pre = t->kind == MT_SPF_IP4 ? t->cidr4 : t->cidr6;
+	return pre < 0 || pre > bits ? bits : pre;
+}
+
+/* Do a and b agree on their first pre bits? */
+static bool same_bits(const uint8_t *a, const uint8_t *b, int pre)
+{
+	int full = pre / 8, rest = pre % 8;
+	if (memcmp(a, b, (size_t)full) != 0)
+		return false;
+	return rest == 0 || ((a[full] ^ b[full]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+bool mt_spf_host_bits(const mt_spf_term *t, char *net, size_t cap)
+{
+	mt_ip ip;
+	int pre, bits;
+
+	if (!t || (t->kind != MT_SPF_IP4 && t->kind != MT_SPF_IP6))
+		return false;
+	bits = t->kind == MT_SPF_IP4 ? 32 : 128;
+	pre = ip_prefix(t);
+	memset(&ip, 0, sizeof ip);
+	ip.family = t->kind == MT_SPF_IP4 ? 4 : 6;
+	for (int i = 0; i < bits / 8; i++) {
+		int keep = pre - i * 8;
+		ip.addr[i] = keep >= 8 ? t->addr[i] : keep > 0 ? (uint8_t)(t->addr[i] & (0xff << (8 - keep))) : 0;
+	}
+	if (memcmp(ip.addr, t->addr, (size_t)bits / 8) == 0)
+		return false;
+	if (net && cap)
+		mt_ip_format(&ip, net, cap);
+	return true;
+}
+
+bool mt_spf_ip_covers(const mt_spf_term *net, const mt_spf_term *t)
+{
+	if (!net || !t || net->kind != t->kind || (t->kind != MT_SPF_IP4 && t->kind != MT_SPF_IP6))
+		return false;
+	if (ip_prefix(net) > ip_prefix(t))
+		return false;
+	return same_bits(net->addr, t->addr, ip_prefix(net));
 }

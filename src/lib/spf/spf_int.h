@@ -3,9 +3,12 @@
 #define MT_SPF_INT_H
 
 #include <mailtrust/spf.h>
+#include <mailtrust/spf_verify.h>
 #include "util/util.h"
 
 #define MT_SPF_MAX_RECORD 65535u
+/* RFC 7208 section 3.4: a record up to this size is fetched over UDP. */
+#define MT_SPF_UDP_SAFE 450u
 #define MT_SPF_MAX_DOMAIN 253u
 /* Expansions are capped: a macro-string is at most a record long, and
  * each letter expands to at most a sender (320) or a domain; 8 KiB is more
@@ -86,5 +89,33 @@ unsigned mt_spf_check_timeout(const mt_spf_check *chk);
 int64_t mt_spf_check_now(const mt_spf_check *chk);
 /* The receiver option ("unknown" when not set). */
 const char *mt_spf_check_receiver(const mt_spf_check *chk);
+
+/*
+ * Reports without DNS (verify.c): lint, and the notes of merge and build,
+ * are an mt_spf_verify holding findings only.  mt_spf_report_ok() is false
+ * after an allocation failed.  Strings are copied.
+ */
+mt_spf_verify *mt_spf_report_new(void);
+bool mt_spf_report_ok(const mt_spf_verify *v);
+void mt_spf_report_add(mt_spf_verify *v, const char *code, mt_spf_severity sev,
+                       const char *fix, const char *record, long offset, size_t length,
+                       const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+/* record-too-long (over MT_SPF_UDP_SAFE octets) for rec, as verify reports it. */
+void mt_spf_report_too_long(mt_spf_verify *v, const char *rec);
+
+/*
+ * Record text for a message: printable ASCII as it is, every other octet
+ * (controls, NUL, DEL, octets >= 0x80) as \xHH, the form in which the CLI
+ * shows untrusted text.  Writes at most cap - 1 octets and a NUL, never
+ * half an escape; returns the octets written.
+ */
+size_t mt_spf_escape(char *out, size_t cap, const char *s, size_t len);
+
+/* Does an ip4/ip6 term with a prefix have bits set below it?  Then
+ * net (cap >= 48) is the network address in text. */
+bool mt_spf_host_bits(const mt_spf_term *t, char *net, size_t cap);
+/* Does ip4/ip6 term net match every address that t matches (same family,
+ * a prefix no longer than t's, the same network bits)? */
+bool mt_spf_ip_covers(const mt_spf_term *net, const mt_spf_term *t);
 
 #endif

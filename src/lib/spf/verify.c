@@ -28,6 +28,7 @@ struct mt_spf_verify {
 	bool checked;
 	const char *domain;
 	const char *record;
+	size_t record_len;     /* octets of record: it may hold a NUL */
 	mt_spf_finding *findings;
 	size_t nfindings;
 	mt_spf_tree_node nodes[V_MAX_NODES];
@@ -52,6 +53,7 @@ typedef struct txt_set {
 	uint32_t ttl;
 	size_t nspf;
 	const char *spf[V_MAX_TXT];
+	size_t spf_len[V_MAX_TXT];         /* octets of each (a NUL may be inside) */
 	size_t nstrings[V_MAX_TXT];        /* character-strings of each SPF record */
 	size_t nother;
 	const char *other[V_MAX_TXT];      /* non-SPF texts, joined */
@@ -122,6 +124,31 @@ static const char *vdup(mt_spf_verify *v, const char *s, size_t len)
 	return p;
 }
 
+/* Record text for a message: control characters (a NUL too, which would
+ * end the message) as \xHH, the form the CLI shows them in; the rest as
+ * it is. */
+static const char *qt(mt_spf_verify *v, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	mt_buf b;
+	const char *r;
+	mt_buf_init(&b, 4 * (size_t)MT_SPF_MAX_RECORD + 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			mt_buf_append(&b, e, 4);
+		} else {
+			mt_buf_putc(&b, (char)c);
+		}
+	}
+	r = b.err == MT_OK ? vdup(v, b.data ? b.data : "", b.len) : "";
+	if (b.err != MT_OK)
+		v->oom = true;
+	mt_buf_free(&b);
+	return r;
+}
+
 /* Add a finding; location may be NULL record (offset -1). */
 static mt_spf_finding *add(mt_spf_verify *v, const char *code, mt_spf_severity sev,
                            const char *message, const char *fix, const char *domain,
@@ -146,6 +173,16 @@ static mt_spf_finding *add(mt_spf_verify *v, const char *code, mt_spf_severity s
 	f->fix = fix;
 	f->domain = domain ? domain : v->domain;
 	f->record = record;
+	f->record_len = 0;
+	if (record) {
+		/* the records read from DNS may hold a NUL: their own length */
+		f->record_len = strlen(record);
+		if (record == v->record)
+			f->record_len = v->record_len;
+		for (size_t k = 0; k < v->nnodes; k++)
+			if (record == v->nodes[k].record)
+				f->record_len = v->nodes[k].record_len;
+	}
 	f->offset = record ? offset : -1;
 	f->length = record && offset >= 0 ? length : 0;
 	f->term = NULL;
@@ -210,7 +247,7 @@ static unsigned edit_distance(const char *a, size_t al, const char *b, size_t bl
 static mt_status ask(mt_spf_verify *v, mt_dns_resolver *r, const char *name, uint16_t type,
                      mt_dns_answer **out)
 {
-	mt_status st = mt_dns_resolve(r, name, type, 0, out);
+	mt_status st = mt_dns_resolve(r, name, type, v->opts ? v->opts->timeout_ms : 0, out);
 	if (st == MT_ENOMEM)
 		v->oom = true;
 	return st;
@@ -247,9 +284,9 @@ static mt_status read_txt(mt_spf_verify *v, mt_dns_resolver *r, const char *name
 			break;
 		}
 		mt_dns_txt_join(rr->data, rr->len, text, need + 1);
+		/* A NUL inside stays: receivers see the whole text (a record that
+		 * begins "v=spf1 " and holds a NUL is a permerror, not absent). */
 		bool nul = memchr(text, '\0', need) != NULL;
-		if (nul) /* a NUL inside: never an SPF record */
-			need = strlen(text);
 		if (mt_spf_is_record(text, need)) {
 			if (set->nspf == 0 || rr->ttl < set->ttl)
 				set->ttl = rr->ttl;
@@ -265,6 +302,7 @@ static mt_status read_txt(mt_spf_verify *v, mt_dns_resolver *r, const char *name
 				set->split_rdlen[set->nspf] = rr->len;
 			}
 			set->nstrings[set->nspf] = strings;
+			set->spf_len[set->nspf] = need;
 			set->spf[set->nspf++] = text;
 		} else {
 			set->other[set->nother++] = text;
@@ -276,13 +314,83 @@ static mt_status read_txt(mt_spf_verify *v, mt_dns_resolver *r, const char *name
 
 /* ---- presence ---- */
 
-/* What a broken SPF-like text should have been; NULL when it is not one. */
-static const char *lookalike(mt_spf_verify *v, const char *t, bool *sender_id)
+/*
+ * A character that word processors and web pages put around or inside
+ * pasted text: typographic quotation marks (U+2018..U+201F, U+2039,
+ * U+203A, U+00AB, U+00BB, U+FF02) and spaces other than U+0020 (U+00A0,
+ * U+2000..U+200B, U+202F, U+205F, U+3000, U+FEFF).  Returns its UTF-8
+ * length at s (0: none) and sets *space for a space.
+ */
+static size_t paste_char(const char *s, size_t len, bool *space)
 {
-	size_t len = strlen(t), i = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	*space = false;
+	if (len >= 2 && p[0] == 0xc2 && (p[1] == 0xab || p[1] == 0xbb))
+		return 2;
+	if (len >= 2 && p[0] == 0xc2 && p[1] == 0xa0) {
+		*space = true;
+		return 2;
+	}
+	if (len < 3)
+		return 0;
+	if (p[0] == 0xe2 && p[1] == 0x80 && ((p[2] >= 0x98 && p[2] <= 0x9f) || p[2] == 0xb9 ||
+	                                     p[2] == 0xba))
+		return 3;
+	if (p[0] == 0xef && p[1] == 0xbc && p[2] == 0x82)
+		return 3;
+	if ((p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8b || p[2] == 0xaf)) ||
+	    (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) ||
+	    (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
+	    (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)) {
+		*space = true;
+		return 3;
+	}
+	return 0;
+}
+
+/* The same at the end of s: the length of such a character ending s. */
+static size_t paste_char_end(const char *s, size_t len, bool *space)
+{
+	for (size_t n = 2; n <= 3 && n <= len; n++)
+		if (paste_char(s + len - n, n, space) == n)
+			return n;
+	return 0;
+}
+
+/* The code point of the UTF-8 sequence of n (2 or 3) octets at s. */
+static unsigned paste_code_point(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (n == 2)
+		return ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu);
+	return ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+}
+
+static bool ascii_wrap(char c)
+{
+	return c == ' ' || c == '"' || c == '\'' || c == '\t';
+}
+
+/* What a broken SPF-like text should have been; NULL when it is not one. */
+static const char *lookalike(mt_spf_verify *v, const char *t, bool *sender_id,
+                             unsigned *pasted)
+{
+	size_t len = strlen(t), i = 0, n;
+	bool sp;
 	*sender_id = false;
-	while (i < len && (t[i] == ' ' || t[i] == '"' || t[i] == '\'' || t[i] == '\t'))
-		i++;
+	*pasted = 0;
+	for (size_t k = 0; k < len && !*pasted; k++)
+		if ((n = paste_char(t + k, len - k, &sp)) > 0)
+			*pasted = paste_code_point(t + k, n);
+	/* Leading blanks and quotes, ASCII or typographic. */
+	for (;;) {
+		if (i < len && ascii_wrap(t[i]))
+			i++;
+		else if ((n = paste_char(t + i, len - i, &sp)) > 0)
+			i += n;
+		else
+			break;
+	}
 	if (ci_prefix(t + i, len - i, "v=spf2.0") || ci_prefix(t + i, len - i, "spf2.0/")) {
 		*sender_id = true;
 		return "";
@@ -290,8 +398,14 @@ static const char *lookalike(mt_spf_verify *v, const char *t, bool *sender_id)
 	const char *s = t + i;
 	size_t sl = len - i;
 	/* Strip trailing quotes and blanks to find the intended text. */
-	while (sl > 0 && (s[sl - 1] == ' ' || s[sl - 1] == '"' || s[sl - 1] == '\'' || s[sl - 1] == '\t'))
-		sl--;
+	for (;;) {
+		if (sl > 0 && ascii_wrap(s[sl - 1]))
+			sl--;
+		else if ((n = paste_char_end(s, sl, &sp)) > 0)
+			sl -= n;
+		else
+			break;
+	}
 	const char *rest = NULL;
 	size_t restl = 0;
 	static const char *const heads[] = {
@@ -308,12 +422,32 @@ static const char *lookalike(mt_spf_verify *v, const char *t, bool *sender_id)
 		return NULL;
 	if (i == 0 && sl == len && mt_spf_is_record(t, len))
 		return NULL;
-	/* "v=spf1include:..." -> "v=spf1 include:...". */
-	while (restl > 0 && *rest == ' ') {
-		rest++;
-		restl--;
+	/* Inside: other spaces become plain ones, typographic quotes go. */
+	mt_buf b;
+	const char *fix;
+	mt_buf_init(&b, MT_SPF_MAX_RECORD);
+	for (size_t k = 0; k < restl;) {
+		if ((n = paste_char(rest + k, restl - k, &sp)) > 0) {
+			if (sp)
+				mt_buf_putc(&b, ' ');
+			k += n;
+		} else {
+			mt_buf_putc(&b, rest[k++]);
+		}
 	}
-	return vstr(v, "v=spf1%s%.*s", restl ? " " : "", (int)restl, rest);
+	/* "v=spf1include:..." -> "v=spf1 include:...". */
+	size_t skip = 0;
+	while (skip < b.len && b.data[skip] == ' ')
+		skip++;
+	if (b.err != MT_OK) {
+		v->oom = v->oom || b.err == MT_ENOMEM;
+		fix = NULL;
+	} else {
+		fix = vstr(v, "v=spf1%s%.*s", b.len > skip ? " " : "", (int)(b.len - skip),
+		           b.data ? b.data + skip : "");
+	}
+	mt_buf_free(&b);
+	return fix;
 }
 
 static const char *spf_list(mt_spf_verify *v, const char *const *recs, size_t n)
@@ -402,18 +536,36 @@ static void check_token(mt_spf_verify *v, const char *domain, const char *rec, s
 	size_t namel = nl - q;
 	char sep = nl < len ? t[nl] : 0;
 
-	/* Typographic quotes (UTF-8 of U+2018, U+2019, U+201C, U+201D). */
-	for (size_t i = 0; i + 2 < len; i++)
-		if ((unsigned char)t[i] == 0xe2 && (unsigned char)t[i + 1] == 0x80 &&
-		    ((unsigned char)t[i + 2] >= 0x98 && (unsigned char)t[i + 2] <= 0x9d)) {
+	/* A control character (a NUL too): the parser's message says it; the
+	 * guesses below would read the text around it as something else. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] == 0x7f)
+			goto probe;
+
+	/* Typographic quotes and spaces other than U+0020 (see paste_char). */
+	for (size_t i = 0; i < len; i++) {
+		bool sp;
+		size_t n = paste_char(t + i, len - i, &sp);
+		if (n == 0)
+			continue;
+		if (sp)
+			add(v, "unicode-space", MT_SPF_ERROR,
+			    vstr(v, "the record contains U+%04X, a space that is not the ASCII space, "
+			            "probably pasted from a word processor or web page; SPF separates terms "
+			            "with plain spaces only, so \"%.*s\" is not a valid term",
+			         paste_code_point(t + i, n), (int)len, t),
+			    "replace it with a plain space (or remove it at the end of the record)",
+			    domain, rec, (long)(off + i), n);
+		else
 			add(v, "typographic-quotes", MT_SPF_ERROR,
-			    "the record contains a typographic quotation mark (\u201c \u201d \u2018 \u2019), "
-			    "probably pasted from a word processor or web page; SPF records are plain ASCII",
+			    "the record contains a typographic quotation mark (\u201c \u201d \u2018 \u2019 "
+			    "\u00ab \u00bb), probably pasted from a word processor or web page; SPF records "
+			    "are plain ASCII",
 			    "remove the quotation marks; if the DNS form needs quotes, type plain \" in it",
-			    domain, rec, (long)(off + i), 3);
-			specific = true;
-			break;
-		}
+			    domain, rec, (long)(off + i), n);
+		specific = true;
+		break;
+	}
 
 	/* Glued terms: include:zoho.com-all, include:a.cominclude:b.com. */
 	if (!specific && namel > 0 && (sep == ':' || sep == '=')) {
@@ -532,6 +684,7 @@ static void check_token(mt_spf_verify *v, const char *domain, const char *rec, s
 		}
 	}
 
+probe:
 	/* Every syntax error: parse the term alone. */
 	if (len + 8 > sizeof probe)
 		return;
@@ -556,8 +709,8 @@ static void check_token(mt_spf_verify *v, const char *domain, const char *rec, s
 	if (el == 0)
 		el = len - eo;
 	add(v, "syntax-error", MT_SPF_ERROR,
-	    vstr(v, "invalid term \"%.*s\": %s; the whole record is void (permerror for every receiver)",
-	         (int)len, t, syn.message),
+	    vstr(v, "invalid term \"%s\": %s; the whole record is void (permerror for every receiver)",
+	         qt(v, t, len), syn.message),
 	    "correct the term (see RFC 7208 section 5 for each mechanism's form) or remove it",
 	    domain, rec, (long)(off + eo), el);
 }
@@ -589,6 +742,20 @@ static void check_parsed(mt_spf_verify *v, const char *domain, const mt_spf_reco
 				    "the ptr mechanism is deprecated (RFC 7208 section 5.5): it is slow, "
 				    "unreliable, and some receivers skip it",
 				    "list the sending hosts' addresses with ip4:/ip6: or use a: instead",
+				    domain, text, (long)t->offset, t->length);
+		}
+		if (t->kind == MT_SPF_IP4 || t->kind == MT_SPF_IP6) {
+			char net[64];
+			int bits = t->kind == MT_SPF_IP4 ? 32 : 128;
+			int pre = t->kind == MT_SPF_IP4 ? t->cidr4 : t->cidr6;
+			if (pre >= 0 && pre < bits && mt_spf_host_bits(t, net, sizeof net))
+				add(v, "host-bits", MT_SPF_INFO,
+				    vstr(v, "\"%.*s\" has host bits set below the /%d prefix: receivers "
+				            "ignore them, so it means the whole network %s/%d, not one host",
+				         (int)t->length, text + t->offset, pre, net, pre),
+				    vstr(v, "write \"%s:%s/%d\" for the network, or drop \"/%d\" for the "
+				            "single address", t->kind == MT_SPF_IP4 ? "ip4" : "ip6", net, pre,
+				         pre),
 				    domain, text, (long)t->offset, t->length);
 		}
 		if (t->kind == MT_SPF_IP4 && t->cidr4 >= 0 && t->cidr4 < 16)
@@ -663,9 +830,9 @@ static void check_parsed(mt_spf_verify *v, const char *domain, const mt_spf_reco
 
 /* Syntax checks of one record text; *rec_out: the parsed record when valid. */
 static void check_record_text(mt_spf_verify *v, const char *domain, const char *text,
-                              mt_spf_record **rec_out)
+                              size_t len, mt_spf_record **rec_out)
 {
-	size_t len = strlen(text), i = 6;
+	size_t i = 6;
 	bool syntax_reported = false;
 	unsigned nredirect = 0, nexp = 0;
 	mt_spf_syntax_error syn;
@@ -798,6 +965,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 	v->nodes[0].domain = v->domain;
 	v->nodes[0].via = "top";
 	v->nodes[0].record = v->record;
+	v->nodes[0].record_len = v->record_len;
 	v->nodes[0].status = MT_SPF_PASS;
 	v->nodes[0].ttl = ttl;
 	v->parent[0] = 0;
@@ -898,6 +1066,7 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 		} else if (set.nspf > 1) {
 			n->status = MT_SPF_PERMERROR;
 			n->record = set.spf[0];
+			n->record_len = set.spf_len[0];
 			add(v, "include-multiple-records", MT_SPF_ERROR,
 			    vstr(v, "%s publishes %zu SPF records (%s): evaluating it gives permerror",
 			         p.domain, set.nspf, p.term),
@@ -907,7 +1076,8 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 			mt_spf_syntax_error syn;
 			mt_spf_record *r = NULL;
 			n->record = set.spf[0];
-			mt_status st = mt_spf_record_parse_in(v->arena, set.spf[0], strlen(set.spf[0]), &r, &syn);
+			n->record_len = set.spf_len[0];
+			mt_status st = mt_spf_record_parse_in(v->arena, set.spf[0], set.spf_len[0], &r, &syn);
 			if (st == MT_OK) {
 				n->status = MT_SPF_PASS;
 				recs[k] = r;
@@ -933,6 +1103,8 @@ static void walk_tree(mt_spf_verify *v, mt_spf_record *top, uint32_t ttl)
 		v->nodes[v->parent[k]].subtree_lookups += v->nodes[k].subtree_lookups;
 	for (size_t k = 0; k < v->nnodes; k++)
 		void_total += v->nodes[k].void_lookups;
+	for (size_t k = 0; k < v->nnodes; k++)
+		v->nodes[k].cost = v->nodes[k].subtree_lookups + (k > 0 ? 1u : 0u);
 	v->total_lookups = v->nodes[0].subtree_lookups;
 	v->total_void = void_total;
 	if (truncated)
@@ -951,16 +1123,16 @@ static void limit_findings(mt_spf_verify *v)
 
 	for (size_t k = 1; k < v->nnodes; k++)
 		if (strcmp(v->nodes[k].via, "include") == 0 && v->parent[k] == 0 &&
-		    (!worst || v->nodes[k].subtree_lookups > worst->subtree_lookups))
+		    (!worst || v->nodes[k].cost > worst->cost))
 			worst = &v->nodes[k];
 	if (worst) {
 		add(v, "most-expensive-include", MT_SPF_INFO,
 		    vstr(v, "the most expensive include is include:%s: %u DNS lookup%s (itself and "
 		            "what it includes) of the %u allowed", worst->domain,
-		         worst->subtree_lookups + 1, worst->subtree_lookups ? "s" : "", max),
+		         worst->cost, worst->cost == 1 ? "" : "s", max),
 		    NULL, NULL, NULL, -1, 0);
-		wfix = vstr(v, "; the most expensive is include:%s (%u lookups)", worst->domain,
-		            worst->subtree_lookups + 1);
+		wfix = vstr(v, "; the most expensive is include:%s (%u lookup%s)", worst->domain,
+		            worst->cost, worst->cost == 1 ? "" : "s");
 	}
 	if (total > max)
 		add(v, "lookup-limit", MT_SPF_ERROR,
@@ -986,14 +1158,28 @@ static void limit_findings(mt_spf_verify *v)
 
 /* ---- size ---- */
 
+static const char *split_suggestion(mt_spf_verify *v, const char *rec);
+
+/* A record over the 450 octets of RFC 7208 section 3.4. */
+static void too_long(mt_spf_verify *v, const char *rec, size_t rl)
+{
+	if (rl <= MT_SPF_UDP_SAFE)
+		return;
+	add(v, "record-too-long", MT_SPF_WARNING,
+	    vstr(v, "the record is %zu octets long, more than the %u that receivers are "
+	            "guaranteed to fetch over UDP (RFC 7208 section 3.4): some may not get it at "
+	            "all", rl, MT_SPF_UDP_SAFE),
+	    vstr(v, "shorten it (merge ip4 ranges, remove unused includes) or split it: move part "
+	            "of the terms to a record of their own (e.g. at _spf.<your domain>) and "
+	            "include it (one more DNS lookup); as it is, a zone file needs it as these "
+	            "strings of at most 255 octets: %s", rl <= 4096 ? split_suggestion(v, rec) :
+	            "(too long to show)"),
+	    NULL, rec, -1, 0);
+}
+
 static void size_findings(mt_spf_verify *v, const txt_set *set)
 {
-	size_t rl = strlen(v->record);
-	if (rl > 450)
-		add(v, "record-too-long", MT_SPF_WARNING,
-		    vstr(v, "the record is %zu octets long; RFC 7208 section 3.4 advises at most 450 so "
-		            "that the answer fits a DNS packet", rl),
-		    "shorten it: merge ip4 ranges, remove unused includes", NULL, v->record, -1, 0);
+	too_long(v, v->record, v->record_len);
 	size_t est = 12 + (strlen(v->domain) + 2) + 4 + set->answer_octets;
 	if (est > 512)
 		add(v, "answer-too-large", MT_SPF_WARNING,
@@ -1004,13 +1190,19 @@ static void size_findings(mt_spf_verify *v, const txt_set *set)
 		    "SPF record", NULL, NULL, -1, 0);
 }
 
-/* The expected record split into strings of at most 255 octets, at spaces. */
-static const char *split_suggestion(mt_spf_verify *v, const char *rec)
+mt_status mt_spf_zone_strings(const char *rec, size_t len, char **out)
 {
 	mt_buf b;
-	size_t len = strlen(rec), p = 0;
-	const char *s;
-	mt_buf_init(&b, 1u << 20);
+	size_t p = 0;
+
+	if (!out)
+		return MT_EINVAL;
+	*out = NULL;
+	if (!rec && len)
+		return MT_EINVAL;
+	mt_buf_init(&b, 4 * (size_t)MT_SPF_MAX_RECORD);
+	if (len == 0)
+		mt_buf_puts(&b, "\"\"");
 	while (p < len) {
 		size_t n = len - p <= 255 ? len - p : 255;
 		if (p + n < len) {
@@ -1020,13 +1212,39 @@ static const char *split_suggestion(mt_spf_verify *v, const char *rec)
 			if (cut > 1)
 				n = cut; /* the space stays at the end of this string */
 		}
-		mt_buf_printf(&b, "%s\"%.*s\"", p ? " " : "", (int)n, rec + p);
+		mt_buf_puts(&b, p ? " \"" : "\"");
+		for (size_t i = p; i < p + n; i++) {
+			unsigned char c = (unsigned char)rec[i];
+			if (c == '"' || c == '\\')
+				mt_buf_printf(&b, "\\%c", c);
+			else if (c < 0x20 || c >= 0x7f)
+				mt_buf_printf(&b, "\\%03u", c); /* zone-file \DDD */
+			else
+				mt_buf_putc(&b, (char)c);
+		}
+		mt_buf_putc(&b, '"');
 		p += n;
 	}
-	s = b.err == MT_OK && b.data ? vdup(v, b.data, b.len) : "";
-	if (b.err != MT_OK)
+	if (b.err != MT_OK) {
+		mt_status st = b.err == MT_ERANGE ? MT_EINVAL : b.err;
+		mt_buf_free(&b);
+		return st;
+	}
+	*out = mt_buf_take(&b);
+	return *out ? MT_OK : MT_ENOMEM;
+}
+
+/* The expected record split into strings of at most 255 octets, at spaces. */
+static const char *split_suggestion(mt_spf_verify *v, const char *rec)
+{
+	char *z = NULL;
+	const char *s = "";
+	mt_status st = mt_spf_zone_strings(rec, strlen(rec), &z);
+	if (st == MT_OK)
+		s = vdup(v, z, strlen(z));
+	else if (st == MT_ENOMEM)
 		v->oom = true;
-	mt_buf_free(&b);
+	mt_free(z);
 	return s;
 }
 
@@ -1304,12 +1522,23 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 			    "wait until then; nothing needs to change", NULL, NULL, -1, 0);
 		}
 	} else if (!in_recursive) {
+		/* No server answered: say which were found and whether they were asked. */
+		const char *servers, *fix;
+		if (v->nns_names == 0) {
+			servers = "no name servers were found for the domain, so none was asked";
+			fix = "add the record at the DNS provider that hosts the domain's zone";
+		} else if (!o->server_resolver) {
+			servers = vstr(v, "its name servers (%s) were not asked directly", ns_list(v));
+			fix = vstr(v, "add the record at the DNS provider that operates %s", ns_list(v));
+		} else {
+			servers = vstr(v, "none of its name servers (%s) answered", ns_list(v));
+			fix = vstr(v, "add the record at the DNS provider that operates %s", ns_list(v));
+		}
 		add(v, "expect-not-published", MT_SPF_ERROR,
 		    vstr(v, "the domain's DNS answer does not contain the expected record: it was "
 		            "probably added at a provider that is not the domain's DNS host, or not "
-		            "saved; the domain's DNS is served by %s", ns_list(v)),
-		    vstr(v, "add the record at the DNS provider that operates %s", ns_list(v)),
-		    NULL, NULL, -1, 0);
+		            "saved; %s", servers),
+		    fix, NULL, NULL, -1, 0);
 	}
 }
 
@@ -1409,7 +1638,8 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 	/* Look-alikes: texts that are meant as SPF but are ignored. */
 	for (size_t i = 0; i < set->nother; i++) {
 		bool sid = false;
-		const char *fix = lookalike(v, set->other[i], &sid);
+		unsigned pasted = 0;
+		const char *fix = lookalike(v, set->other[i], &sid, &pasted);
 		if (!fix)
 			continue;
 		if (sid)
@@ -1421,17 +1651,22 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 		else
 			add(v, "broken-record", MT_SPF_ERROR,
 			    vstr(v, "\"%s\" looks like an SPF record but is not one: a record must begin "
-			            "with exactly \"v=spf1\" followed by a space, so receivers silently "
-			            "ignore this text", set->other[i]),
+			            "with exactly \"v=spf1\" followed by a space%s, so receivers silently "
+			            "ignore this text%s", set->other[i],
+			         pasted ? vstr(v, " and be plain ASCII (this one holds "
+			                          "U+%04X, pasted from a word processor or web page)",
+			                       pasted) : "",
+			         set->nspf == 0 ? vstr(v, " and %s has no SPF record (\"none\" for every "
+			                                 "receiver)", v->domain) : ""),
 			    vstr(v, "replace it with \"%s\"", fix), NULL, set->other[i], 0,
 			    strlen(set->other[i]) < 6 ? strlen(set->other[i]) : 6);
 	}
-	if (set->nspf == 0) {
-		bool broken = has_code(v, "broken-record");
+	/* A broken record explains the absence: the broken-record error says it
+	 * and how to fix it, so no-record is not reported beside it. */
+	if (set->nspf == 0 && !has_code(v, "broken-record")) {
 		add(v, "no-record", MT_SPF_ERROR,
 		    vstr(v, "%s has no SPF record: receivers get \"none\" and cannot tell forged mail "
-		            "from yours%s", v->domain,
-		         broken ? " (the text above that looks like one is ignored)" : ""),
+		            "from yours", v->domain),
 		    expect ? vstr(v, "publish a TXT record at %s: \"%s\"", v->domain, expect)
 		           : vstr(v, "publish a TXT record at %s such as \"v=spf1 mx -all\" (list your "
 		                     "senders; \"v=spf1 -all\" if the domain sends no mail)", v->domain),
@@ -1464,7 +1699,7 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 	}
 	/* Leading or trailing blanks inside the record. */
 	if (set->nspf == 1) {
-		size_t l = strlen(set->spf[0]);
+		size_t l = set->spf_len[0];
 		if (l > 0 && (set->spf[0][l - 1] == ' ' || set->spf[0][l - 1] == '"'))
 			add(v, "trailing-space", MT_SPF_INFO,
 			    "the record ends with a space or quote: harmless here, but a sign that the "
@@ -1573,9 +1808,10 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 	if (set->nspf == 1) {
 		mt_spf_record *top = NULL;
 		v->record = set->spf[0];
+		v->record_len = set->spf_len[0];
 		if (set->split_rdata[0])
 			check_split(v, v->domain, set->split_rdata[0], set->split_rdlen[0], v->record);
-		check_record_text(v, v->domain, v->record, &top);
+		check_record_text(v, v->domain, v->record, v->record_len, &top);
 		if (top) {
 			check_parsed(v, v->domain, top, true);
 			walk_tree(v, top, set->ttl);
@@ -1586,6 +1822,7 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 			v->nodes[0].domain = v->domain;
 			v->nodes[0].via = "top";
 			v->nodes[0].record = v->record;
+			v->nodes[0].record_len = v->record_len;
 			v->nodes[0].status = MT_SPF_PERMERROR;
 			v->nodes[0].ttl = set->ttl;
 		}
@@ -1621,6 +1858,130 @@ out:
 	return st;
 }
 
+/* ---- reports without DNS: lint, merge and build notes ---- */
+
+mt_spf_verify *mt_spf_report_new(void)
+{
+	mt_spf_verify *v = calloc(1, sizeof *v);
+	if (!v)
+		return NULL;
+	v->arena = mt_arena_new(4096);
+	if (!v->arena) {
+		free(v);
+		return NULL;
+	}
+	mt_arena_set_limit(v->arena, V_ARENA_LIMIT);
+	v->checked = true;
+	return v;
+}
+
+bool mt_spf_report_ok(const mt_spf_verify *v)
+{
+	return v && !v->oom;
+}
+
+void mt_spf_report_add(mt_spf_verify *rep, const char *code, mt_spf_severity sev,
+                       const char *fix, const char *record, long offset, size_t length,
+                       const char *fmt, ...)
+{
+	va_list ap;
+	char small[512], *msg;
+	const char *fx = NULL, *rec = NULL;
+	int n;
+
+	if (!rep)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		rep->oom = true;
+		return;
+	}
+	msg = mt_arena_alloc(rep->arena, (size_t)n + 1);
+	if (!msg) {
+		rep->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	if (fix)
+		fx = vdup(rep, fix, strlen(fix));
+	if (record)
+		rec = vdup(rep, record, strlen(record));
+	/* code: the caller's (merge.c, build) */
+	add(rep, code, sev, msg, fx, NULL, rec, offset, length);
+}
+
+void mt_spf_report_too_long(mt_spf_verify *v, const char *rec)
+{
+	if (v && rec)
+		too_long(v, vdup(v, rec, strlen(rec)), strlen(rec));
+}
+
+mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out, mt_error *err)
+{
+	mt_spf_verify_options defaults;
+	mt_spf_verify *v = NULL;
+	mt_spf_record *rec = NULL;
+	const char *text;
+	mt_status st = MT_OK;
+
+	if (out)
+		*out = NULL;
+	if (!out || (!record && len))
+		return mt_error_set(err, MT_EINVAL, "record and out are required");
+	if (!record)
+		record = "";
+	if (len > MT_SPF_MAX_RECORD)
+		return mt_error_set(err, MT_EINVAL, "the record is longer than %u octets",
+		                    MT_SPF_MAX_RECORD);
+	v = mt_spf_report_new();
+	if (!v)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	mt_spf_verify_options_init(&defaults);
+	v->opts = &defaults;
+	text = vdup(v, record, len);
+	v->record = text;
+	v->record_len = len;
+	if (!mt_spf_is_record(text, len)) {
+		bool sid = false;
+		unsigned pasted = 0;
+		const char *fix = lookalike(v, text, &sid, &pasted);
+		if (fix && sid)
+			add(v, "sender-id", MT_SPF_INFO,
+			    "this is a Sender ID record (RFC 4406, obsolete): SPF receivers ignore it",
+			    "publish an SPF record beginning \"v=spf1 \" instead", NULL, text, -1, 0);
+		else if (fix)
+			add(v, "broken-record", MT_SPF_ERROR,
+			    vstr(v, "this looks like an SPF record but is not one: a record must begin "
+			            "with exactly \"v=spf1\" followed by a space%s, so receivers silently "
+			            "ignore it (the domain would have no SPF record)",
+			         pasted ? vstr(v, " and be plain ASCII (this one holds U+%04X, pasted "
+			                          "from a word processor or web page)", pasted) : ""),
+			    vstr(v, "replace it with \"%s\"", fix), NULL, text, 0, len < 6 ? len : 6);
+	} else {
+		check_record_text(v, NULL, text, len, &rec);
+		if (rec)
+			check_parsed(v, NULL, rec, true);
+		if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '"'))
+			add(v, "trailing-space", MT_SPF_INFO,
+			    "the record ends with a space or quote: harmless, but a sign that the text was "
+			    "pasted with extra characters",
+			    "remove the trailing characters", NULL, text, (long)(len - 1), 1);
+		too_long(v, text, len);
+	}
+	v->opts = NULL;
+	if (v->oom) {
+		st = mt_error_set(err, MT_ENOMEM, "out of memory");
+		mt_spf_verify_free(v);
+		return st;
+	}
+	*out = v;
+	return MT_OK;
+}
+
 void mt_spf_verify_free(mt_spf_verify *v)
 {
 	if (!v)
@@ -1647,6 +2008,7 @@ mt_spf_severity mt_spf_verify_worst(const mt_spf_verify *v)
 
 const char *mt_spf_verify_domain(const mt_spf_verify *v) { return v ? v->domain : NULL; }
 const char *mt_spf_verify_record(const mt_spf_verify *v) { return v ? v->record : NULL; }
+size_t mt_spf_verify_record_len(const mt_spf_verify *v) { return v && v->record ? v->record_len : 0; }
 size_t mt_spf_verify_finding_count(const mt_spf_verify *v) { return v ? v->nfindings : 0; }
 
 const mt_spf_finding *mt_spf_verify_finding(const mt_spf_verify *v, size_t i)

@@ -30,12 +30,27 @@ const char *cli_sgr(const cli_out *o, cli_style style)
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char small[512], *msg = small;
+	int n;
 
 	fflush(stdout);
 	fputs(CLI_NAME ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(small) && (msg = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	} else if (n >= (int)sizeof(small)) {
+		msg = small;
+		n = (int)sizeof(small) - 1;
+	}
+	/* messages quote arguments and DNS data: escaped like all output */
+	if (n > 0)
+		cli_text_print(stderr, msg, (size_t)n);
+	if (msg != small)
+		free(msg);
 	fputc('\n', stderr);
 }
 

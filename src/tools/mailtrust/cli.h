@@ -129,6 +129,19 @@ typedef struct cli_dns {
  */
 int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **resp);
 
+/*
+ * The findings of a verify report (or of mt_spf_lint, merge or build
+ * notes), grouped by severity from errors down to min (an
+ * mt_spf_severity), each with its record and caret and its fix; findings
+ * whose code is in skip (a NULL-terminated list, or NULL) are left out.  The JSON form is the array of
+ * "spf verify --json" (spf_verify_cmd.c).
+ */
+struct mt_spf_verify;
+struct json_writer;
+void cli_print_findings(const cli_out *o, const struct mt_spf_verify *v, int min,
+                        const char *const *skip);
+void cli_json_findings(struct json_writer *w, const struct mt_spf_verify *v);
+
 /* Sub-commands: spf (spf_cmd.c) dispatches to verify, merge and build. */
 int cli_spf_main(int argc, char **argv);
 int cli_spf_verify_main(int argc, char **argv); /* spf_verify_cmd.c */

@@ -508,7 +508,7 @@ static void print_text(const cli_out *o, const check_args *a, const mt_spf_optio
 	}
 	if (oc->record) {
 		print_label(o, "record");
-		cli_text_puts(fp, oc->record);
+		cli_text_print(fp, oc->record, oc->record_len);
 		fputc('\n', fp);
 	}
 	if (oc->chain_count > 1) {
@@ -568,7 +568,7 @@ void spf_check_json_fields(json_writer *wp, const mt_spf_options *opts,
 	json_key(&w, "identity");
 	json_string(&w, identity_name(oc->identity));
 	json_key(&w, "record");
-	json_string(&w, oc->record);
+	json_string_n(&w, oc->record, oc->record_len);
 	json_key(&w, "explanation");
 	json_string(&w, oc->explanation);
 	json_key(&w, "mechanism");
@@ -791,13 +791,17 @@ static void parse_usage(FILE *fp)
 	      "\n"
 	      "Parse an SPF record (RFC 7208 sections 4.6 and 12) and show it term by\n"
 	      "term: qualifier, kind, domain-spec, CIDR prefix lengths and address.  For\n"
-	      "an invalid record, show where it goes wrong and why.\n"
+	      "an invalid record, show where it goes wrong and why.  Then run the\n"
+	      "offline checks of 'spf verify' on it and show what they find\n"
+	      "(glued or misspelled terms, terms after all, redirect ignored, host bits,\n"
+	      "a record over 450 octets, a look-alike with the record it should be).\n"
 	      "\n"
 	      "Options:\n"
-	      "      --json    print one JSON object instead of text\n"
+	      "      --json    print one JSON object instead of text (with every finding)\n"
 	      "  -h, --help    show this help and exit\n"
 	      "\n"
-	      "Exit status: 0 valid, 1 invalid, 64 usage error, 70 internal error.\n",
+	      "Exit status: 0 valid (warnings may be shown), 1 invalid, 2 valid but the\n"
+	      "checks found an error, 64 usage error, 70 internal error.\n",
 	      fp);
 }
 
@@ -922,7 +926,7 @@ static void parse_print_text(const cli_out *o, const mt_spf_record *rec)
 	}
 }
 
-static void parse_print_json(const mt_spf_record *rec)
+static void parse_print_json(const mt_spf_record *rec, const mt_spf_verify *lint)
 {
 	json_writer w;
 	const char *text = mt_spf_record_text(rec);
@@ -980,6 +984,8 @@ static void parse_print_json(const mt_spf_record *rec)
 		json_end_object(&w);
 	}
 	json_end_array(&w);
+	json_key(&w, "findings");
+	cli_json_findings(&w, lint);
 	json_end_object(&w);
 	json_finish(&w);
 }
@@ -1006,6 +1012,16 @@ static void parse_print_error(const cli_out *o, const char *text, size_t len,
 	fprintf(fp, " (offset %zu)\n", syn->offset);
 }
 
+/*
+ * Findings of the offline checks that parse leaves out of its text (they
+ * are in --json): what -all and ~all mean, said of nearly every record;
+ * for an invalid record, the syntax error the parser's message already
+ * gives.
+ */
+static const char *const parse_skip[] = { "fail-all", "softfail-all", NULL };
+static const char *const parse_skip_invalid[] = { "fail-all", "softfail-all", "syntax-error",
+                                                  NULL };
+
 static int spf_parse_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1017,6 +1033,8 @@ static int spf_parse_main(int argc, char **argv)
 	const char *text;
 	size_t len;
 	mt_spf_record *rec = NULL;
+	mt_spf_verify *lint = NULL;
+	mt_error err;
 	mt_spf_syntax_error syn;
 	mt_status st;
 	cli_out out;
@@ -1049,6 +1067,14 @@ static int spf_parse_main(int argc, char **argv)
 	len = strlen(text);
 	cli_out_init(&out, stdout);
 
+	/* the offline checks of spf verify, shown after the parse */
+	memset(&err, 0, sizeof(err));
+	st = len <= 65535 ? mt_spf_lint(text, len, &lint, &err) : MT_OK;
+	if (st != MT_OK) {
+		cli_error("spf parse: %s", err.message[0] ? err.message : mt_strerror(st));
+		rc = CLI_EXIT_SOFTWARE;
+		goto out;
+	}
 	memset(&syn, 0, sizeof(syn));
 	st = mt_spf_record_parse(text, len, &rec, &syn);
 	if (st == MT_ERANGE) {
@@ -1075,10 +1101,15 @@ static int spf_parse_main(int argc, char **argv)
 			json_key(&w, "length");
 			json_int(&w, (long long)syn.length);
 			json_end_object(&w);
+			json_key(&w, "findings");
+			cli_json_findings(&w, lint);
 			json_end_object(&w);
 			json_finish(&w);
 		} else {
 			parse_print_error(&out, text, len, &syn);
+			/* the parser's message is the syntax error; add the suggestions */
+			if (lint)
+				cli_print_findings(&out, lint, MT_SPF_INFO, parse_skip_invalid);
 		}
 		rc = CLI_EXIT_FAIL;
 		goto out;
@@ -1088,16 +1119,19 @@ static int spf_parse_main(int argc, char **argv)
 		rc = CLI_EXIT_SOFTWARE;
 		goto out;
 	}
-	if (json)
-		parse_print_json(rec);
-	else
+	if (json) {
+		parse_print_json(rec, lint);
+	} else {
 		parse_print_text(&out, rec);
-	rc = 0;
+		cli_print_findings(&out, lint, MT_SPF_INFO, parse_skip);
+	}
+	rc = mt_spf_verify_worst(lint) == MT_SPF_ERROR ? 2 : 0;
 out:
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("writing the output failed");
 		rc = CLI_EXIT_SOFTWARE;
 	}
 	mt_spf_record_free(rec);
+	mt_spf_verify_free(lint);
 	return rc;
 }

@@ -36,9 +36,13 @@ static long count_lookups(const char *record)
 	return n;
 }
 
-/* The result: the record (or null and the error), its lookups, the inputs. */
-static void print_json(const char *record, const char *error, char **inputs, size_t ninputs)
+/* The result: the record (or null and the error), its lookups, the inputs,
+ * the notes and the zone-file strings. */
+static void print_json(const char *record, const char *error, char **inputs, size_t ninputs,
+                       const mt_spf_verify *notes)
 {
+	char *z = NULL;
+
 	json_writer w;
 
 	json_init(&w, stdout);
@@ -61,29 +65,63 @@ static void print_json(const char *record, const char *error, char **inputs, siz
 			json_string(&w, inputs[i]);
 		json_end_array(&w);
 	}
+	if (record) {
+		json_key(&w, "octets");
+		json_int(&w, (long long)strlen(record));
+		json_key(&w, "zone_strings");
+		if (mt_spf_zone_strings(record, strlen(record), &z) == MT_OK)
+			json_string(&w, z);
+		else
+			json_null(&w);
+		mt_free(z);
+		json_key(&w, "notes");
+		cli_json_findings(&w, notes);
+	}
 	json_end_object(&w);
 	json_finish(&w);
 }
 
+/*
+ * Notes on standard error, one "mailtrust: CMD: note|warning: ..." line
+ * each and its fix on the next, so that standard output stays the record.
+ */
+static void print_notes(const char *cmd, const mt_spf_verify *notes)
+{
+	for (size_t i = 0; i < mt_spf_verify_finding_count(notes); i++) {
+		const mt_spf_finding *f = mt_spf_verify_finding(notes, i);
+		fflush(stdout);
+		fprintf(stderr, "%s: %s: %s: ", CLI_NAME, cmd,
+		        f->severity == MT_SPF_INFO ? "note" : mt_spf_severity_name(f->severity));
+		cli_text_puts(stderr, f->message);
+		fputc('\n', stderr);
+		if (f->fix) {
+			fprintf(stderr, "%s: %s:   ", CLI_NAME, cmd);
+			cli_text_puts(stderr, f->fix);
+			fputc('\n', stderr);
+		}
+	}
+}
+
 /* Print the outcome of mt_spf_merge/mt_spf_build and give the exit code. */
 static int finish(const char *cmd, mt_status st, const mt_error *err, const char *record,
-                  bool json, char **inputs, size_t ninputs)
+                  bool json, char **inputs, size_t ninputs, const mt_spf_verify *notes)
 {
 	const char *msg = err->message[0] ? err->message : mt_strerror(st);
 	int rc;
 
 	if (st == MT_OK) {
 		if (json) {
-			print_json(record, NULL, inputs, ninputs);
+			print_json(record, NULL, inputs, ninputs, notes);
 		} else {
 			cli_text_puts(stdout, record);
 			fputc('\n', stdout);
+			print_notes(cmd, notes);
 		}
 		rc = EXIT_MERGED;
 	} else if (st == MT_ESYNTAX) {
 		cli_error("%s: refused: %s", cmd, msg);
 		if (json)
-			print_json(NULL, msg, inputs, ninputs);
+			print_json(NULL, msg, inputs, ninputs, NULL);
 		rc = EXIT_REFUSED;
 	} else if (st == MT_EINVAL) {
 		cli_error("%s: %s", cmd, msg);
@@ -110,15 +148,19 @@ static void merge_usage(FILE *fp)
 	      "a, mx, ptr, include and exists term appears once (names compared without\n"
 	      "case, addresses by network), in the order ip4, ip6, a, mx, ptr, include,\n"
 	      "exists, modifiers, all.  The least strict 'all' wins (?all over ~all over\n"
-	      "-all).  Refused, with the reason: a record that does not parse, +all, the\n"
-	      "same term with different qualifiers, two different redirect= or exp=, a\n"
-	      "redirect= beside an all, a reordering that would change what a record\n"
-	      "says, or more DNS lookups than the limit.\n"
+	      "-all); a warning says when a record had a stricter all.  An ip4/ip6 term\n"
+	      "inside another listed network is dropped when all of that family pass.\n"
+	      "Notes go to stderr (host bits ignored, terms dropped, a record over 450\n"
+	      "octets with its zone-file strings).  Refused, with the reason: a record\n"
+	      "that does not parse, +all, the same term with different qualifiers, two\n"
+	      "different redirect= or exp=, a redirect= beside an all, a reordering that\n"
+	      "would change what a record says, or more DNS lookups than the limit.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --max-lookups N   DNS-querying terms allowed in the result (default 10;\n"
 	      "                        what included records cost is not counted)\n"
-	      "      --json            print {\"record\", \"lookups\", \"inputs\"} as JSON\n"
+	      "      --json            print {\"record\", \"lookups\", \"inputs\", \"octets\",\n"
+	      "                        \"zone_strings\", \"notes\"} as JSON\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 merged, 1 refused (the reason on stderr), 64 usage error,\n"
@@ -137,6 +179,7 @@ int cli_spf_merge_main(int argc, char **argv)
 	unsigned long max_lookups = 0;
 	bool json = false;
 	char *record = NULL;
+	mt_spf_verify *notes = NULL;
 	mt_error err;
 	mt_status st;
 	int c;
@@ -165,10 +208,12 @@ int cli_spf_merge_main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	memset(&err, 0, sizeof(err));
-	st = mt_spf_merge((const char *const *)(argv + optind), (size_t)(argc - optind),
-	                  (unsigned)max_lookups, &record, &err);
-	c = finish("spf merge", st, &err, record, json, argv + optind, (size_t)(argc - optind));
+	st = mt_spf_merge_notes((const char *const *)(argv + optind), (size_t)(argc - optind),
+	                        (unsigned)max_lookups, &record, &notes, &err);
+	c = finish("spf merge", st, &err, record, json, argv + optind, (size_t)(argc - optind),
+	           notes);
 	mt_free(record);
+	mt_spf_verify_free(notes);
 	return c;
 }
 
@@ -181,8 +226,11 @@ static void build_usage(FILE *fp)
 	      "                           [--max-lookups N] [--json]\n"
 	      "\n"
 	      "Build a valid SPF record from its parts, in the order ip4, ip6, a, mx,\n"
-	      "include, all.  Refused, with the reason: an invalid address, prefix or\n"
-	      "domain, or more DNS lookups than the limit (each include, a, mx costs one).\n"
+	      "include, all.  Each input is written once; an address or network inside\n"
+	      "another listed network is dropped (notes on stderr say what was dropped,\n"
+	      "host bits ignored, a record over 450 octets with its zone-file strings).\n"
+	      "Refused, with the reason: an invalid address, prefix or domain, or more\n"
+	      "DNS lookups than the limit (each include, a, mx costs one).\n"
 	      "\n"
 	      "Options:\n"
 	      "      --ip4 NET          IPv4 address or network (192.0.2.0/24); repeatable\n"
@@ -194,7 +242,8 @@ static void build_usage(FILE *fp)
 	      "      --all RESULT       for every other sender: fail (-all, the default),\n"
 	      "                         softfail (~all) or neutral (?all)\n"
 	      "      --max-lookups N    DNS-querying terms allowed (default 10)\n"
-	      "      --json             print {\"record\", \"lookups\"} as JSON\n"
+	      "      --json             print {\"record\", \"lookups\", \"octets\",\n"
+	      "                         \"zone_strings\", \"notes\"} as JSON\n"
 	      "  -h, --help             show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 built, 1 refused (the reason on stderr), 64 usage error,\n"
@@ -221,6 +270,7 @@ int cli_spf_build_main(int argc, char **argv)
 	unsigned long max_lookups = 0;
 	bool json = false;
 	char *record = NULL;
+	mt_spf_verify *notes = NULL;
 	mt_error err;
 	mt_status st;
 	int c, rc;
@@ -285,10 +335,11 @@ int cli_spf_build_main(int argc, char **argv)
 	o.include = inc;
 	o.max_lookups = (unsigned)max_lookups;
 	memset(&err, 0, sizeof(err));
-	st = mt_spf_build(&o, &record, &err);
-	rc = finish("spf build", st, &err, record, json, NULL, 0);
+	st = mt_spf_build_notes(&o, &record, &notes, &err);
+	rc = finish("spf build", st, &err, record, json, NULL, 0, notes);
 out:
 	mt_free(record);
+	mt_spf_verify_free(notes);
 	free(ip4);
 	free(ip6);
 	free(inc);

@@ -30,6 +30,9 @@ static void verify_usage(FILE *fp)
 	      "      --zone FILE           answer DNS questions from this zone file (offline;\n"
 	      "                            the authoritative servers are then not asked)\n"
 	      "      --ns-port PORT        port of the authoritative servers (default 53)\n"
+	      "      --timeout MS          wait at most MS milliseconds for each DNS answer\n"
+	      "                            (resolver and authoritative servers; default\n"
+	      "                            5000) and for each --ip check (default 20000)\n"
 	      "      --json                print one JSON object instead of text\n"
 	      "  -h, --help                show this help and exit\n"
 	      "\n"
@@ -48,6 +51,7 @@ enum {
 	OPT_ZONE,
 	OPT_NS_PORT,
 	OPT_JSON,
+	OPT_TIMEOUT,
 };
 
 typedef struct verify_args {
@@ -57,6 +61,7 @@ typedef struct verify_args {
 	size_t nips;
 	cli_dns dns;                /* --zone or --resolver */
 	unsigned long ns_port;
+	unsigned long timeout_ms;   /* 0: the defaults */
 	bool json;
 } verify_args;
 
@@ -70,6 +75,7 @@ static int parse_args(int argc, char **argv, verify_args *a)
 		{ "zone", required_argument, NULL, OPT_ZONE },
 		{ "ns-port", required_argument, NULL, OPT_NS_PORT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -99,6 +105,10 @@ static int parse_args(int argc, char **argv, verify_args *a)
 			if (!cli_parse_uint("--ns-port", optarg, 1, 65535, &a->ns_port))
 				return CLI_EXIT_USAGE;
 			break;
+		case OPT_TIMEOUT: /* as spf check parses it */
+			if (!cli_parse_uint("--timeout", optarg, 1, 3600000, &a->timeout_ms))
+				return CLI_EXIT_USAGE;
+			break;
 		default:
 			cli_bad_option(c, argv, "mailtrust spf verify");
 			return CLI_EXIT_USAGE;
@@ -120,18 +130,21 @@ static int parse_args(int argc, char **argv, verify_args *a)
 	return 0;
 }
 
-/* server_resolver: an unbound resolver forwarding to one server. */
+/* server_resolver: an unbound resolver forwarding to one server; ctx is
+ * the verify_args (its --timeout). */
 static mt_status server_resolver(void *ctx, const char *address, unsigned port,
                                  mt_dns_resolver **out)
 {
+	const verify_args *a = ctx;
 	mt_dns_unbound_options uo;
 	mt_error err;
 	char fwd[80];
 
-	(void)ctx;
 	snprintf(fwd, sizeof(fwd), "%s@%u", address, port);
 	mt_dns_unbound_options_init(&uo);
 	uo.forwarder = fwd;
+	if (a && a->timeout_ms)
+		uo.timeout_ms = (unsigned)a->timeout_ms;
 	memset(&err, 0, sizeof(err));
 	return mt_dns_unbound_resolver_new(&uo, out, &err);
 }
@@ -156,7 +169,7 @@ static cli_style sev_style(mt_spf_severity s)
 static void print_caret(const cli_out *o, const mt_spf_finding *f)
 {
 	FILE *fp = o->fp;
-	size_t len = strlen(f->record), off, elen, col, w, i;
+	size_t len = f->record_len, off, elen, col, w, i;
 
 	if (f->offset < 0)
 		return;
@@ -165,7 +178,7 @@ static void print_caret(const cli_out *o, const mt_spf_finding *f)
 	col = cli_text_width(f->record, off);
 	w = cli_text_width(f->record + off, elen);
 	fputs("      ", fp);
-	cli_text_puts(fp, f->record);
+	cli_text_print(fp, f->record, len);
 	fputs("\n      ", fp);
 	for (i = 0; i < col; i++)
 		fputc(' ', fp);
@@ -175,12 +188,95 @@ static void print_caret(const cli_out *o, const mt_spf_finding *f)
 	fprintf(fp, "%s\n", cli_sgr(o, CLI_RESET));
 }
 
-static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
+/* Is code one of the NULL-terminated list skip? */
+static bool skipped(const char *const *skip, const char *code)
+{
+	for (size_t k = 0; skip && skip[k]; k++)
+		if (strcmp(skip[k], code) == 0)
+			return true;
+	return false;
+}
+
+void cli_print_findings(const cli_out *o, const mt_spf_verify *v, int min,
+                        const char *const *skip)
 {
 	static const char *const heads[3] = { "infos", "warnings", "errors" };
 	FILE *fp = o->fp;
-	size_t n[3], i, k;
+	const char *dom = mt_spf_verify_domain(v);
+	size_t i;
 	int s;
+
+	for (s = MT_SPF_ERROR; s >= min && s >= MT_SPF_INFO; s--) {
+		size_t shown = 0;
+		for (i = 0; i < mt_spf_verify_finding_count(v); i++) {
+			const mt_spf_finding *f = mt_spf_verify_finding(v, i);
+			if ((int)f->severity != s || skipped(skip, f->code))
+				continue;
+			if (shown++ == 0)
+				fprintf(fp, "\n%s%s:%s\n", cli_sgr(o, sev_style((mt_spf_severity)s)),
+				        heads[s], cli_sgr(o, CLI_RESET));
+			fprintf(fp, "  %s[%s]%s ", cli_sgr(o, sev_style(f->severity)), f->code,
+			        cli_sgr(o, CLI_RESET));
+			cli_text_puts(fp, f->message);
+			fputc('\n', fp);
+			if (f->domain && (!dom || strcmp(f->domain, dom) != 0)) {
+				fputs("    in: ", fp);
+				cli_text_puts(fp, f->domain);
+				fputc('\n', fp);
+			}
+			if (f->record && f->offset >= 0)
+				print_caret(o, f);
+			if (f->fix) {
+				fprintf(fp, "    %sfix:%s ", cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
+				cli_text_puts(fp, f->fix);
+				fputc('\n', fp);
+			}
+		}
+	}
+}
+
+void cli_json_findings(json_writer *wp, const mt_spf_verify *v)
+{
+	json_begin_array(wp);
+	for (size_t i = 0; i < mt_spf_verify_finding_count(v); i++) {
+		const mt_spf_finding *f = mt_spf_verify_finding(v, i);
+		json_begin_object(wp);
+		json_key(wp, "code");
+		json_string(wp, f->code);
+		json_key(wp, "severity");
+		json_string(wp, mt_spf_severity_name(f->severity));
+		json_key(wp, "message");
+		json_string(wp, f->message);
+		json_key(wp, "fix");
+		json_string(wp, f->fix);
+		json_key(wp, "location");
+		json_begin_object(wp);
+		json_key(wp, "domain");
+		json_string(wp, f->domain);
+		json_key(wp, "record");
+		if (f->record)
+			json_string_n(wp, f->record, f->record_len);
+		else
+			json_null(wp);
+		json_key(wp, "offset");
+		if (f->offset >= 0)
+			json_int(wp, f->offset);
+		else
+			json_null(wp);
+		json_key(wp, "length");
+		json_int(wp, (long long)f->length);
+		json_key(wp, "term");
+		json_string(wp, f->term);
+		json_end_object(wp);
+		json_end_object(wp);
+	}
+	json_end_array(wp);
+}
+
+static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
+{
+	FILE *fp = o->fp;
+	size_t n[3], i, k;
 
 	counts(v, n);
 	fputs(cli_sgr(o, CLI_BOLD), fp);
@@ -196,38 +292,13 @@ static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
 	fputc('\n', fp);
 	if (mt_spf_verify_record(v)) {
 		fputs("record: ", fp);
-		cli_text_puts(fp, mt_spf_verify_record(v));
+		cli_text_print(fp, mt_spf_verify_record(v), mt_spf_verify_record_len(v));
 		fputc('\n', fp);
 	}
-	for (s = MT_SPF_ERROR; s >= MT_SPF_INFO; s--) {
-		if (n[s] == 0)
-			continue;
-		fprintf(fp, "\n%s%s:%s\n", cli_sgr(o, sev_style((mt_spf_severity)s)), heads[s],
-		        cli_sgr(o, CLI_RESET));
-		for (i = 0; i < mt_spf_verify_finding_count(v); i++) {
-			const mt_spf_finding *f = mt_spf_verify_finding(v, i);
-			if ((int)f->severity != s)
-				continue;
-			fprintf(fp, "  %s[%s]%s ", cli_sgr(o, sev_style(f->severity)), f->code,
-			        cli_sgr(o, CLI_RESET));
-			cli_text_puts(fp, f->message);
-			fputc('\n', fp);
-			if (f->domain && strcmp(f->domain, mt_spf_verify_domain(v)) != 0) {
-				fputs("    in: ", fp);
-				cli_text_puts(fp, f->domain);
-				fputc('\n', fp);
-			}
-			if (f->record && f->offset >= 0)
-				print_caret(o, f);
-			if (f->fix) {
-				fprintf(fp, "    %sfix:%s ", cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
-				cli_text_puts(fp, f->fix);
-				fputc('\n', fp);
-			}
-		}
-	}
+	cli_print_findings(o, v, MT_SPF_INFO, NULL);
 	if (mt_spf_verify_tree_count(v) > 0) {
-		fprintf(fp, "\n%sinclude tree:%s\n", cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
+		fprintf(fp, "\n%sinclude tree%s (DNS lookups each costs, with what it includes):\n",
+		        cli_sgr(o, CLI_BOLD), cli_sgr(o, CLI_RESET));
 		for (i = 0; i < mt_spf_verify_tree_count(v); i++) {
 			const mt_spf_tree_node *t = mt_spf_verify_tree(v, i);
 			fputs("  ", fp);
@@ -236,9 +307,7 @@ static void print_text(const cli_out *o, const mt_spf_verify *v, unsigned limit)
 			if (t->depth > 0)
 				fprintf(fp, "%s:", t->via);
 			cli_text_puts(fp, t->domain);
-			fprintf(fp, "  %u lookup%s", t->lookups, t->lookups == 1 ? "" : "s");
-			if (t->subtree_lookups != t->lookups)
-				fprintf(fp, " (%u with its includes)", t->subtree_lookups);
+			fprintf(fp, "  %u lookup%s", t->cost, t->cost == 1 ? "" : "s");
 			if (t->void_lookups)
 				fprintf(fp, ", %u void", t->void_lookups);
 			if (t->status != MT_SPF_PASS)
@@ -304,7 +373,10 @@ static void print_json(const mt_spf_verify *v, unsigned limit)
 	json_key(&w, "checked");
 	json_bool(&w, mt_spf_verify_checked(v));
 	json_key(&w, "record");
-	json_string(&w, mt_spf_verify_record(v));
+	if (mt_spf_verify_record(v))
+		json_string_n(&w, mt_spf_verify_record(v), mt_spf_verify_record_len(v));
+	else
+		json_null(&w);
 	json_key(&w, "summary");
 	json_begin_object(&w);
 	json_key(&w, "errors");
@@ -315,37 +387,7 @@ static void print_json(const mt_spf_verify *v, unsigned limit)
 	json_int(&w, (long long)n[0]);
 	json_end_object(&w);
 	json_key(&w, "findings");
-	json_begin_array(&w);
-	for (i = 0; i < mt_spf_verify_finding_count(v); i++) {
-		const mt_spf_finding *f = mt_spf_verify_finding(v, i);
-		json_begin_object(&w);
-		json_key(&w, "code");
-		json_string(&w, f->code);
-		json_key(&w, "severity");
-		json_string(&w, mt_spf_severity_name(f->severity));
-		json_key(&w, "message");
-		json_string(&w, f->message);
-		json_key(&w, "fix");
-		json_string(&w, f->fix);
-		json_key(&w, "location");
-		json_begin_object(&w);
-		json_key(&w, "domain");
-		json_string(&w, f->domain);
-		json_key(&w, "record");
-		json_string(&w, f->record);
-		json_key(&w, "offset");
-		if (f->offset >= 0)
-			json_int(&w, f->offset);
-		else
-			json_null(&w);
-		json_key(&w, "length");
-		json_int(&w, (long long)f->length);
-		json_key(&w, "term");
-		json_string(&w, f->term);
-		json_end_object(&w);
-		json_end_object(&w);
-	}
-	json_end_array(&w);
+	cli_json_findings(&w, v);
 	json_key(&w, "tree");
 	json_begin_array(&w);
 	for (i = 0; i < mt_spf_verify_tree_count(v); i++) {
@@ -358,13 +400,18 @@ static void print_json(const mt_spf_verify *v, unsigned limit)
 		json_key(&w, "depth");
 		json_int(&w, t->depth);
 		json_key(&w, "record");
-		json_string(&w, t->record);
+		if (t->record)
+			json_string_n(&w, t->record, t->record_len);
+		else
+			json_null(&w);
 		json_key(&w, "status");
 		json_string(&w, mt_spf_result_name(t->status));
 		json_key(&w, "lookups");
 		json_int(&w, t->lookups);
 		json_key(&w, "subtree_lookups");
 		json_int(&w, t->subtree_lookups);
+		json_key(&w, "cost");
+		json_int(&w, t->cost);
 		json_key(&w, "void_lookups");
 		json_int(&w, t->void_lookups);
 		json_key(&w, "mx_names_max");
@@ -464,7 +511,12 @@ int cli_spf_verify_main(int argc, char **argv)
 	opts.nips = a.nips;
 	if (!a.dns.zone) {
 		opts.server_resolver = server_resolver;
+		opts.server_ctx = &a;
 		opts.server_port = (unsigned)a.ns_port;
+	}
+	if (a.timeout_ms) {
+		opts.timeout_ms = (unsigned)a.timeout_ms;
+		opts.spf.timeout_ms = (unsigned)a.timeout_ms;
 	}
 	memset(&err, 0, sizeof(err));
 	st = mt_spf_verify_run(a.domain, res, &opts, &v, &err);
