@@ -81,67 +81,7 @@ EOF
 fi
 
 # ---- inner part: NSD is running ---------------------------------------------
-ADDR=${MT_NSD_ADDR:?}
-PORT=${MT_NSD_PORT:?}
-case "$ADDR" in
-127.*|::1) ;;
-*) echo "refusing to run: resolver $ADDR is not on loopback" >&2; exit 1 ;;
-esac
-RES="$ADDR@$PORT"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mt-clidns-run.XXXXXX") || exit 1
-SILENT_PID=
-cleanup() {
-	if [ -n "$SILENT_PID" ]; then
-		kill "$SILENT_PID" 2>/dev/null
-		wait "$SILENT_PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-OUT=$TMP/out
-ERR=$TMP/err
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $LAST: $*"
-	sed 's/^/  | /' "$OUT" | head -8
-	sed 's/^/  ! /' "$ERR" | head -4
-}
-run() {
-	"$MT" "$@" >"$OUT" 2>"$ERR"
-	RC=$?
-	LAST="mailtrust $*"
-}
-# spf IP SENDER WANT-RESULT [options]: one check through NSD; the exit
-# status and the first word of the output are the result.
-code_of() {
-	case $1 in
-	pass) echo 0 ;; fail) echo 1 ;; softfail) echo 2 ;; neutral) echo 3 ;;
-	none) echo 4 ;; temperror) echo 5 ;; permerror) echo 6 ;;
-	esac
-}
-spf() {
-	ip=$1 sender=$2 want=$3
-	shift 3
-	run spf check --resolver "$RES" --ip "$ip" --sender "$sender" "$@"
-	# text: "RESULT: ..."; --json: {"result":"RESULT",...
-	if [ "$RC" -eq "$(code_of "$want")" ] &&
-	   head -n 1 "$OUT" | grep -q -e "^$want: " -e "^{\"result\":\"$want\","; then ok
-	else bad "exit $RC, want $want ($(code_of "$want"))"; fi
-}
-# json EXPR...: the --json output of the last run satisfies each Python
-# expression over j.
-json() {
-	if "$PYTHON" -c '
-import json, sys
-j = json.load(open(sys.argv[1]))
-bad = [e for e in sys.argv[2:] if not eval(e, {"j": j})]
-for e in bad: print("false:", e)
-sys.exit(1 if bad else 0)' "$OUT" "$@" >"$TMP/py" 2>&1; then ok
-	else bad "$(cat "$TMP/py")"; fi
-}
+. "$(dirname "$0")/lib_cli_inner.sh"
 
 echo "resolver: $RES (NSD, zone clidns.example)"
 
@@ -214,7 +154,7 @@ print(s.getsockname()[1], flush=True)
 while True:
     s.recvfrom(4096)
 ' >"$TMP/silent.port" &
-SILENT_PID=$!
+BG_PID=$!
 for i in $(seq 50); do [ -s "$TMP/silent.port" ] && break; sleep 0.1; done
 SPORT=$(head -n 1 "$TMP/silent.port")
 BUDGET=2000
@@ -243,9 +183,9 @@ LAST="silent server batch"
 if [ "$RC" -eq 0 ] && [ "$(grep -c '^[0-9]*: temperror ' "$OUT")" -eq 8 ]; then ok
 else bad "exit $RC, want 0 and 8 temperror lines"; fi
 if [ "$ms" -le 4000 ]; then ok; else bad "8 checks of 1000 ms took $ms ms: not concurrent"; fi
-kill "$SILENT_PID" 2>/dev/null
-wait "$SILENT_PID" 2>/dev/null
-SILENT_PID=
+kill "$BG_PID" 2>/dev/null
+wait "$BG_PID" 2>/dev/null
+BG_PID=
 
 # ---- a batch of 10,000 lines, results checked line by line ---------------------
 # Line k (1-based), d = k % NDOM, kind = k % 20:

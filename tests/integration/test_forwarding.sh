@@ -60,88 +60,35 @@ if [ -z "${MT_FWD_INNER:-}" ]; then
 fi
 
 # ---- inner part: NSD is running ---------------------------------------------
-ADDR=${MT_NSD_ADDR:?}
-PORT=${MT_NSD_PORT:?}
-case "$ADDR" in
-127.*|::1) ;;
-*) echo "refusing to run: resolver $ADDR is not on loopback" >&2; exit 1 ;;
-esac
-RES="$ADDR@$PORT"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mt-fwd-run.XXXXXX") || exit 1
-SLOW_PID=
-cleanup() {
-	if [ -n "$SLOW_PID" ]; then
-		kill "$SLOW_PID" 2>/dev/null
-		wait "$SLOW_PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-OUT=$TMP/out
-ERR=$TMP/err
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $LAST: $*"
-	sed 's/^/  | /' "$OUT" | head -8
-	sed 's/^/  ! /' "$ERR" | head -4
-}
-run() {
-	timeout 60 "$MT" "$@" >"$OUT" 2>"$ERR"
-	RC=$?
-	LAST="mailtrust $*"
-}
-code_of() {
-	case $1 in
-	pass) echo 0 ;; fail) echo 1 ;; softfail) echo 2 ;; neutral) echo 3 ;;
-	none) echo 4 ;; temperror) echo 5 ;; permerror) echo 6 ;;
-	esac
-}
-# spf IP SENDER WANT [options]: one check through NSD; exit status and the
-# first word of the output are the result, and nothing is on stderr.
-spf() {
-	ip=$1 sender=$2 want=$3
-	shift 3
-	run spf check --resolver "$RES" --ip "$ip" --sender "$sender" "$@"
-	if [ "$RC" -eq "$(code_of "$want")" ] &&
-	   head -n 1 "$OUT" | grep -q -e "^$want: " -e "^{\"result\":\"$want\","; then ok
-	else bad "exit $RC, want $want ($(code_of "$want"))"; fi
+. "$(dirname "$0")/lib_cli_inner.sh"
+# spf_quiet IP SENDER WANT [options]: spf, and nothing is on stderr.
+spf_quiet() {
+	spf "$@"
 	if [ ! -s "$ERR" ]; then ok; else bad "stderr not empty"; fi
-}
-json() {
-	if "$PYTHON" -c '
-import json, sys
-j = json.load(open(sys.argv[1]))
-bad = [e for e in sys.argv[2:] if not eval(e, {"j": j})]
-for e in bad: print("false:", e)
-sys.exit(1 if bad else 0)' "$OUT" "$@" >"$TMP/py" 2>&1; then ok
-	else bad "$(cat "$TMP/py")"; fi
 }
 
 echo "resolver: $RES (NSD: mt.test, mt.home.arpa, mt.invalid, mt.onion, localhost, 113.0.203.in-addr.arpa)"
 
 # ---- special-use names ---------------------------------------------------------
 # RFC 6761 6.2: test. goes to the configured server
-spf 192.0.2.1 a@mt.test pass
-spf 192.0.2.9 a@mt.test fail
-spf 192.0.2.2 a@inc.mt.test pass                    # include of a name under test.
-spf 192.0.2.1 a@nothere.mt.test none --json         # the server's NXDOMAIN
+spf_quiet 192.0.2.1 a@mt.test pass
+spf_quiet 192.0.2.9 a@mt.test fail
+spf_quiet 192.0.2.2 a@inc.mt.test pass                    # include of a name under test.
+spf_quiet 192.0.2.1 a@nothere.mt.test none --json         # the server's NXDOMAIN
 json 'j["trace"][0]["rcode"] == "NXDOMAIN"'
 # RFC 8375: home.arpa. is not special to a library; invalid.: the server decides
-spf 192.0.2.3 a@mt.home.arpa pass
-spf 192.0.2.4 a@mt.invalid pass
+spf_quiet 192.0.2.3 a@mt.home.arpa pass
+spf_quiet 192.0.2.4 a@mt.invalid pass
 # RFC 7686 2: a library answers NXDOMAIN for onion. (the server has +all)
-spf 192.0.2.5 a@mt.onion none --json
+spf_quiet 192.0.2.5 a@mt.onion none --json
 json 'j["trace"][0]["rcode"] == "NXDOMAIN"'
 # RFC 6761 6.3: localhost. is answered locally (no TXT: none; the server has +all)
-spf 192.0.2.5 a@localhost none
+spf_quiet 192.0.2.5 a@localhost none
 
 # ---- PTR: one unusable name in the RRset, the other one validates ----------------
-spf 203.0.113.7 a@ptr.mt.test pass --json
+spf_quiet 203.0.113.7 a@ptr.mt.test pass --json
 json 'j["mechanism"] == "ptr"'
-spf 203.0.113.8 a@ptr.mt.test fail                  # no PTR for .8
+spf_quiet 203.0.113.8 a@ptr.mt.test fail                  # no PTR for .8
 
 # ---- trust anchors -----------------------------------------------------------------
 # (no question is asked: the resolver is refused before)
@@ -172,7 +119,7 @@ ta "$TMP/empty.key" 65 "trust anchor $TMP/empty.key: no DS or DNSKEY record"
 ta "$TMP/badhex.key" 65 "trust anchor $TMP/badhex.key: libunbound cannot use it: "
 
 # ---- --unbound-option ------------------------------------------------------------
-spf 192.0.2.1 a@mt.test pass --unbound-option 'msg-cache-size: 4m' \
+spf_quiet 192.0.2.1 a@mt.test pass --unbound-option 'msg-cache-size: 4m' \
     --unbound-option 'edns-buffer-size:1232'
 run spf check --resolver "$RES" --ip 192.0.2.1 --sender a@mt.test --unbound-option 'no-such-option: 1'
 LAST="--unbound-option no-such-option"
@@ -191,7 +138,7 @@ else bad "exit $RC, want 64"; fi
 # in temperror at its 20 s budget; here each question is asked once and the
 # batch takes about two answer times.
 "$PYTHON" "$SLOW_DNS" "$TMP/slow.port" 2000 &
-SLOW_PID=$!
+BG_PID=$!
 for i in $(seq 100); do [ -s "$TMP/slow.port" ] && break; sleep 0.1; done
 SPORT=$(head -n 1 "$TMP/slow.port")
 for i in $(seq 0 49); do
@@ -202,9 +149,9 @@ t0=$(date +%s%N)
 run spf check --resolver "127.0.0.1@$SPORT" --batch "$TMP/slow.in"
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
-kill "$SLOW_PID" 2>/dev/null
-wait "$SLOW_PID" 2>/dev/null
-SLOW_PID=
+kill "$BG_PID" 2>/dev/null
+wait "$BG_PID" 2>/dev/null
+BG_PID=
 queries=$(awk '{ print $2 }' "$TMP/slow.port.stats" 2>/dev/null)
 echo "slow server (2000 ms): 100 checks in $ms ms, $queries queries"
 LAST="batch of 100 against a 2 s server"

@@ -1387,6 +1387,18 @@ static mt_status store_answer(mt_spf_check *chk, slot *s, const mt_dns_answer *a
 	return MT_OK;
 }
 
+/* Is rr a TXT record holding an SPF record?  "v=spf1" and the octet after
+ * it decide; the rest is joined only for the records that are. */
+static bool spf_rr(const mt_dns_rr *rr)
+{
+	char head[8];
+	size_t hl;
+	if (rr->type != MT_DNS_TXT)
+		return false;
+	hl = mt_dns_txt_join(rr->data, rr->len, head, sizeof head);
+	return mt_spf_is_record(head, hl < 7 ? hl : 7);
+}
+
 /* The SPF records of a TXT answer: built once, then kept with the answer. */
 static spf_txt *spf_txt_build(const mt_dns_answer *ans)
 {
@@ -1394,17 +1406,8 @@ static spf_txt *spf_txt_build(const mt_dns_answer *ans)
 	size_t n = 0;
 	if (!t)
 		return NULL;
-	for (size_t i = 0; i < ans->count; i++) {
-		const mt_dns_rr *rr = &ans->rr[i];
-		char head[8];
-		size_t hl;
-		if (rr->type != MT_DNS_TXT)
-			continue;
-		/* "v=spf1" and the octet after it decide; join the rest only then. */
-		hl = mt_dns_txt_join(rr->data, rr->len, head, sizeof head);
-		if (mt_spf_is_record(head, hl < 7 ? hl : 7))
-			n++;
-	}
+	for (size_t i = 0; i < ans->count; i++)
+		n += spf_rr(&ans->rr[i]);
 	t->refs = 1;
 	t->st = MT_OK;
 	if (n == 0)
@@ -1415,17 +1418,12 @@ static spf_txt *spf_txt_build(const mt_dns_answer *ans)
 		goto nomem;
 	for (size_t i = 0; i < ans->count; i++) {
 		const mt_dns_rr *rr = &ans->rr[i];
-		char head[8];
-		size_t hl;
-		if (rr->type != MT_DNS_TXT)
-			continue;
-		hl = mt_dns_txt_join(rr->data, rr->len, head, sizeof head);
-		if (!mt_spf_is_record(head, hl < 7 ? hl : 7))
+		if (!spf_rr(rr))
 			continue;
 		char *buf = malloc(rr->len + 1);
 		if (!buf)
 			goto nomem;
-		hl = mt_dns_txt_join(rr->data, rr->len, buf, rr->len + 1);
+		size_t hl = mt_dns_txt_join(rr->data, rr->len, buf, rr->len + 1);
 		t->texts[t->nspf] = buf;
 		t->lens[t->nspf++] = hl > rr->len ? rr->len : hl;
 	}
