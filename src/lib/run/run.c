@@ -344,8 +344,9 @@ mt_status mt_run_process(mt_run *r)
 			if (st != MT_OK)
 				return st;
 		}
-		/* Go round again only while answers are ready at once. */
-		if (mt_dns_resolver_next_deadline(r->res) != 0)
+		/* Go round again only while answers are ready at once: a
+		 * backend may say so with 0 or with a time that has come. */
+		if (mt_dns_resolver_next_deadline(r->res) > r->now)
 			break;
 	}
 	return MT_OK;
