@@ -457,7 +457,12 @@ static void cache_destroy(void *impl)
 		return;
 	for (w = c->hits; w; w = wn) {
 		wn = w->next;
-		w->e->pins--;
+		/* An entry that expired while this hit waited is no longer in
+		 * the table: its last hit frees it. */
+		if (--w->e->pins == 0 && !w->e->keep) {
+			mt_dns_answer_free(w->e->ans);
+			free(w->e);
+		}
 		free(w);
 	}
 	for (size_t i = 0; c->table && i < c->nbuckets; i++) {
