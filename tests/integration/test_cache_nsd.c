@@ -5,13 +5,21 @@
  * stats_noreset) does not move, and the cache's counters show that
  * libunbound was not asked either.  Questions of checks in flight at once
  * are joined.  Negative answers are kept for the SOA minimum (RFC 2308).
- * Expected values come from the zone, not from running this code.
+ * Also the asynchronous operations of the libunbound backend itself:
+ * its own per-question timeout against a silent server, cancellation, a
+ * malformed name.  Expected values come from the zone, not from running
+ * this code.
  */
 #include <mailtrust/dns.h>
 #include <mailtrust/run.h>
 #include <mailtrust/spf.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +259,135 @@ out:
 	mt_dns_resolver_free(ub);
 }
 
+
+static uint64_t now_ms(void)
+{
+	return mt_dns_now_ms();
+}
+
+/* A UDP socket on loopback that never answers. */
+static int silent_socket(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+typedef struct tokens {
+	uint64_t tok[8];
+	mt_dns_rcode rc[8];
+	int n;
+} tokens;
+
+static void note(void *arg, uint64_t token, const mt_dns_answer *ans)
+{
+	tokens *t = arg;
+	if (t->n < 8) {
+		t->tok[t->n] = token;
+		t->rc[t->n++] = ans->rcode;
+	}
+}
+
+/* Process with the real clock until want answers came or limit_ms passed. */
+static void pump(mt_dns_resolver *r, tokens *t, int want, unsigned limit_ms)
+{
+	uint64_t end = now_ms() + limit_ms;
+	while (t->n < want && now_ms() < end) {
+		CHECK_INT(mt_dns_process(r, now_ms(), note, t), MT_OK);
+		if (t->n >= want)
+			break;
+		uint64_t dl = mt_dns_resolver_next_deadline(r), now = now_ms();
+		int wait = dl == UINT64_MAX ? 50 : dl <= now ? 0 : (int)(dl - now > 50 ? 50 : dl - now);
+		struct pollfd p = {.fd = mt_dns_resolver_fd(r), .events = POLLIN};
+		poll(&p, 1, wait);
+	}
+}
+
+static void test_unbound_async(void)
+{
+	mt_dns_unbound_options o;
+	mt_dns_resolver *r = NULL;
+	mt_error err = {0};
+	tokens t = {0};
+	char fwd[64];
+	int port = 0, fd = silent_socket(&port);
+	uint64_t t0;
+
+	/* against NSD: answers, a cancelled question, a malformed name */
+	r = unbound();
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	t0 = now_ms();
+	CHECK_INT(mt_dns_submit(r, "spf.cache.example", MT_DNS_MX, 1, t0), MT_OK);
+	CHECK_INT(mt_dns_submit(r, "host.cache.example", MT_DNS_A, 2, t0), MT_OK);
+	CHECK_INT(mt_dns_submit(r, "inc.cache.example", MT_DNS_TXT, 3, t0), MT_OK);
+	CHECK_INT(mt_dns_submit(r, "bad..name", MT_DNS_A, 4, t0), MT_OK);
+	CHECK_INT(mt_dns_submit(r, "bad..name", MT_DNS_TXT, 5, t0), MT_OK);
+	CHECK_INT(mt_dns_resolver_next_deadline(r), 0); /* the malformed ones are ready */
+	mt_dns_cancel(r, 2); /* in flight */
+	mt_dns_cancel(r, 5); /* answered, not yet delivered */
+	pump(r, &t, 3, 3000);
+	CHECK_INT(t.n, 3);
+	CHECK_INT(t.tok[0], 4);
+	CHECK_INT(t.rc[0], MT_DNS_FAILURE);
+	CHECK((t.tok[1] == 1 && t.tok[2] == 3) || (t.tok[1] == 3 && t.tok[2] == 1));
+	CHECK(t.rc[1] == MT_DNS_NOERROR && t.rc[2] == MT_DNS_NOERROR);
+	pump(r, &t, 4, 200);
+	CHECK_INT(t.n, 3); /* nothing for 2 and 5 */
+	CHECK_INT(mt_dns_resolver_next_deadline(r), UINT64_MAX);
+	mt_dns_resolver_free(r);
+
+	/* a silent server: the backend's own limit (300 ms) answers TIMEOUT */
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	snprintf(fwd, sizeof fwd, "127.0.0.1@%d", port);
+	mt_dns_unbound_options_init(&o);
+	o.forwarder = fwd;
+	o.timeout_ms = 300;
+	r = NULL;
+	CHECK_INT(mt_dns_unbound_resolver_new(&o, &r, &err), MT_OK);
+	if (!r)
+		goto out;
+	memset(&t, 0, sizeof t);
+	t0 = now_ms();
+	CHECK_INT(mt_dns_submit(r, "spf.cache.example", MT_DNS_TXT, 7, t0), MT_OK);
+	CHECK_INT(mt_dns_submit(r, "host.cache.example", MT_DNS_A, 8, t0), MT_OK);
+	CHECK_INT(mt_dns_resolver_next_deadline(r), t0 + 300);
+	mt_dns_cancel(r, 8);
+	pump(r, &t, 1, 2000);
+	CHECK_INT(t.n, 1);
+	CHECK_INT(t.tok[0], 7);
+	CHECK_INT(t.rc[0], MT_DNS_TIMEOUT);
+	CHECK(now_ms() - t0 >= 300 && now_ms() - t0 < 1500);
+	/* an SPF check through the driver: temperror at the backend's limit,
+	 * long before its own budget of 20 s */
+	mt_spf_check *c = new_check();
+	t0 = now_ms();
+	CHECK(c && mt_spf_check_run(c, r) == MT_OK);
+	const mt_spf_outcome *out = c ? mt_spf_check_outcome(c) : NULL;
+	CHECK(out && out->result == MT_SPF_TEMPERROR && out->trace_count == 1 &&
+	      out->trace[0].rcode == MT_DNS_TIMEOUT);
+	printf("silent server: check ended %s after %llu ms\n",
+	       out ? mt_spf_result_name(out->result) : "?", (unsigned long long)(now_ms() - t0));
+	CHECK(now_ms() - t0 < 1500);
+	mt_spf_check_free(c);
+	mt_dns_resolver_free(r);
+out:
+	close(fd);
+}
+
 int main(void)
 {
 	nsd_addr = getenv("MT_NSD_ADDR");
@@ -269,5 +406,6 @@ int main(void)
 	test_hit_asks_nothing();
 	test_joined();
 	test_negative_ttl();
+	test_unbound_async();
 	return mt_test_done();
 }

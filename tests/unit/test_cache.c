@@ -224,11 +224,20 @@ static void test_negative(void)
 	CHECK_INT(st.entries, 4); /* the four negative answers asked again */
 	mt_dns_resolver_free(c);
 
-	/* the default negative_default_s: 300 s */
+	/* the default negative_default_s: 300 s; max_ttl_s 0: one day */
 	c = new_cache(inner, 0, 0, 0);
 	CHECK(ask(c, "nxdefault.example", 0, NULL));
 	CHECK(!ask(c, "nxdefault.example", 299999, NULL));
 	CHECK(ask(c, "nxdefault.example", 300000, NULL));
+	mt_dns_resolver_free(c);
+	mt_dns_cache_options o;
+	mt_error err;
+	mt_dns_cache_options_init(&o);
+	o.max_ttl_s = 0;
+	CHECK_INT(mt_dns_cache_resolver_new(inner, &o, &c, &err), MT_OK);
+	CHECK(ask(c, "big.example", 0, NULL)); /* TTL 100000 s */
+	CHECK(!ask(c, "big.example", 86399999, NULL));
+	CHECK(ask(c, "big.example", 86400000, NULL));
 	mt_dns_resolver_free(c);
 	mt_dns_resolver_free(inner);
 }

@@ -266,6 +266,83 @@ static void test_blocking_over_async(void)
 	mt_dns_resolver_free(t);
 }
 
+
+/* The generic layer over a blocking-only backend (the zone): submit is
+ * answered at once and queued for process(); cancel takes an answer out
+ * of the queue wherever it is. */
+static void test_emulated(void)
+{
+	static const mt_dns_resolver_ops none = {0};
+	mt_dns_resolver *zr = mt_dns_zone_resolver_new(zone);
+	seen s = {0};
+
+	CHECK(mt_dns_resolver_new(NULL, NULL) == NULL);
+	CHECK(mt_dns_resolver_new(&none, NULL) == NULL);
+	CHECK_INT(mt_dns_resolver_next_deadline(zr), UINT64_MAX);
+	CHECK_INT(mt_dns_submit(zr, "quick.example", MT_DNS_TXT, 1, 0), MT_OK);
+	CHECK_INT(mt_dns_submit(zr, "nx.example", MT_DNS_A, 2, 0), MT_OK);
+	CHECK_INT(mt_dns_resolver_next_deadline(zr), 0);
+	CHECK_INT(mt_dns_resolver_fd(zr), -1);
+	mt_dns_cancel(zr, 1); /* the first */
+	CHECK_INT(mt_dns_submit(zr, "none.example", MT_DNS_A, 3, 0), MT_OK);
+	CHECK_INT(mt_dns_submit(zr, "slowhost.example", MT_DNS_A, 4, 0), MT_OK);
+	mt_dns_cancel(zr, 4); /* the last: the next one queues behind 3 */
+	mt_dns_cancel(zr, 99);
+	CHECK_INT(mt_dns_submit(zr, "bad..name", MT_DNS_A, 5, 0), MT_OK);
+	CHECK_INT(mt_dns_process(zr, 0, record, &s), MT_OK);
+	CHECK_INT(s.n, 3);
+	CHECK_INT(s.tokens[0], 2);
+	CHECK_INT(s.rcodes[0], MT_DNS_NXDOMAIN);
+	CHECK_INT(s.tokens[1], 3);
+	CHECK_INT(s.tokens[2], 5);
+	CHECK_INT(s.rcodes[2], MT_DNS_FAILURE); /* a malformed name is answered */
+	CHECK_INT(mt_dns_resolver_next_deadline(zr), UINT64_MAX);
+	CHECK_INT(mt_dns_submit(zr, NULL, MT_DNS_A, 6, 0), MT_EINVAL);
+	/* freed with answers queued (ASan: nothing leaks) */
+	CHECK_INT(mt_dns_submit(zr, "quick.example", MT_DNS_TXT, 7, 0), MT_OK);
+	mt_dns_resolver_free(zr);
+	mt_dns_cancel(NULL, 1);
+	CHECK_INT(mt_dns_resolver_next_deadline(NULL), UINT64_MAX);
+	CHECK_INT(mt_dns_resolver_fd(NULL), -1);
+}
+
+/*
+ * Late answers (IGNORE_CANCEL) to a job that timed out, arriving while it
+ * is finished and not taken, and after it was taken (its slot free): both
+ * dropped.
+ */
+static void test_stale_answers(void)
+{
+	mt_dns_test_rule rules[] = {{.name = "dead.example", .action = MT_DNS_TEST_DROP}};
+	mt_dns_resolver *t = new_testres(rules, 1, MT_DNS_TEST_IGNORE_CANCEL, 60);
+	mt_run *run = new_run(t, 4);
+	mt_spf_check *a = new_check("drop.example", "192.0.2.6", 0);
+	mt_spf_check *b = new_check("drop.example", "192.0.2.6", 0);
+	struct timespec nap = {0, 80 * 1000000L};
+	void *job;
+
+	CHECK_INT(mt_run_add(run, mt_spf_check_job_ops(), a, 20, NULL), MT_OK);
+	CHECK_INT(mt_run_wait(run, 1000), MT_OK);
+	CHECK_INT(mt_run_running(run), 0);
+	nanosleep(&nap, NULL);
+	CHECK_INT(mt_run_process(run), MT_OK); /* a's answer: a is done, not taken */
+	CHECK(mt_run_next(run, &job, NULL) && job == a);
+	CHECK_INT(mt_run_add(run, mt_spf_check_job_ops(), b, 20, NULL), MT_OK);
+	CHECK_INT(mt_run_wait(run, 1000), MT_OK);
+	CHECK(mt_run_next(run, &job, NULL) && job == b);
+	nanosleep(&nap, NULL);
+	CHECK_INT(mt_run_process(run), MT_OK); /* b's answer: its slot is free */
+	CHECK_INT(mt_run_jobs(run), 0);
+	CHECK(!mt_run_next(run, NULL, NULL));
+	CHECK_INT(mt_dns_resolver_next_deadline(t), UINT64_MAX); /* both came */
+	CHECK_INT(result_of(a), MT_SPF_TEMPERROR);
+	CHECK_INT(result_of(b), MT_SPF_TEMPERROR);
+	mt_spf_check_free(a);
+	mt_spf_check_free(b);
+	mt_run_free(run);
+	mt_dns_resolver_free(t);
+}
+
 /* ---- the driver with SPF checks ---- */
 
 typedef struct expect {
@@ -892,6 +969,14 @@ static void test_bad_args(void)
 	CHECK_INT(mt_run_add(NULL, &g_ops, &g, 0, NULL), MT_EINVAL);
 	CHECK_INT(mt_run_jobs(run), 0);
 	mt_run_free(run);
+	/* max_jobs 0: the default, 1024 */
+	o.max_jobs = 0;
+	CHECK_INT(mt_run_new(zres, &o, &run, &err), MT_OK);
+	for (int i = 0; i < 1024; i++)
+		CHECK_INT(mt_run_add(run, &g_ops, &g, 0, NULL), MT_OK);
+	CHECK_INT(mt_run_add(run, &g_ops, &g, 0, NULL), MT_EAGAIN);
+	CHECK_INT(mt_run_jobs(run), 1024);
+	mt_run_free(run);
 }
 
 int main(void)
@@ -902,6 +987,8 @@ int main(void)
 	zres = mt_dns_zone_resolver_new(zone);
 	test_backend();
 	test_blocking_over_async();
+	test_emulated();
+	test_stale_answers();
 	test_equal_to_blocking();
 	test_duplicates();
 	test_mx_batch();
