@@ -947,6 +947,26 @@ static void test_generic_job(void)
 	mt_run_free(run);
 }
 
+/* A check that was never started: the blocking run says so (as it did
+ * before it was a loop over the driver) instead of MT_OK without an
+ * outcome; the driver hands it back without hanging. */
+static void test_not_started(void)
+{
+	mt_spf_check *c = NULL;
+	mt_run *run;
+	void *job = NULL;
+	CHECK_INT(mt_spf_check_new(NULL, &c), MT_OK);
+	CHECK_INT(mt_spf_check_run(c, zres), MT_ESTATE);
+	CHECK(mt_spf_check_outcome(c) == NULL);
+	run = new_run(zres, 0);
+	CHECK_INT(mt_run_add(run, mt_spf_check_job_ops(), c, 0, NULL), MT_OK);
+	CHECK_INT(mt_run_wait(run, 1000), MT_OK);
+	CHECK(mt_run_next(run, &job, NULL) && job == c);
+	CHECK(!mt_spf_check_done(c));
+	mt_run_free(run);
+	mt_spf_check_free(c);
+}
+
 static void test_bad_args(void)
 {
 	mt_run_options o;
@@ -1000,6 +1020,7 @@ int main(void)
 	test_loop_hooks();
 	test_free_in_flight();
 	test_generic_job();
+	test_not_started();
 	test_bad_args();
 	mt_dns_resolver_free(zres);
 	mt_dns_zone_free(zone);
