@@ -16,6 +16,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=--coverage \
 	-DCMAKE_EXE_LINKER_FLAGS=--coverage -DCMAKE_SHARED_LINKER_FLAGS=--coverage \
 	${CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
+build=$(cd "$build" && pwd)
 find "$build" -name '*.gcda' -delete
 rc=0
 (cd "$build" && ctest -j"$(nproc)" --output-on-failure) > "$build/ctest.log" 2>&1 || rc=$?

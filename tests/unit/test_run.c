@@ -929,6 +929,12 @@ static void test_generic_job(void)
 	CHECK(f.aborted && strstr(f.why, "answering"));
 	mt_dns_test_resolver_counts(t, NULL, &can);
 	CHECK_INT(can - can0, 1);
+
+	/* a question the resolver refuses (no name): aborted with the reason */
+	gjob nn = {.names = {NULL}, .n = 1};
+	CHECK_INT(mt_run_add(run, &g_ops, &nn, 0, NULL), MT_OK);
+	CHECK_INT(drain(run, order, 4, 3000), 1);
+	CHECK(nn.aborted && strstr(nn.why, "sending a DNS question"));
 	mt_run_free(run);
 	mt_dns_resolver_free(t);
 
