@@ -273,7 +273,9 @@ static mt_status step_job(mt_run *r, uint32_t slot)
 		fail_job(r, slot, "stepping", st);
 		return MT_OK;
 	}
-	if (n == 0) {
+	/* Finished; or aborted and still asking (the contract says it must
+	 * not): give up on it rather than wait past its budget. */
+	if (n == 0 || j->failed) {
 		finish(r, slot);
 		return MT_OK;
 	}
