@@ -56,6 +56,7 @@ typedef struct cache {
 	uint32_t *ffree;              /* free slot indices */
 	size_t nfslots, nffree, nflight;
 	waiter *hits, **hits_tail;    /* hits for the next process() */
+	waiter *delivering;           /* waiters of the answer being handed out */
 	waiter *free_waiters;
 	mt_dns_cache_stats st;
 	/* the caller's deliver while process() runs */
@@ -318,6 +319,12 @@ static void cache_cancel(void *impl, uint64_t token)
 			w->cancelled = true;
 			return;
 		}
+	/* cancelled from inside deliver, for a waiter of the same answer */
+	for (waiter *w = c->delivering; w; w = w->next)
+		if (w->token == token && !w->cancelled) {
+			w->cancelled = true;
+			return;
+		}
 	for (size_t i = 0; i < c->nfslots; i++)
 		for (waiter *w = c->fslots[i] ? c->fslots[i]->waiters : NULL; w; w = w->next)
 			if (w->token == token && !w->cancelled) {
@@ -351,7 +358,7 @@ static void on_inner(void *arg, uint64_t token, const mt_dns_answer *ans)
 {
 	cache *c = arg;
 	centry *e = NULL;
-	waiter *w, *next;
+	waiter *w;
 	uint32_t ttl;
 
 	uint32_t idx = (uint32_t)token;
@@ -376,16 +383,20 @@ static void on_inner(void *arg, uint64_t token, const mt_dns_answer *ans)
 		table_remove(c, e);
 	}
 	/* Deliver the stored copy when there is one: what the checks derive
-	 * from it (a parsed record) then stays with it in the cache. */
+	 * from it (a parsed record) then stays with it in the cache.  The
+	 * waiters stay where cache_cancel() finds them until each one's
+	 * turn: deliver may cancel a later one (a job aborted on its first
+	 * answer). */
 	e->pins++;
-	for (w = e->waiters; w; w = next) {
-		next = w->next;
+	c->delivering = e->waiters;
+	e->waiters = NULL;
+	e->waiters_tail = &e->waiters;
+	while ((w = c->delivering) != NULL) {
+		c->delivering = w->next;
 		if (!w->cancelled)
 			c->deliver(c->deliver_arg, w->token, e->keep ? e->ans : ans);
 		waiter_put(c, w);
 	}
-	e->waiters = NULL;
-	e->waiters_tail = &e->waiters;
 	e->pins--;
 	if (!e->keep && e->pins == 0)
 		entry_free(c, e);
@@ -447,7 +458,12 @@ static void cache_destroy(void *impl)
 		return;
 	for (w = c->hits; w; w = wn) {
 		wn = w->next;
-		w->e->pins--;
+		/* An entry that expired while this hit waited is no longer in
+		 * the table: its last hit frees it. */
+		if (--w->e->pins == 0 && !w->e->keep) {
+			mt_dns_answer_free(w->e->ans);
+			free(w->e);
+		}
 		free(w);
 	}
 	for (size_t i = 0; c->table && i < c->nbuckets; i++) {

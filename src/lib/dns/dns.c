@@ -407,6 +407,7 @@ struct mt_dns_resolver {
 	void *impl;
 	emulated *ready, **ready_tail; /* blocking-only backends */
 	bool in_resolve;               /* blocking loop over the async ops */
+	uint64_t resolves;             /* blocking loops so far: each has its own token */
 };
 
 static bool has_async(const mt_dns_resolver_ops *ops)
@@ -457,6 +458,7 @@ uint64_t mt_dns_now_ms(void)
 
 /* The blocking loop over a backend that only has the async operations. */
 typedef struct one_answer {
+	uint64_t token;
 	bool done;
 	mt_status st;
 	mt_dns_answer *copy;
@@ -465,8 +467,8 @@ typedef struct one_answer {
 static void keep_one(void *arg, uint64_t token, const mt_dns_answer *ans)
 {
 	one_answer *o = arg;
-	if (o->done)
-		return; /* a duplicate */
+	if (o->done || token != o->token)
+		return; /* a duplicate, or a late answer to an earlier question */
 	o->done = true;
 	o->st = mt_dns_answer_copy(ans, &o->copy);
 }
@@ -478,8 +480,13 @@ static mt_status resolve_async(mt_dns_resolver *res, const char *name, uint16_t 
 	uint64_t start = mt_dns_now_ms(), deadline = start + (timeout_ms ? timeout_ms : 30000u);
 	mt_status st;
 
+	/* A token no earlier question had: a backend may still deliver the
+	 * answer to one that was cancelled (its own timeout, a broken
+	 * backend), and that must not pass for this one.  The top bit keeps
+	 * it apart from the driver's tokens. */
+	o.token = UINT64_C(1) << 63 | ++res->resolves;
 	res->in_resolve = true;
-	st = res->ops->submit(res->impl, name, type, 0, start);
+	st = res->ops->submit(res->impl, name, type, o.token, start);
 	if (st != MT_OK)
 		goto out;
 	for (;;) {
@@ -488,7 +495,7 @@ static mt_status resolve_async(mt_dns_resolver *res, const char *name, uint16_t 
 		if (st != MT_OK || o.done)
 			break;
 		if (now >= deadline) {
-			res->ops->cancel(res->impl, 0);
+			res->ops->cancel(res->impl, o.token);
 			char why[320];
 			snprintf(why, sizeof why, "no answer for %.253s within %u ms", name, timeout_ms);
 			o.copy = mt_dns_answer_new(MT_DNS_TIMEOUT);
@@ -505,7 +512,7 @@ static mt_status resolve_async(mt_dns_resolver *res, const char *name, uint16_t 
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		if (poll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, wait > 1000000 ? 1000000 : (int)wait) < 0 &&
 		    errno != EINTR) {
-			res->ops->cancel(res->impl, 0);
+			res->ops->cancel(res->impl, o.token);
 			st = MT_EDNS;
 			break;
 		}

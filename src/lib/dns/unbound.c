@@ -519,6 +519,10 @@ static mt_status fill_answer(unbound_impl *u, const char *name, uint16_t type,
 		st = set_why(ans, "%zu malformed or unusable %s record%s for %s skipped", skipped,
 		             tname ? tname : "?", skipped == 1 ? "" : "s", name);
 	}
+	/* NXDOMAIN or NODATA: libunbound's TTL of the reply is that of its
+	 * SOA, already capped by the SOA minimum (RFC 2308 section 5). */
+	if ((rcode == MT_DNS_NXDOMAIN || ans->count == 0) && r->ttl > 0)
+		ans->negative_ttl = (uint32_t)r->ttl;
 out:
 	if (st != MT_OK) {
 		mt_dns_answer_free(ans);

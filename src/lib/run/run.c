@@ -276,7 +276,9 @@ static mt_status step_job(mt_run *r, uint32_t slot)
 		fail_job(r, slot, "stepping", st);
 		return MT_OK;
 	}
-	if (n == 0) {
+	/* Finished; or aborted and still asking (the contract says it must
+	 * not): give up on it rather than wait past its budget. */
+	if (n == 0 || j->failed) {
 		finish(r, slot);
 		return MT_OK;
 	}
@@ -347,8 +349,9 @@ mt_status mt_run_process(mt_run *r)
 			if (st != MT_OK)
 				return st;
 		}
-		/* Go round again only while answers are ready at once. */
-		if (mt_dns_resolver_next_deadline(r->res) != 0)
+		/* Go round again only while answers are ready at once: a
+		 * backend may say so with 0 or with a time that has come. */
+		if (mt_dns_resolver_next_deadline(r->res) > r->now)
 			break;
 	}
 	return MT_OK;

@@ -60,5 +60,10 @@ mt_status mt_spf_check_run(mt_spf_check *chk, mt_dns_resolver *res)
 	while (st == MT_OK && !mt_run_next(run, NULL, NULL))
 		st = mt_run_wait(run, -1);
 	mt_run_free(run);
+	/* The driver gives back a job it could not step (a check that was
+	 * never started): that is the caller's error, and there is no
+	 * outcome to read. */
+	if (st == MT_OK && !mt_spf_check_done(chk))
+		st = MT_ESTATE;
 	return st;
 }
