@@ -55,8 +55,10 @@ typedef struct mt_run_job_ops {
 typedef struct mt_run_options {
 	size_t size;        /* sizeof(mt_run_options), set by init */
 	unsigned max_jobs;  /* jobs held at once, running or finished and not
-	                       yet taken (default 1024): mt_run_add() says
-	                       MT_EAGAIN beyond it */
+	                       yet taken (default 1024, at most 1048576; their
+	                       slots, about 90 octets each, are allocated by
+	                       mt_run_new()): mt_run_add() says MT_EAGAIN
+	                       beyond it */
 } mt_run_options;
 
 MT_EXPORT void mt_run_options_init(mt_run_options *opts);

@@ -147,7 +147,8 @@ expect_err "--ip: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 esc=$(printf 'x\033[31my')
 for args in "spf check example.com --zone $ZONE --ip" "spf check example.com --zone $ZONE --ip 192.0.2.1 --timeout" \
             "spf check example.com --zone $ZONE --ip 192.0.2.1 --identity" "spf" "spf check --zone $ZONE --ip 192.0.2.1 a.example" \
-            "spf check example.com --ip 192.0.2.1 --resolver"; do
+            "spf check example.com --ip 192.0.2.1 --resolver" "spf verify example.com --zone $ZONE" \
+            "spf build --ip4 192.0.2.0/24" "spf build --all"; do
 	# shellcheck disable=SC2086
 	run $args "$esc"
 	expect_rc 64; expect_err_one_line; expect_err "'x\x1B[31my'"

@@ -19,7 +19,7 @@
 #define DEFAULT_TIMEOUT_MS 20000u
 #define SEQ_BITS 40
 #define SEQ_MASK ((UINT64_C(1) << SEQ_BITS) - 1)
-#define MAX_SLOTS (1u << 23)
+#define MAX_SLOTS (1u << 20) /* slots are allocated up front: about 90 MB at most */
 /* process() rounds while answers keep coming at once (cache hits); each
  * round moves at least one job forward, and a job's questions are
  * bounded, so this only guards against a resolver that never settles. */

@@ -307,7 +307,8 @@ int cli_spf_build_main(int argc, char **argv)
 			} else if (strcmp(optarg, "neutral") == 0) {
 				o.all = '?';
 			} else {
-				cli_error("--all: '%s' is not fail, softfail or neutral", optarg);
+				char q[CLI_QUOTE_BUF];
+				cli_error("--all: '%s' is not fail, softfail or neutral", cli_quote(q, optarg));
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
@@ -325,8 +326,9 @@ int cli_spf_build_main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
+		char q[CLI_QUOTE_BUF];
 		cli_error("spf build: unexpected argument '%s' (see 'mailtrust spf build --help')",
-		          argv[optind]);
+		          cli_quote(q, argv[optind]));
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}

@@ -120,7 +120,9 @@ static int parse_args(int argc, char **argv, verify_args *a)
 	}
 	a->domain = argv[optind++];
 	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see 'mailtrust spf verify --help')", argv[optind]);
+		char q[CLI_QUOTE_BUF];
+		cli_error("unexpected argument '%s' (see 'mailtrust spf verify --help')",
+		          cli_quote(q, argv[optind]));
 		return CLI_EXIT_USAGE;
 	}
 	if (a->dns.zone && a->dns.resolver) {
