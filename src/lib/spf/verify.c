@@ -1692,19 +1692,24 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 		         set->nspf, spf_list(v, set->spf, set->nspf)),
 		    fix, NULL, NULL, -1, 0);
 	} else if (set->nstrings[0] > 1) {
-		add(v, "split-record", MT_SPF_INFO,
+		mt_spf_finding *f = add(v, "split-record", MT_SPF_INFO,
 		    vstr(v, "the record is published as %zu strings; receivers join them without "
 		            "spaces into: %s", set->nstrings[0], set->spf[0]),
 		    NULL, NULL, set->spf[0], -1, 0);
+		if (f) /* v->record is not set yet: the record's own length (it may hold a NUL) */
+			f->record_len = set->spf_len[0];
 	}
 	/* Leading or trailing blanks inside the record. */
 	if (set->nspf == 1) {
 		size_t l = set->spf_len[0];
-		if (l > 0 && (set->spf[0][l - 1] == ' ' || set->spf[0][l - 1] == '"'))
-			add(v, "trailing-space", MT_SPF_INFO,
+		if (l > 0 && (set->spf[0][l - 1] == ' ' || set->spf[0][l - 1] == '"')) {
+			mt_spf_finding *f = add(v, "trailing-space", MT_SPF_INFO,
 			    "the record ends with a space or quote: harmless here, but a sign that the "
 			    "text was pasted with extra characters",
 			    "remove the trailing characters", NULL, set->spf[0], (long)(l - 1), 1);
+			if (f) /* as above: the offset is within l, not within strlen() */
+				f->record_len = l;
+		}
 	}
 }
 
@@ -1965,11 +1970,14 @@ mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out, mt_er
 		check_record_text(v, NULL, text, len, &rec);
 		if (rec)
 			check_parsed(v, NULL, rec, true);
-		if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '"'))
-			add(v, "trailing-space", MT_SPF_INFO,
+		if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '"')) {
+			mt_spf_finding *f = add(v, "trailing-space", MT_SPF_INFO,
 			    "the record ends with a space or quote: harmless, but a sign that the text was "
 			    "pasted with extra characters",
 			    "remove the trailing characters", NULL, text, (long)(len - 1), 1);
+			if (f)
+				f->record_len = len;
+		}
 		too_long(v, text, len);
 	}
 	v->opts = NULL;
