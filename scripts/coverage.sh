@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Line coverage of the runtime (driver, cache, test backend, resolver
-# layer, libunbound backend) under the whole test suite: a build with
+# layer, libunbound and zone backends) under the whole test suite: a build with
 # --coverage in its own directory, ctest, then gcov.  Prints one line per
 # file; FILES (space-separated paths under src/) chooses others.
 #
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
 build=${BUILD_DIR:-build-cov}
-files=${FILES:-"src/lib/run/run.c src/lib/dns/cache.c src/lib/dns/testres.c src/lib/dns/dns.c src/lib/dns/unbound.c src/lib/spf/driver.c"}
+files=${FILES:-"src/lib/run/run.c src/lib/dns/cache.c src/lib/dns/testres.c src/lib/dns/dns.c src/lib/dns/unbound.c src/lib/dns/zone.c src/lib/spf/driver.c"}
 bash scripts/deps.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=--coverage \
 	-DCMAKE_EXE_LINKER_FLAGS=--coverage -DCMAKE_SHARED_LINKER_FLAGS=--coverage \
