@@ -292,6 +292,7 @@ typedef struct unbound_impl {
 	bool dnssec;
 	pending *abandoned;
 	aquery *first, *last;        /* in flight */
+	aquery *gone;                /* abandoned: cancel failed, callback to come */
 	size_t nflight;
 	aquery *ready, **ready_tail; /* answered */
 	mt_status failed;            /* an answer could not be converted */
@@ -358,6 +359,10 @@ static void unbound_destroy(void *impl)
 	for (aquery *q = u->ready, *qn; q; q = qn) {
 		qn = q->rnext;
 		mt_dns_answer_free(q->ans);
+		free(q);
+	}
+	for (aquery *q = u->gone, *qn; q; q = qn) {
+		qn = q->next;
 		free(q);
 	}
 	for (p = u->abandoned; p; p = next) {
@@ -641,10 +646,29 @@ static void aq_ready(unbound_impl *u, aquery *q)
 	u->ready_tail = &q->rnext;
 }
 
+/* A question whose cancel failed waits on the gone list for its callback
+ * (or for the resolver's end), so it is freed either way. */
+static void aq_abandon(unbound_impl *u, aquery *q)
+{
+	q->abandoned = true;
+	q->prev = NULL;
+	q->next = u->gone;
+	if (u->gone)
+		u->gone->prev = q;
+	u->gone = q;
+}
+
 static void on_async(void *mydata, int err, struct ub_result *r)
 {
 	aquery *q = mydata;
 	if (q->abandoned) {
+		unbound_impl *u = q->u;
+		if (q->prev)
+			q->prev->next = q->next;
+		else
+			u->gone = q->next;
+		if (q->next)
+			q->next->prev = q->prev;
 		ub_resolve_free(r);
 		free(q);
 		return;
@@ -702,11 +726,10 @@ static void unbound_cancel(void *impl, uint64_t token)
 		if (q->token != token)
 			continue;
 		aq_unlink(u, q);
-		if (ub_cancel(u->ctx, q->async_id) == 0) {
+		if (ub_cancel(u->ctx, q->async_id) == 0)
 			free(q);
-		} else {
-			q->abandoned = true; /* its callback is on the way */
-		}
+		else
+			aq_abandon(u, q); /* its callback is on the way */
 		return;
 	}
 	for (aquery *q = u->ready; q; q = q->rnext)
@@ -731,10 +754,11 @@ static mt_status unbound_process(void *impl, uint64_t now_ms, mt_dns_deliver_fn 
 		if (ub_cancel(u->ctx, q->async_id) != 0) {
 			/* Its callback is queued: let it free the question. */
 			aquery *copy = calloc(1, sizeof *copy + strlen(q->name) + 1);
-			q->abandoned = true;
+			if (copy)
+				memcpy(copy, q, sizeof *copy + strlen(q->name) + 1);
+			aq_abandon(u, q);
 			if (!copy)
 				return MT_ENOMEM;
-			memcpy(copy, q, sizeof *copy + strlen(q->name) + 1);
 			copy->abandoned = false;
 			q = copy;
 		}
