@@ -472,6 +472,260 @@ static void test_claims(void)
 	CHECK(!mt_authres_claims(q, strlen(q), "mx.example.org"));
 }
 
+
+/* ---- go-msgauth vectors (JSON, read by a minimal reader) -------------- */
+typedef struct jv {
+	char type;              /* 'o' object, 'a' array, 's' string, 'x' other */
+	char *str;              /* 's': the decoded string */
+	size_t n;
+	char **keys;            /* 'o': keys of items */
+	struct jv *items;
+} jv;
+
+static void jv_free(jv *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		jv_free(&v->items[i]);
+		if (v->keys)
+			free(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+	free(v->str);
+}
+
+static void jws(const char **p)
+{
+	while (**p == ' ' || **p == '\n' || **p == '\r' || **p == '\t')
+		(*p)++;
+}
+
+static char *jstr(const char **p)
+{
+	char *out = malloc(strlen(*p) + 1);
+	size_t n = 0;
+	if (!out || **p != '"')
+		goto bad;
+	for ((*p)++; **p != '"'; (*p)++) {
+		char c = **p;
+		if (!c)
+			goto bad;
+		if (c == '\\') {
+			c = *++*p;
+			switch (c) {
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u': {
+				unsigned u = 0;
+				for (int i = 0; i < 4; i++) {
+					char h = *++*p;
+					if (!h)
+						goto bad;
+					u = u * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+				}
+				if (u > 0x7f)
+					goto bad; /* not needed by these vectors */
+				c = (char)u;
+				break;
+			}
+			case '\0': goto bad;
+			default: break;
+			}
+		}
+		out[n++] = c;
+	}
+	(*p)++;
+	out[n] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static bool jparse(const char **p, jv *v, int depth)
+{
+	memset(v, 0, sizeof *v);
+	jws(p);
+	if (depth > 16)
+		return false;
+	if (**p == '"') {
+		v->type = 's';
+		return (v->str = jstr(p)) != NULL;
+	}
+	if (**p == '{' || **p == '[') {
+		char close = **p == '{' ? '}' : ']';
+		v->type = **p == '{' ? 'o' : 'a';
+		(*p)++;
+		jws(p);
+		while (**p != close) {
+			jv *it = realloc(v->items, (v->n + 1) * sizeof *it);
+			if (!it)
+				return false;
+			v->items = it;
+			if (v->type == 'o') {
+				char **k = realloc(v->keys, (v->n + 1) * sizeof *k);
+				if (!k)
+					return false;
+				v->keys = k;
+				k[v->n] = NULL;
+				memset(&it[v->n], 0, sizeof *it);
+				v->n++;
+				if (!(k[v->n - 1] = jstr(p)))
+					return false;
+				jws(p);
+				if (*(*p)++ != ':')
+					return false;
+			} else {
+				memset(&it[v->n], 0, sizeof *it);
+				v->n++;
+			}
+			if (!jparse(p, &v->items[v->n - 1], depth + 1))
+				return false;
+			jws(p);
+			if (**p == ',')
+				(*p)++;
+			else if (**p != close)
+				return false;
+			jws(p);
+		}
+		(*p)++;
+		return true;
+	}
+	v->type = 'x';
+	while (**p && !strchr(",}] \r\n\t", **p))
+		(*p)++;
+	return true;
+}
+
+static const jv *jget(const jv *o, const char *key)
+{
+	for (size_t i = 0; o && o->type == 'o' && i < o->n; i++)
+		if (!strcmp(o->keys[i], key))
+			return &o->items[i];
+	return NULL;
+}
+
+static const char *jstring(const jv *o, const char *key)
+{
+	const jv *v = jget(o, key);
+	return v && v->type == 's' ? v->str : NULL;
+}
+
+/* One case: value parses to authserv_id and results; roundtrip cases are
+ * also built again (mailtrust writes no trailing space after a result
+ * without properties, go-msgauth does: compared without it). */
+static void vector_case(const jv *c, bool roundtrip, size_t idx)
+{
+	const char *value = jstring(c, "value"), *id = jstring(c, "authserv_id");
+	const jv *res = jget(c, "results");
+	mt_authres_parsed *p = NULL;
+	mt_error err = { 0 };
+	int failed = mt_test_failed;
+
+	if (!value || !id || !res || res->type != 'a') {
+		CHECK(0);
+		return;
+	}
+	if (!id[0]) {
+		/* go-msgauth reads "" as an empty authserv-id; RFC 8601 has none */
+		CHECK_INT(mt_authres_parse(value, strlen(value), &p, NULL, &err), MT_ESYNTAX);
+		return;
+	}
+	CHECK_INT(mt_authres_parse(value, strlen(value), &p, NULL, &err), MT_OK);
+	if (!p)
+		goto out;
+	CHECK_STR(p->authserv_id, id);
+	CHECK_INT(p->method_count, res->n);
+	for (size_t i = 0; i < res->n && i < p->method_count; i++) {
+		const jv *r = &res->items[i], *props = jget(r, "props");
+		const mt_authres_method *m = &p->methods[i];
+		const char *reason = jstring(r, "reason");
+		CHECK_STR(m->method, jstring(r, "method"));
+		CHECK_STR(m->result, jstring(r, "result"));
+		if (reason)
+			CHECK_STR(m->reason, reason);
+		else
+			CHECK(m->reason == NULL);
+		CHECK_INT(m->prop_count, props ? props->n : 0);
+		for (size_t j = 0; props && j < props->n; j++) {
+			const char *dot = strchr(props->keys[j], '.');
+			if (!dot) {
+				CHECK(0);
+				continue;
+			}
+			char ptype[64];
+			snprintf(ptype, sizeof ptype, "%.*s", (int)(dot - props->keys[j]), props->keys[j]);
+			CHECK_STR(prop(m, ptype, dot + 1), props->items[j].str);
+		}
+	}
+	if (roundtrip) {
+		mt_authres *ar = NULL;
+		char *s = NULL;
+		size_t n = strlen(value);
+		CHECK_INT(mt_authres_new(p->authserv_id, &ar, NULL), MT_OK);
+		for (size_t i = 0; ar && i < p->method_count; i++)
+			CHECK_INT(mt_authres_add(ar, &p->methods[i], NULL), MT_OK);
+		if (ar)
+			CHECK_INT(mt_authres_render(ar, 0, 0, &s, NULL), MT_OK);
+		while (n && value[n - 1] == ' ')
+			n--;
+		CHECK(s && strlen(s) == n && !strncmp(s, value, n));
+		free(s);
+		mt_authres_free(ar);
+	}
+out:
+	if (mt_test_failed != failed)
+		fprintf(stderr, "  (go-msgauth %s case %zu: \"%s\"%s%s)\n", roundtrip ? "roundtrip" : "parse_only",
+		        idx, value, err.message[0] ? ": " : "", err.message);
+	mt_authres_parsed_free(p);
+}
+
+static void test_go_msgauth(void)
+{
+	const char *dir = getenv("MT_VECTORS_DIR");
+	char path[1024];
+	FILE *f;
+	char *text;
+	long len;
+	jv root;
+
+	/* the working directory is tests/data: ../shared is beside the checkout */
+	snprintf(path, sizeof path, "%s/go-msgauth/authres/authres-cases.json",
+	         dir && *dir ? dir : "../../../shared/vectors");
+	if (!(f = fopen(path, "rb"))) {
+		printf("skipped: go-msgauth vectors: %s not found (set MT_VECTORS_DIR)\n", path);
+		return;
+	}
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = len > 0 && len < (1 << 20) ? malloc((size_t)len + 1) : NULL;
+	if (!text || fread(text, 1, (size_t)len, f) != (size_t)len) {
+		CHECK(0);
+		free(text);
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	text[len] = '\0';
+	const char *cur = text;
+	if (jparse(&cur, &root, 0)) {
+		const jv *rt = jget(&root, "roundtrip"), *po = jget(&root, "parse_only");
+		size_t cases = 0;
+		for (size_t i = 0; rt && i < rt->n; i++, cases++)
+			vector_case(&rt->items[i], true, i);
+		for (size_t i = 0; po && i < po->n; i++, cases++)
+			vector_case(&po->items[i], false, i);
+		CHECK(cases >= 13);
+		printf("go-msgauth vectors: %zu cases from %s\n", cases, path);
+	} else {
+		CHECK(0);
+	}
+	jv_free(&root);
+	free(text);
+}
+
 int main(void)
 {
 	test_quoting();
@@ -481,5 +735,6 @@ int main(void)
 	test_sloppy();
 	test_round_trip();
 	test_claims();
+	test_go_msgauth();
 	return mt_test_done();
 }
