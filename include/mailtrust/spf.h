@@ -322,10 +322,13 @@ MT_EXPORT const mt_spf_outcome *mt_spf_check_outcome(const mt_spf_check *chk);
  *    property is left out (section 2.2 allows it) and the problem is a
  *    comment, e.g. "spf=none (the domain of the sender 'a@' is empty...)".
  *    Received-SPF then has the problem in its comment and "problem=" key.
- *    Values that cannot be a dot-atom are quoted, control characters
- *    become '?', and values over 320 octets are cut (with "...").
+ *    Received-SPF values that cannot be a dot-atom are quoted; the
+ *    Authentication-Results ones are quoted as <mailtrust/authres.h>
+ *    says.  Control characters become '?', and values over 320 octets
+ *    are cut (with "...").
  *  - A whole Authentication-Results field with authserv_id (NULL: the
- *    receiver option) and that one entry.
+ *    receiver option; "unknown" when it is empty) and that
+ *    one entry, built with mt_authres_new/_add/_render (unfolded).
  * MT_ESTATE while the check is running; MT_ENOMEM.
  */
 MT_EXPORT mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out);

@@ -2,6 +2,7 @@
  * header fields, through the in-memory zone. */
 #include "mt_test.h"
 #include <mailtrust/spf.h>
+#include <mailtrust/authres.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -511,6 +512,31 @@ static void test_problem_and_headers(void)
 	mt_free(h);
 	CHECK_INT(mt_spf_authres_header(c, NULL, &h), MT_OK);
 	CHECK_STR(h, "Authentication-Results: mx.receiver.example; spf=pass smtp.mailfrom=pass.example");
+	mt_free(h);
+	/* built by the authres module: an authserv-id that is not an RFC 2045
+	 * token is quoted, a control character in it becomes '?', and the
+	 * field reads back with the authres parser */
+	CHECK_INT(mt_spf_authres_header(c, "mx receiver\texample", &h), MT_OK);
+	CHECK_STR(h, "Authentication-Results: \"mx receiver?example\"; spf=pass smtp.mailfrom=pass.example");
+	if (h) {
+		mt_authres_parsed *p = NULL;
+		const char *v = h + strlen("Authentication-Results:");
+		CHECK_INT(mt_authres_parse(v, strlen(v), &p, NULL, NULL), MT_OK);
+		if (p) {
+			CHECK_STR(p->authserv_id, "mx receiver?example");
+			CHECK_INT(p->method_count, 1);
+			CHECK_STR(p->methods[0].method, "spf");
+			CHECK_STR(p->methods[0].result, "pass");
+			CHECK_INT(p->methods[0].prop_count, 1);
+			CHECK_STR(p->methods[0].props[0].value, "pass.example");
+		}
+		mt_authres_parsed_free(p);
+		CHECK(mt_authres_claims(v, strlen(v), "MX RECEIVER?example"));
+	}
+	mt_free(h);
+	/* an empty authserv-id cannot be written: "unknown" (RFC 8601 2.5) */
+	CHECK_INT(mt_spf_authres_header(c, "", &h), MT_OK);
+	CHECK_STR(h, "Authentication-Results: unknown; spf=pass smtp.mailfrom=pass.example");
 	mt_free(h);
 	mt_spf_check_free(c);
 

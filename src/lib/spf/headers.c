@@ -1,7 +1,10 @@
 /* Received-SPF (RFC 7208 section 9.1) and the Authentication-Results "spf"
- * entry (RFC 8601 section 2.7.2) built from a finished check. */
+ * entry (RFC 8601 section 2.7.2) built from a finished check.  The
+ * Authentication-Results syntax and quoting are the authres module's
+ * (src/lib/authres/); this file only decides what the entry says. */
 #include "spf/spf_int.h"
 
+#include <mailtrust/authres.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,25 +50,6 @@ static void put_value(mt_buf *b, const char *s)
 	if (i < n)
 		mt_buf_puts(b, "...");
 	mt_buf_putc(b, '"');
-}
-
-/* RFC 8601 pvalue: [ [ local-part ] "@" ] domain-name, else quoted. */
-static void put_pvalue(mt_buf *b, const char *s)
-{
-	const char *at = strrchr(s, '@');
-	if (at && dot_atom(at + 1)) {
-		char local[330];
-		size_t n = (size_t)(at - s);
-		if (n < sizeof local) {
-			memcpy(local, s, n);
-			local[n] = '\0';
-			if (n == 0 || dot_atom(local)) {
-				mt_buf_puts(b, s);
-				return;
-			}
-		}
-	}
-	put_value(b, s);
 }
 
 /* Text inside a comment: escape parentheses and backslashes. */
@@ -188,23 +172,49 @@ mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out)
 	return take(&b, out);
 }
 
-static void put_entry(mt_buf *b, const mt_spf_check *chk, const mt_spf_outcome *o)
+/* What a client sent, made fit for an Authentication-Results value:
+ * control characters become '?', more than MAX_VALUE octets are cut (with
+ * "...").  The quoting is the authres module's. */
+static const char *clean(char *dst, size_t cap, const char *s)
 {
-	mt_buf_printf(b, "spf=%s", mt_spf_result_name(o->result));
-	if (o->problem && (o->result == MT_SPF_PERMERROR || o->result == MT_SPF_TEMPERROR ||
-	                   o->malformed_domain)) {
-		mt_buf_puts(b, " (");
-		put_ctext(b, o->problem);
-		mt_buf_putc(b, ')');
+	size_t i, n = strlen(s);
+	for (i = 0; i < n && i < MAX_VALUE && i + 4 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
+	if (i < n) {
+		memcpy(dst + i, "...", 3);
+		i += 3;
+	}
+	dst[i] = '\0';
+	return dst;
+}
+
+/* The spf= result of a finished check; the strings live in the buffers. */
+struct entry {
+	mt_authres_method m;
+	mt_authres_prop prop;
+	char value[MAX_VALUE + 4];
+	char comment[MAX_VALUE + 4];
+};
+
+static void make_entry(struct entry *e, const mt_spf_check *chk, const mt_spf_outcome *o)
+{
+	memset(&e->m, 0, sizeof e->m);
+	e->m.method = "spf";
+	e->m.result = mt_spf_result_name(o->result);
+	if (o->problem && (o->result == MT_SPF_PERMERROR || o->result == MT_SPF_TEMPERROR ||
+	                   o->malformed_domain))
+		e->m.comment = clean(e->comment, sizeof e->comment, o->problem);
 	if (o->malformed_domain) {
 		/* RFC 8601 section 2.2: an identity is [local-part "@"] domain-name,
 		 * and the property may be left out when there is none. */
 		return;
 	}
+	e->prop.ptype = "smtp";
 	if (o->identity == MT_SPF_HELO) {
-		mt_buf_puts(b, " smtp.helo=");
-		put_value(b, o->helo ? o->helo : o->domain);
+		e->prop.property = "helo";
+		e->prop.value = clean(e->value, sizeof e->value, o->helo ? o->helo : o->domain);
 	} else {
 		/* Section 2.7.2: no local-part unless the policy looked at it. */
 		const char *v = o->sender;
@@ -213,36 +223,40 @@ static void put_entry(mt_buf *b, const mt_spf_check *chk, const mt_spf_outcome *
 			if (at)
 				v = at + 1;
 		}
-		mt_buf_puts(b, " smtp.mailfrom=");
-		put_pvalue(b, v);
+		e->prop.property = "mailfrom";
+		e->prop.value = clean(e->value, sizeof e->value, v);
 	}
+	e->m.props = &e->prop;
+	e->m.prop_count = 1;
 }
 
 mt_status mt_spf_authres_entry(const mt_spf_check *chk, char **out)
 {
 	mt_status st;
-	mt_buf b;
+	struct entry e;
 	const mt_spf_outcome *o = begin(chk, out, &st);
 	if (!o)
 		return st;
-	mt_buf_init(&b, MAX_HEADER);
-	put_entry(&b, chk, o);
-	return take(&b, out);
+	make_entry(&e, chk, o);
+	return mt_authres_entry(&e.m, MAX_HEADER, out, NULL);
 }
 
 mt_status mt_spf_authres_header(const mt_spf_check *chk, const char *authserv_id, char **out)
 {
 	mt_status st;
-	mt_buf b;
+	struct entry e;
+	mt_authres *ar = NULL;
+	char id[MAX_VALUE + 4];
 	const mt_spf_outcome *o = begin(chk, out, &st);
 	if (!o)
 		return st;
 	if (!authserv_id)
 		authserv_id = mt_spf_check_receiver(chk);
-	mt_buf_init(&b, MAX_HEADER);
-	mt_buf_puts(&b, "Authentication-Results: ");
-	put_value(&b, authserv_id);
-	mt_buf_puts(&b, "; ");
-	put_entry(&b, chk, o);
-	return take(&b, out);
+	clean(id, sizeof id, authserv_id);
+	make_entry(&e, chk, o);
+	if ((st = mt_authres_new(id[0] ? id : "unknown", &ar, NULL)) == MT_OK &&
+	    (st = mt_authres_add(ar, &e.m, NULL)) == MT_OK)
+		st = mt_authres_render(ar, MT_AUTHRES_PREFIX, MAX_HEADER, out, NULL);
+	mt_authres_free(ar);
+	return st;
 }
