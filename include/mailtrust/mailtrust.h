@@ -8,4 +8,5 @@
 #include <mailtrust/run.h>
 #include <mailtrust/spf.h>
 #include <mailtrust/spf_verify.h>
+#include <mailtrust/msg.h>
 #endif
