@@ -3,6 +3,7 @@
 #include <mailtrust/msg.h>
 #include "msg/msg_int.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -506,6 +507,136 @@ static void test_big_body(void)
 	mt_msg_free(m);
 }
 
+/* ---- optional: the .eml files of ../shared/vectors ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n;
+	*len = 0;
+	if (!f)
+		return NULL;
+	do {
+		if (*len + 4096 > cap) {
+			cap = (*len + 4096) * 2;
+			buf = realloc(buf, cap);
+		}
+		n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+	} while (n > 0);
+	fclose(f);
+	return buf;
+}
+
+/* One vector file: whole and chunked agree, no problems, the fields'
+ * raw bytes are the header block and the body the rest, both with every
+ * bare LF made CRLF (computed here independently). */
+static void check_eml(const char *path)
+{
+	size_t len, nlen = 0, cut = 0;
+	char *s = slurp(path, &len);
+	if (!s) {
+		fprintf(stderr, "cannot read %s\n", path);
+		CHECK(0);
+		return;
+	}
+	char *norm = malloc(2 * len + 1);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+			norm[nlen++] = '\r';
+		norm[nlen++] = s[i];
+	}
+	bool found = false;
+	if (nlen >= 2 && memcmp(norm, "\r\n", 2) == 0)
+		found = true;
+	for (cut = 0; !found && cut + 4 <= nlen; cut++)
+		if (memcmp(norm + cut, "\r\n\r\n", 4) == 0) {
+			cut += 2;
+			found = true;
+			break;
+		}
+	reading whole, part;
+	read_msg(&whole, s, len, 0, NULL);
+	CHECK_INT(whole.st, MT_OK);
+	CHECK(found && whole.body_started);
+	CHECK(strstr(whole.dump, "problem") == NULL);
+	CHECK(whole.body_len == nlen - cut - 2 && memcmp(whole.body, norm + cut + 2, whole.body_len) == 0);
+	static const size_t sizes[] = { 1, 3, 64, 4096 };
+	for (size_t k = 0; k < 4; k++) {
+		read_msg(&part, s, len, sizes[k], NULL);
+		CHECK(same(&whole, &part));
+		reading_free(&part);
+	}
+	mt_msg *m = NULL;
+	CHECK(mt_msg_new(NULL, &m, NULL) == MT_OK);
+	CHECK(mt_msg_feed(m, s, len, NULL) == MT_OK);
+	CHECK(mt_msg_finish(m, NULL) == MT_OK);
+	CHECK(mt_msg_find(m, "from", 0) != NULL);
+	size_t off = 0;
+	for (size_t i = 0; i < mt_msg_field_count(m); i++) {
+		const mt_msg_field *f = mt_msg_field_at(m, i);
+		CHECK(off + f->raw_len <= cut && memcmp(norm + off, f->raw, f->raw_len) == 0);
+		off += f->raw_len;
+	}
+	CHECK_INT(off, cut);
+	mt_msg_free(m);
+	reading_free(&whole);
+	free(norm);
+	free(s);
+}
+
+static size_t check_eml_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+	char path[4096];
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 5 || strcmp(e->d_name + l - 4, ".eml") != 0)
+			continue;
+		int k = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (k < 0 || (size_t)k >= sizeof path)
+			continue;
+		check_eml(path);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_vectors(void)
+{
+	static const char *const subdirs[] = { "rfc6376", "rfc8463", "go-msgauth/dkim" };
+	const char *env = getenv("MT_VECTORS_DIR");
+	const char *cands[] = { env, MT_SOURCE_DIR "/../shared/vectors",
+	                        MT_SOURCE_DIR "/../../shared/vectors" };
+	const char *dir = NULL;
+	char path[4096];
+	for (size_t i = 0; i < 3 && !dir; i++) {
+		DIR *d = cands[i] && cands[i][0] ? opendir(cands[i]) : NULL;
+		if (d) {
+			closedir(d);
+			dir = cands[i];
+		}
+	}
+	if (!dir) {
+		printf("vectors: skipped (no ../shared/vectors beside the checkout; set MT_VECTORS_DIR)\n");
+		return;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < 3; i++) {
+		int k = snprintf(path, sizeof path, "%s/%s", dir, subdirs[i]);
+		if (k > 0 && (size_t)k < sizeof path)
+			n += check_eml_dir(path);
+	}
+	printf("vectors: %zu messages from %s\n", n, dir);
+	CHECK(n > 0);
+}
+
 int main(void)
 {
 	test_fields();
@@ -515,5 +646,6 @@ int main(void)
 	test_malformed();
 	test_caps();
 	test_big_body();
+	test_vectors();
 	return mt_test_done();
 }
