@@ -229,15 +229,16 @@ static bool is_wsp(char c)
  * value, store them. */
 static mt_status end_field(mt_msg *m, size_t end, mt_error *err)
 {
-	const char *raw = m->hdr + m->field_start;
-	size_t raw_len = end - m->field_start, first = 0, name_len = 0, vstart = 0;
-	const char *colon;
+	const char *raw, *colon;
+	size_t raw_len, first = 0, name_len = 0, vstart = 0;
 	unsigned flags = m->field_flags;
 	mt_msg_field *f;
 	size_t need, np, vp;
 
 	if (!m->field_open)
 		return MT_OK;
+	raw = m->hdr + m->field_start;
+	raw_len = end - m->field_start;
 	m->field_open = false;
 	while (first < raw_len && !(raw[first] == '\r' && first + 1 < raw_len && raw[first + 1] == '\n'))
 		first++;
