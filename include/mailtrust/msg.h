@@ -40,7 +40,7 @@
  * Thread safety: distinct messages may be used from distinct threads; one
  * message must not be used from two threads at once.  Callbacks run in the
  * thread that calls mt_msg_feed or mt_msg_finish and must not call
- * mt_msg_feed or mt_msg_finish on the same message (MT_ESTATE).
+ * mt_msg_feed or mt_msg_finish on the same message (MT_ESTATE) nor free it.
  */
 #ifndef MAILTRUST_MSG_H
 #define MAILTRUST_MSG_H
@@ -134,9 +134,9 @@ MT_EXPORT mt_status mt_msg_set_body_handler(mt_msg *msg, mt_msg_body_fn fn, void
 /*
  * Feed len octets of the raw message (any chunking; len 0 is allowed).
  * Callbacks run from inside.  MT_ERANGE when a cap is reached (err says
- * which, and where); MT_ESTATE after mt_msg_finish, after a failure (the
- * first failure's status is returned again) or from inside a callback;
- * MT_ENOMEM; MT_EINVAL for NULL arguments.
+ * which, and where); MT_ENOMEM; MT_EINVAL for NULL arguments; MT_ESTATE
+ * after mt_msg_finish or from inside a callback.  After a failure every
+ * later call returns that failure's status and message again.
  */
 MT_EXPORT mt_status mt_msg_feed(mt_msg *msg, const void *data, size_t len, mt_error *err);
 /*
