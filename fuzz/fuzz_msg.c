@@ -2,7 +2,7 @@
  * octets follow (1 to 8) and whether small caps apply; those octets give
  * the sizes (1 to 256) of the chunks the rest, the message, is fed in,
  * cycling.  Fed whole and fed in chunks, the message must give the same
- * status, fields, problems and body; every offset lies inside the input
+ * status and error message, fields, problems and body; every offset lies inside the input
  * and the body is CRLF-normalised (no LF without CR before it). */
 #include <mailtrust/msg.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ static void hdr_cb(void *arg, mt_msg *m)
 }
 
 static mt_msg *run(const uint8_t *msg, size_t len, const uint8_t *sizes, size_t nsizes,
-                   const mt_msg_options *opts, out *o, mt_status *st)
+                   const mt_msg_options *opts, out *o, mt_status *st, mt_error *err)
 {
 	mt_msg *m = NULL;
 	size_t i = 0, k = 0;
@@ -57,11 +57,11 @@ static mt_msg *run(const uint8_t *msg, size_t len, const uint8_t *sizes, size_t 
 		size_t n = nsizes ? (size_t)sizes[k++ % nsizes] + 1 : len;
 		if (n > len - i)
 			n = len - i;
-		*st = mt_msg_feed(m, msg + i, n, NULL);
+		*st = mt_msg_feed(m, msg + i, n, err);
 		i += n;
 	}
 	if (*st == MT_OK)
-		*st = mt_msg_finish(m, NULL);
+		*st = mt_msg_finish(m, err);
 	if (mt_msg_body_length(m) != o->len)
 		abort();
 	return m;
@@ -82,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mt_msg_options opts;
 	out o1 = { 0 }, o2 = { 0 };
 	mt_status st1, st2;
+	mt_error e1, e2;
 	size_t nsizes;
 
 	if (size < 1)
@@ -97,14 +98,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *sizes = data + 1, *msg = data + 1 + nsizes;
 	size_t len = size - 1 - nsizes;
 
-	mt_msg *a = run(msg, len, NULL, 0, &opts, &o1, &st1);
-	mt_msg *b = run(msg, len, sizes, nsizes, &opts, &o2, &st2);
+	mt_msg *a = run(msg, len, NULL, 0, &opts, &o1, &st1, &e1);
+	mt_msg *b = run(msg, len, sizes, nsizes, &opts, &o2, &st2, &e2);
 	if (st1 != st2 || mt_msg_field_count(a) != mt_msg_field_count(b) ||
 	    mt_msg_problem_total(a) != mt_msg_problem_total(b) ||
 	    mt_msg_problem_count(a) != mt_msg_problem_count(b) ||
 	    mt_msg_body_started(a) != mt_msg_body_started(b) ||
 	    mt_msg_header_done(a) != mt_msg_header_done(b) || o1.len != o2.len ||
 	    (o1.len && memcmp(o1.body, o2.body, o1.len)))
+		abort();
+	/* a failure says the same, at the same offset */
+	if (st1 != MT_OK && (e1.status != st1 || e2.status != st2 || strcmp(e1.message, e2.message)))
 		abort();
 	if (o1.len && !mt_msg_body_started(a))
 		abort();

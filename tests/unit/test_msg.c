@@ -383,6 +383,7 @@ static void test_caps(void)
 	mt_msg_options o;
 	mt_msg *m = NULL;
 	mt_error err;
+	mt_status st;
 	char buf[64];
 
 	mt_msg_options_init(&o);
@@ -424,11 +425,19 @@ static void test_caps(void)
 	CHECK_INT(mt_msg_feed(m, "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n", 24, &err), MT_ERANGE);
 	CHECK_STR(err.message, "the header block is longer than 20 octets (at input offset 20)");
 	mt_msg_free(m);
+	/* the same, octet by octet */
+	CHECK(mt_msg_new(&o, &m, NULL) == MT_OK);
+	st = MT_OK;
+	for (size_t i = 0; i < 24 && st == MT_OK; i++)
+		st = mt_msg_feed(m, "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n" + i, 1, &err);
+	CHECK_INT(st, MT_ERANGE);
+	CHECK_STR(err.message, "the header block is longer than 20 octets (at input offset 20)");
+	mt_msg_free(m);
 	/* one endless line, fed in pieces: refused at the cap, memory bounded */
 	o.max_header_bytes = 4096;
 	CHECK(mt_msg_new(&o, &m, NULL) == MT_OK);
 	memset(buf, 'a', sizeof buf);
-	mt_status st = MT_OK;
+	st = MT_OK;
 	size_t fed = 0;
 	for (int i = 0; i < 1000 && st == MT_OK; i++, fed += sizeof buf)
 		st = mt_msg_feed(m, buf, sizeof buf, NULL);

@@ -202,12 +202,18 @@ static bool grow(char **buf, size_t *cap, size_t need, size_t max)
 	return true;
 }
 
-static mt_status hdr_put(mt_msg *m, const char *s, size_t n, mt_error *err)
+/* Append n octets; off is the input offset reported if they do not fit:
+ * for a run copied as it is (run), that of the first octet past the cap. */
+static mt_status hdr_put(mt_msg *m, const char *s, size_t n, uint64_t off, bool run,
+                         mt_error *err)
 {
-	if (m->hdr_len + n > m->opts.max_header_bytes)
+	if (m->hdr_len + n > m->opts.max_header_bytes) {
+		if (run)
+			off += m->opts.max_header_bytes - m->hdr_len;
 		return fail(m, err, MT_ERANGE,
 		            "the header block is longer than %zu octets (at input offset %llu)",
-		            m->opts.max_header_bytes, (unsigned long long)(m->in_off - 1));
+		            m->opts.max_header_bytes, (unsigned long long)off);
+	}
 	if (m->hdr_len + n > m->hdr_cap) {
 		if (!grow(&m->hdr, &m->hdr_cap, m->hdr_len + n, m->opts.max_header_bytes))
 			return fail(m, err, MT_ENOMEM, "out of memory");
@@ -396,36 +402,42 @@ static mt_status hdr_feed(mt_msg *m, const uint8_t *p, size_t n, size_t *used, m
 
 	for (i = 0; i < n && st == MT_OK && m->state == ST_HEADER; i++) {
 		char c = (char)p[i];
-		m->in_off++;
+		uint64_t off = m->in_off++;
 		if (m->line_fresh) {
 			m->line_fresh = false;
-			m->line_in_off = m->in_off - 1;
+			m->line_in_off = off;
 		}
 		if (m->pending_cr) {
 			m->pending_cr = false;
 			if (c == '\n') {
-				st = hdr_put(m, "\r\n", 2, err);
+				st = hdr_put(m, "\r\n", 2, off, false, err);
 				if (st == MT_OK)
 					st = line_done(m, true, err);
 				continue;
 			}
-			problem(m, m->in_off - 2, "bare CR (not followed by LF) in the header");
-			st = hdr_put(m, "\r", 1, err);
+			problem(m, off - 1, "bare CR (not followed by LF) in the header");
+			st = hdr_put(m, "\r", 1, off - 1, false, err);
 			if (st != MT_OK)
 				break;
 		}
 		if (c == '\r') {
 			m->pending_cr = true;
 		} else if (c == '\n') {
-			st = hdr_put(m, "\r\n", 2, err);
+			st = hdr_put(m, "\r\n", 2, off, false, err);
 			if (st == MT_OK)
 				st = line_done(m, true, err);
+		} else if (c == '\0') {
+			problem(m, off, "NUL octet in the header");
+			m->line_flags |= MT_MSG_FIELD_NUL;
+			st = hdr_put(m, &c, 1, off, false, err);
 		} else {
-			if (c == '\0') {
-				problem(m, m->in_off - 1, "NUL octet in the header");
-				m->line_flags |= MT_MSG_FIELD_NUL;
-			}
-			st = hdr_put(m, &c, 1, err);
+			/* a run of ordinary octets is copied at once */
+			size_t j = i + 1;
+			while (j < n && p[j] != '\r' && p[j] != '\n' && p[j] != '\0')
+				j++;
+			st = hdr_put(m, (const char *)p + i, j - i, off, true, err);
+			m->in_off += j - i - 1;
+			i = j - 1;
 		}
 	}
 	*used = i;
@@ -571,7 +583,7 @@ mt_status mt_msg_finish(mt_msg *m, mt_error *err)
 		if (m->pending_cr) {
 			m->pending_cr = false;
 			problem(m, m->in_off - 1, "bare CR (not followed by LF) in the header");
-			st = hdr_put(m, "\r", 1, err);
+			st = hdr_put(m, "\r", 1, m->in_off - 1, false, err);
 			if (st != MT_OK)
 				return st;
 		}
