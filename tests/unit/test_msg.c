@@ -167,6 +167,10 @@ static void test_fields(void)
 	CHECK(mt_msg_find_last(m, "dkim-signature", 2) == NULL);
 	CHECK(mt_msg_find(m, "To", 0) == NULL);
 	CHECK(mt_msg_find(m, "From:", 0) == NULL);
+	/* a value that begins on the next line: the whitespace before it goes */
+	mt_msg *m2 = parse("To:\r\n \t a@b,\r\n c@d \r\n\t\r\n", MT_OK);
+	CHECK_STR(mt_msg_find(m2, "to", 0)->value, "a@b, c@d");
+	mt_msg_free(m2);
 	CHECK_INT(mt_msg_problem_count(m), 0);
 	CHECK(mt_msg_header_done(m));
 	CHECK(mt_msg_body_started(m));

@@ -288,14 +288,14 @@ static mt_status end_field(mt_msg *m, size_t end, mt_error *err)
 	m->vals[np + name_len] = '\0';
 	vp = np + name_len + 1;
 	{
-		size_t o = vp, i = vstart;
-		while (i < raw_len && is_wsp(raw[i]))
-			i++;
-		for (; i < raw_len; i++) {
+		size_t o = vp;
+		for (size_t i = vstart; i < raw_len; i++) {
 			if (raw[i] == '\r' && i + 1 < raw_len && raw[i + 1] == '\n') {
 				i++;
 				continue;
 			}
+			if (o == vp && is_wsp(raw[i]))
+				continue;
 			m->vals[o++] = raw[i];
 		}
 		while (o > vp && is_wsp(m->vals[o - 1]))
