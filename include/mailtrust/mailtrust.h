@@ -9,4 +9,5 @@
 #include <mailtrust/spf.h>
 #include <mailtrust/spf_verify.h>
 #include <mailtrust/authres.h>
+#include <mailtrust/msg.h>
 #endif
