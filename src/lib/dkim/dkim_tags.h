@@ -120,7 +120,7 @@ typedef struct mt_dkim_sig {
 } mt_dkim_sig;
 
 /* Parse the value of one DKIM-Signature field (the octets after the
- * colon, folding kept).  *out is set on MT_OK, also for a permerror
+ * colon, folding kept, without the field's final CRLF).  *out is set on MT_OK, also for a permerror
  * (check (*out)->perm.failed); free it with mt_dkim_sig_free.  Fields after
  * the first error may be unset. */
 mt_status mt_dkim_sig_parse(const char *value, size_t len, mt_dkim_sig **out);
