@@ -640,6 +640,54 @@ static void test_key_der(void)
 	}
 }
 
+/* a key against a signature: k= vs a=, h= vs the hash, t=s vs i= */
+static void usable(const char *keyrec, const char *sigv, bool want, const char *tag, size_t want_off,
+                   const char *want_msg)
+{
+	mt_dkim_key *key = key_of(keyrec);
+	mt_dkim_sig *sig = sig_of(sigv);
+	mt_dkim_perm perm = { 0 };
+	if (key && sig) {
+		CHECK(!sig->perm.failed);
+		bool got = mt_dkim_key_usable_for(key, sig, &perm);
+		CHECK_INT(got, want);
+		CHECK_INT(perm.failed, !want);
+		if (!want) {
+			CHECK_STR(perm.tag, tag);
+			CHECK_INT(perm.offset, want_off);
+			if (!strstr(perm.message, want_msg)) {
+				mt_test_failed++;
+				fprintf(stderr, "usable \"%.40s\": message \"%s\" lacks \"%s\"\n", keyrec,
+				        perm.message, want_msg);
+			}
+		}
+	}
+	mt_dkim_key_free(key);
+	mt_dkim_sig_free(sig);
+}
+
+#define SIG_ED "v=1; a=ed25519-sha256; d=example.com; s=sel; h=From; bh=" BH256 "; b=dGVzdA=="
+#define SIG_SHA1 "v=1; a=rsa-sha1; d=example.com; s=sel; h=From; bh=" BH1 "; b=dGVzdA=="
+
+static void test_key_usable(void)
+{
+	const char *rsa = "v=DKIM1; p=" RSA_P;
+	usable(rsa, SIG_OK, true, NULL, 0, NULL);
+	usable(rsa, SIG_SHA1, true, NULL, 0, NULL);   /* the key allows it; a= is judged elsewhere */
+	usable(rsa, SIG_ED, false, "k", strlen(rsa), "type is rsa (no k=, so the default), the signature's a= needs ed25519");
+	usable("v=DKIM1; k=ed25519; p=" ED_P, SIG_ED, true, NULL, 0, NULL);
+	usable("v=DKIM1; k=ed25519; p=" ED_P, SIG_OK, false, "k", 9, "type is ed25519, the signature's a= needs rsa");
+	usable("v=DKIM1; h=sha1; p=" RSA_P, SIG_OK, false, "h", 9, "excludes sha256");
+	usable("v=DKIM1; h=sha256; p=" RSA_P, SIG_SHA1, false, "h", 9, "excludes sha1");
+	usable("v=DKIM1; h=sha1:sha256; p=" RSA_P, SIG_SHA1, true, NULL, 0, NULL);
+	usable("v=DKIM1; t=s; p=" RSA_P, SIG_OK "; i=@example.com", true, NULL, 0, NULL);
+	usable("v=DKIM1; t=s; p=" RSA_P, SIG_OK "; i=joe@EXAMPLE.com", true, NULL, 0, NULL);
+	usable("v=DKIM1; t=s; p=" RSA_P, SIG_OK "; i=joe@mail.example.com", false, "t", 9, "t=s forbids");
+	usable("v=DKIM1; t=y; p=" RSA_P, SIG_OK "; i=joe@mail.example.com", true, NULL, 0, NULL);
+	/* a bad key: its own reason */
+	usable("v=DKIM1; p=", SIG_OK, false, "p", 9, "revoked");
+}
+
 /* ---- vectors in ../shared/vectors (absent from a user's clone) ---------- */
 
 static char *slurp(const char *path, size_t *len)
@@ -783,6 +831,7 @@ int main(void)
 	test_key_rfc8463();
 	test_key_tags();
 	test_key_der();
+	test_key_usable();
 	test_vectors();
 	return mt_test_done();
 }

@@ -146,6 +146,9 @@ typedef struct mt_dkim_key {
 	bool acceptable;            /* false when RSA < 1024 bits (RFC 8301 3.2);
 	                               perm says why */
 	void *pkey;                 /* EVP_PKEY *, owned; NULL when revoked or bad */
+	bool k_given;
+	size_t k_off, h_off, t_off; /* offsets of the k=, h=, t= tags (when given) */
+	size_t len;                 /* the record's length */
 
 	struct mt_arena *arena;
 } mt_dkim_key;
@@ -157,6 +160,13 @@ void mt_dkim_key_free(mt_dkim_key *key);
 
 /* Does the key's h= allow this hash?  (true when h= is absent) */
 bool mt_dkim_key_allows_hash(const mt_dkim_key *key, mt_dkim_hash h);
+
+/* Can key verify sig?  Copies key->perm when the key itself is bad; else
+ * fails, saying why in perm (offsets in the key record), when k= differs
+ * from a='s key type, when h= excludes a='s hash, or when t=s and the i=
+ * domain is not d= itself (RFC 6376 3.6.1).  Does not judge a= itself
+ * (sig->alg_acceptable) nor the key size (key->acceptable, in key->perm). */
+bool mt_dkim_key_usable_for(const mt_dkim_key *key, const mt_dkim_sig *sig, mt_dkim_perm *perm);
 
 /* Decode base64 (FWS ignored; padding optional but never misplaced) into
  * out (at least len * 3 / 4 + 3 octets).  Returns false when malformed. */

@@ -25,6 +25,36 @@ bool mt_dkim_key_allows_hash(const mt_dkim_key *key, mt_dkim_hash h)
 	return h == MT_DKIM_HASH_SHA256 ? key->h_sha256 : key->h_sha1;
 }
 
+bool mt_dkim_key_usable_for(const mt_dkim_key *key, const mt_dkim_sig *sig, mt_dkim_perm *perm)
+{
+	static const char *const kt[] = { "?", "rsa", "ed25519" };
+
+	if (key->perm.failed) {
+		*perm = key->perm;
+		return false;
+	}
+	if (key->key_type != sig->key_type) {
+		mt_dkim_perm_set(perm, key->k_given ? key->k_off : key->len, "k", 1,
+		                 "the key's type is %s%s, the signature's a= needs %s", kt[key->key_type & 3],
+		                 key->k_given ? "" : " (no k=, so the default)", kt[sig->key_type & 3]);
+		return false;
+	}
+	if (!mt_dkim_key_allows_hash(key, sig->hash)) {
+		mt_dkim_perm_set(perm, key->h_off, "h", 1,
+		                 "tag \"h\" at offset %zu: the key's hash list excludes %s, the signature's hash",
+		                 key->h_off, sig->hash == MT_DKIM_HASH_SHA1 ? "sha1" : "sha256");
+		return false;
+	}
+	if (key->strict && !mt_strcaseeq(sig->i_domain.p, sig->i_domain.len, sig->d.p, sig->d.len)) {
+		mt_dkim_perm_set(perm, key->t_off, "t", 1,
+		                 "tag \"t\" at offset %zu: t=s forbids a subdomain in i= (%.*s), d= is %s",
+		                 key->t_off, (int)(sig->i_domain.len > 64 ? 64 : sig->i_domain.len),
+		                 sig->i_domain.p, sig->d.p);
+		return false;
+	}
+	return true;
+}
+
 /* Call fn on each colon-separated element, FWS around it trimmed (empty
  * elements passed as empty). */
 static void each_colon(const char *v, size_t len, void (*fn)(mt_dkim_key *, const char *, size_t),
@@ -173,7 +203,10 @@ mt_status mt_dkim_key_parse(const char *rec, size_t len, mt_dkim_key **out)
 		}
 	}
 
+	key->len = len;
 	if ((t = mt_dkim_taglist_get(tl, "k"))) {
+		key->k_given = true;
+		key->k_off = t->name_off;
 		if (mt_strcaseeq(t->value, t->value_len, "rsa", 3)) {
 			key->key_type = MT_DKIM_KEY_RSA;
 		} else if (mt_strcaseeq(t->value, t->value_len, "ed25519", 7)) {
@@ -187,6 +220,7 @@ mt_status mt_dkim_key_parse(const char *rec, size_t len, mt_dkim_key **out)
 
 	if ((t = mt_dkim_taglist_get(tl, "h"))) {
 		key->has_h = true;
+		key->h_off = t->name_off;
 		each_colon(t->value, t->value_len, h_elem, key);
 	}
 	if ((t = mt_dkim_taglist_get(tl, "s"))) {
@@ -199,8 +233,10 @@ mt_status mt_dkim_key_parse(const char *rec, size_t len, mt_dkim_key **out)
 			goto done;
 		}
 	}
-	if ((t = mt_dkim_taglist_get(tl, "t")))
+	if ((t = mt_dkim_taglist_get(tl, "t"))) {
+		key->t_off = t->name_off;
 		each_colon(t->value, t->value_len, t_elem, key);
+	}
 	if ((t = mt_dkim_taglist_get(tl, "n"))) {
 		if (!(key->notes = mt_arena_strndup(key->arena, t->value, t->value_len))) {
 			st = MT_ENOMEM;
