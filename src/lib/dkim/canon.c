@@ -123,32 +123,35 @@ struct mt_dkim_bodyhash {
 	unsigned char block[MT_DKIM_HASH_BLOCK];
 };
 
+/* Octets reach the digest in blocks.  Without l= the counters are kept
+ * here, per block; with l= emit() keeps them (it clamps at the limit). */
+static void digest(mt_dkim_bodyhash *bh, const unsigned char *p, size_t n)
+{
+	if (!bh->r.has_limit) {
+		bh->r.canon_len += n;
+		bh->r.hashed += n;
+	}
+	if (bh->copy)
+		mt_buf_append(bh->copy, p, n);
+	if (!bh->failed && EVP_DigestUpdate(bh->ctx, p, n) != 1)
+		bh->failed = true;
+}
+
 static void flush_block(mt_dkim_bodyhash *bh)
 {
-	if (bh->blen && !bh->failed && EVP_DigestUpdate(bh->ctx, bh->block, bh->blen) != 1)
-		bh->failed = true;
+	if (bh->blen)
+		digest(bh, bh->block, bh->blen);
 	bh->blen = 0;
 }
 
-/* Canonical octets out: counted always, hashed up to the limit. */
-static void emit(mt_dkim_bodyhash *bh, const unsigned char *p, size_t n)
+static void sink(mt_dkim_bodyhash *bh, const unsigned char *p, size_t n)
 {
-	bh->r.canon_len += n;
-	if (bh->r.has_limit) {
-		uint64_t room = bh->r.limit - bh->r.hashed;
-		if (n > room)
-			n = (size_t)room;
-	}
-	bh->r.hashed += n;
-	if (bh->copy && n)
-		mt_buf_append(bh->copy, p, n);
 	while (n) {
 		size_t take;
 		if (bh->blen == 0 && n >= MT_DKIM_HASH_BLOCK) {
 			/* A whole block's worth: straight to the digest. */
 			take = n - n % MT_DKIM_HASH_BLOCK;
-			if (!bh->failed && EVP_DigestUpdate(bh->ctx, p, take) != 1)
-				bh->failed = true;
+			digest(bh, p, take);
 		} else {
 			take = MT_DKIM_HASH_BLOCK - bh->blen;
 			if (take > n)
@@ -161,6 +164,19 @@ static void emit(mt_dkim_bodyhash *bh, const unsigned char *p, size_t n)
 		p += take;
 		n -= take;
 	}
+}
+
+/* Canonical octets out: with l=, counted always and hashed up to it. */
+static void emit(mt_dkim_bodyhash *bh, const unsigned char *p, size_t n)
+{
+	if (bh->r.has_limit) {
+		uint64_t room = bh->r.limit - bh->r.hashed;
+		bh->r.canon_len += n;
+		if (n > room)
+			n = (size_t)room;
+		bh->r.hashed += n;
+	}
+	sink(bh, p, n);
 }
 
 static const unsigned char crlf_run[] =
@@ -246,6 +262,77 @@ void mt_dkim_bodyhash_free(mt_dkim_bodyhash *bh)
 	free(bh);
 }
 
+/* simple: lines found with memchr, each line's content passed on whole. */
+static void update_simple(mt_dkim_bodyhash *bh, const unsigned char *p, size_t len, size_t i)
+{
+	while (i < len) {
+		const unsigned char *nl = memchr(p + i, '\n', len - i);
+		size_t k = nl ? (size_t)(nl - p) : len, cend = k;
+		if (!nl && p[len - 1] == '\r') {
+			cend = len - 1;           /* a CR at the chunk end waits */
+			bh->pending_cr = true;
+		} else if (nl && k > i && p[k - 1] == '\r') {
+			cend = k - 1;
+		}
+		if (cend > i)
+			content(bh, p + i, cend - i);   /* a CR inside is an ordinary octet */
+		if (nl)
+			line_end(bh);                   /* CRLF, or a bare LF taken as CRLF */
+		i = nl ? k + 1 : len;
+	}
+}
+
+/* relaxed without l=: the state machine writing straight into the block. */
+#define PUT(c) do { \
+	blk[o++] = (unsigned char)(c); \
+	if (o == MT_DKIM_HASH_BLOCK) { bh->blen = o; flush_block(bh); o = 0; } \
+} while (0)
+
+static void update_relaxed_fast(mt_dkim_bodyhash *bh, const unsigned char *p, size_t len, size_t i)
+{
+	unsigned char *blk = bh->block;
+	size_t o = bh->blen;
+	bool wsp = bh->pending_wsp, open = bh->line_open, any = bh->any_content;
+	uint64_t crlfs = bh->crlfs;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		if (!stop_relaxed[c] || (c == '\r' && i + 1 < len && p[i + 1] != '\n')) {
+			/* content; a CR not followed by LF is an ordinary octet */
+			for (; crlfs; crlfs--) {
+				PUT('\r');
+				PUT('\n');
+			}
+			if (wsp) {
+				PUT(' ');
+				wsp = false;
+			}
+			do {
+				PUT(p[i]);
+				i++;
+			} while (i < len && !stop_relaxed[p[i]]);
+			open = any = true;
+		} else if (c == ' ' || c == '\t') {
+			wsp = true;
+			i++;
+		} else if (c == '\n' || (c == '\r' && i + 1 < len)) {
+			wsp = false;          /* WSP at the end of a line is ignored */
+			open = false;
+			crlfs++;
+			i += c == '\r' ? 2 : 1;
+		} else {
+			bh->pending_cr = true;   /* a CR at the chunk end waits */
+			i++;
+		}
+	}
+	bh->blen = o;
+	bh->pending_wsp = wsp;
+	bh->line_open = open;
+	bh->any_content = any;
+	bh->crlfs = crlfs;
+}
+#undef PUT
+
 mt_status mt_dkim_bodyhash_update(mt_dkim_bodyhash *bh, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -270,6 +357,15 @@ mt_status mt_dkim_bodyhash_update(mt_dkim_bodyhash *bh, const void *data, size_t
 			content(bh, (const unsigned char *)"\r", 1);
 		}
 	}
+	if (!relaxed) {
+		update_simple(bh, p, len, i);
+		return bh->failed ? MT_EIO : MT_OK;
+	}
+	if (!bh->r.has_limit) {
+		update_relaxed_fast(bh, p, len, i);
+		return bh->failed ? MT_EIO : MT_OK;
+	}
+	/* relaxed with l=: every octet through emit(), which clamps. */
 	while (i < len) {
 		unsigned char ch = p[i];
 		if (!stop[ch]) {
