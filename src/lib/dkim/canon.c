@@ -333,6 +333,63 @@ static void update_relaxed_fast(mt_dkim_bodyhash *bh, const unsigned char *p, si
 }
 #undef PUT
 
+/* relaxed without l=: each whole line of the chunk that starts with nothing
+ * pending but its predecessor's CRLF is reduced without branching on the
+ * octets (every WSP becomes an SP that is kept only after a non-WSP, a
+ * final one is taken back); partial lines and the rest go through
+ * update_relaxed_fast(). */
+static const unsigned char wsp_tab[256] = { [' '] = 1, ['\t'] = 1 };
+
+static void update_relaxed(mt_dkim_bodyhash *bh, const unsigned char *p, size_t len, size_t i)
+{
+	while (i < len) {
+		const unsigned char *nl = memchr(p + i, '\n', len - i);
+		size_t k, ce, o, start;
+		unsigned prev = 0;
+		bool held;
+		if (!nl) {
+			update_relaxed_fast(bh, p, len, i);
+			return;
+		}
+		k = (size_t)(nl - p);
+		ce = k > i && p[k - 1] == '\r' ? k - 1 : k;
+		if (bh->line_open || bh->pending_wsp || bh->crlfs > 1 ||
+		    ce - i + 2 > MT_DKIM_HASH_BLOCK) {
+			update_relaxed_fast(bh, p, k + 1, i);
+			i = k + 1;
+			continue;
+		}
+		if (bh->blen + (ce - i) + 2 > MT_DKIM_HASH_BLOCK)
+			flush_block(bh);
+		o = bh->blen;
+		held = bh->crlfs == 1;   /* the previous line's CRLF, written if content follows */
+		if (held) {
+			bh->block[o++] = '\r';
+			bh->block[o++] = '\n';
+		}
+		start = o;
+		for (size_t j = i; j < ce; j++) {
+			unsigned char c = p[j];
+			unsigned w = wsp_tab[c];
+			bh->block[o] = w ? ' ' : c;
+			o += !(w & prev);
+			prev = w;
+		}
+		o -= prev;
+		if (o == start) {
+			o -= held ? 2 : 0;       /* an empty line: only counted */
+			bh->crlfs++;
+		} else {
+			bh->crlfs = 1;
+			bh->any_content = true;
+		}
+		bh->blen = o;
+		if (bh->blen == MT_DKIM_HASH_BLOCK)
+			flush_block(bh);
+		i = k + 1;
+	}
+}
+
 mt_status mt_dkim_bodyhash_update(mt_dkim_bodyhash *bh, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -362,7 +419,7 @@ mt_status mt_dkim_bodyhash_update(mt_dkim_bodyhash *bh, const void *data, size_t
 		return bh->failed ? MT_EIO : MT_OK;
 	}
 	if (!bh->r.has_limit) {
-		update_relaxed_fast(bh, p, len, i);
+		update_relaxed(bh, p, len, i);
 		return bh->failed ? MT_EIO : MT_OK;
 	}
 	/* relaxed with l=: every octet through emit(), which clamps. */
