@@ -196,6 +196,27 @@ static void test_body_forms(void)
 	BODY(S, "\r\n\r", "\r\n\r\r\n");
 	BODY(R, "\r\r\n", "\r\r\n");
 	BODY(R, "x\r\r\r\n\r\n", "x\r\r\r\n");
+	/* Stretches of CRLF lines passed on whole, broken by a bare LF. */
+	BODY(S, "a\r\nb\nc\r\n\r\nd\n\ne\r\n\r\n", "a\r\nb\r\nc\r\n\r\nd\r\n\r\ne\r\n");
+	BODY(R, "a \r\nb\n\t\nc\r\n\r\n", "a\r\nb\r\n\r\nc\r\n");
+	/* A WSP run at every offset of long lines (16-octet steps inside). */
+	for (size_t pos = 0; pos < 40; pos++) {
+		char in[128], want[128];
+		size_t n = 0, w = 0;
+		for (size_t k = 0; k < pos; k++)
+			in[n++] = want[w++] = (char)('a' + k % 26);
+		in[n++] = ' ';
+		in[n++] = '\t';
+		in[n++] = ' ';
+		want[w++] = ' ';
+		for (size_t k = pos; k < 45; k++)
+			in[n++] = want[w++] = (char)('A' + k % 26);
+		memcpy(in + n, " \r\nnext line here, one space each.\t\r\n", 37);
+		memcpy(want + w, "\r\nnext line here, one space each.\r\n", 35);
+		in[n + 37] = 0;
+		want[w + 35] = 0;
+		BODY(R, in, want);
+	}
 }
 
 static void check_bh(mt_dkim_canon c, mt_dkim_hash h, bool has_l, uint64_t l, const char *in,

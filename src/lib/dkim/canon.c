@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static inline bool is_wsp(unsigned char c) { return c == ' ' || c == '\t'; }
 
@@ -262,23 +265,54 @@ void mt_dkim_bodyhash_free(mt_dkim_bodyhash *bh)
 	free(bh);
 }
 
-/* simple: lines found with memchr, each line's content passed on whole. */
+/* simple: lines found with memchr.  Output equals input from the first
+ * line with content to the end of the last one, as long as every line end
+ * in between is a CRLF: such a stretch is passed on in one piece, and only
+ * the line ends after it are held back as a count. */
 static void update_simple(mt_dkim_bodyhash *bh, const unsigned char *p, size_t len, size_t i)
 {
+	size_t ss = 0, se = 0, cend;
+	bool have = false;       /* a stretch [ss, se) waits to be passed on */
+	bool contig = false;     /* the held line ends are all CRLFs right after se */
+
 	while (i < len) {
 		const unsigned char *nl = memchr(p + i, '\n', len - i);
-		size_t k = nl ? (size_t)(nl - p) : len, cend = k;
-		if (!nl && p[len - 1] == '\r') {
-			cend = len - 1;           /* a CR at the chunk end waits */
+		size_t k;
+		if (!nl)
+			break;
+		k = (size_t)(nl - p);
+		cend = k > i && p[k - 1] == '\r' ? k - 1 : k;
+		if (cend > i) {
+			if (!have || !contig) {
+				if (have)
+					emit(bh, p + ss, se - ss);
+				if (bh->crlfs)
+					emit_crlfs(bh, bh->crlfs);
+				ss = i;
+				have = true;
+			}
+			se = cend;             /* a CR inside is an ordinary octet */
+			bh->crlfs = 0;
+			bh->any_content = true;
+			contig = true;
+		}
+		if (cend == k)
+			contig = false;        /* a bare LF: taken as CRLF, so output differs */
+		bh->crlfs++;
+		bh->line_open = false;
+		i = k + 1;
+	}
+	if (have)
+		emit(bh, p + ss, se - ss);
+	if (i < len) {
+		/* the last line of the chunk, without its end yet */
+		cend = len;
+		if (p[len - 1] == '\r') {
+			cend = len - 1;        /* a CR at the chunk end waits */
 			bh->pending_cr = true;
-		} else if (nl && k > i && p[k - 1] == '\r') {
-			cend = k - 1;
 		}
 		if (cend > i)
-			content(bh, p + i, cend - i);   /* a CR inside is an ordinary octet */
-		if (nl)
-			line_end(bh);                   /* CRLF, or a bare LF taken as CRLF */
-		i = nl ? k + 1 : len;
+			content(bh, p + i, cend - i);
 	}
 }
 
@@ -368,12 +402,35 @@ static void update_relaxed(mt_dkim_bodyhash *bh, const unsigned char *p, size_t 
 			bh->block[o++] = '\n';
 		}
 		start = o;
-		for (size_t j = i; j < ce; j++) {
-			unsigned char c = p[j];
-			unsigned w = wsp_tab[c];
-			bh->block[o] = w ? ' ' : c;
-			o += !(w & prev);
-			prev = w;
+		for (size_t j = i; j < ce;) {
+			size_t e = ce - j > 16 ? j + 16 : ce;
+#if defined(__SSE2__)
+			/* 16 octets without a tab or two WSP in a row (counting the
+			 * octet before them) are already canonical: copied whole.
+			 * The output never outruns the input, so 16 octets fit. */
+			if (j > i && ce - j >= 16) {
+				const __m128i sp = _mm_set1_epi8(' '), tb = _mm_set1_epi8('\t');
+				__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+				__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + j - 1));
+				__m128i tab = _mm_cmpeq_epi8(v, tb);
+				__m128i w = _mm_or_si128(_mm_cmpeq_epi8(v, sp), tab);
+				__m128i w1 = _mm_or_si128(_mm_cmpeq_epi8(v1, sp), _mm_cmpeq_epi8(v1, tb));
+				if (_mm_movemask_epi8(_mm_or_si128(tab, _mm_and_si128(w, w1))) == 0) {
+					_mm_storeu_si128((__m128i *)(void *)(bh->block + o), v);
+					o += 16;
+					j += 16;
+					prev = wsp_tab[p[j - 1]];
+					continue;
+				}
+			}
+#endif
+			for (; j < e; j++) {
+				unsigned char c = p[j];
+				unsigned w = wsp_tab[c];
+				bh->block[o] = w ? ' ' : c;
+				o += !(w & prev);
+				prev = w;
+			}
 		}
 		o -= prev;
 		if (o == start) {
