@@ -2,6 +2,7 @@
 #include "dkim/dkim_int.h"
 #include "mt_test.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,69 @@ static void test_large(void)
 			free(parts.canon);
 		}
 		free(whole.canon);
+	}
+	free(body);
+}
+
+/* Calls out of order or with bad arguments, a name with inner WSP, a lone
+ * CR under l=, and a stretch longer than a block going straight to the
+ * digest. */
+static void test_misc(void)
+{
+	char out[32];
+	size_t n = 0, idx = 0;
+	body_out o;
+
+	CHECK_INT(mt_dkim_canon_header(R, NULL, 3, out, sizeof out, &n), MT_EINVAL);
+	CHECK_INT(mt_dkim_canon_header(R, "a:b", 3, out, sizeof out, NULL), MT_EINVAL);
+	CHECK_INT(mt_dkim_canon_header((mt_dkim_canon)7, "a:b", 3, out, sizeof out, &n), MT_EINVAL);
+	CHECK_INT(mt_dkim_canon_header_buf(R, "a:b", 3, NULL), MT_EINVAL);
+	check_header(R, " X \t Y :z", " x y:z");
+	CHECK(mt_dkim_bodyhash_new((mt_dkim_canon)7, SHA256, false, 0) == NULL);
+	CHECK(mt_dkim_bodyhash_new(S, (mt_dkim_hash)7, false, 0) == NULL);
+	mt_dkim_bodyhash *bh = mt_dkim_bodyhash_new(S, SHA256, false, 0);
+	CHECK(bh != NULL);
+	CHECK(mt_dkim_bodyhash_result_get(bh) == NULL);
+	CHECK_INT(mt_dkim_bodyhash_update(bh, NULL, 1), MT_EINVAL);
+	CHECK_INT(mt_dkim_bodyhash_final(bh), MT_OK);
+	CHECK_INT(mt_dkim_bodyhash_update(bh, "x", 1), MT_ESTATE);
+	CHECK_INT(mt_dkim_bodyhash_final(bh), MT_ESTATE);
+	mt_dkim_bodyhash_free(bh);
+	mt_dkim_bodyhash_free(NULL);
+	mt_dkim_bodyhash_set *set = mt_dkim_bodyhash_set_new();
+	CHECK_INT(mt_dkim_bodyhash_set_add(set, (mt_dkim_canon)7, SHA256, false, 0, &idx), MT_EINVAL);
+	CHECK_INT(mt_dkim_bodyhash_set_add(set, S, (mt_dkim_hash)7, false, 0, &idx), MT_EINVAL);
+	CHECK_INT(mt_dkim_bodyhash_set_final(set), MT_OK);
+	CHECK_INT(mt_dkim_bodyhash_set_final(set), MT_ESTATE);
+	CHECK_INT(mt_dkim_bodyhash_set_count(set), 0);
+	mt_dkim_bodyhash_set_free(set);
+	mt_dkim_bodyhash_set_free(NULL);
+
+	/* relaxed with l=: a lone CR is content, WSP around it kept as one SP */
+	CHECK(run_body(R, SHA256, true, 100, "a \r  b\r\n", 8, 0, &o));
+	CHECK(o.canon_n == 7 && memcmp(o.canon, "a \r b\r\n", 7) == 0);
+	free(o.canon);
+
+	/* 40,000-octet lines: the stretch goes to the digest without the block. */
+	size_t len = 80004;
+	char *body = malloc(len + 1);
+	if (!body) {
+		CHECK(0);
+		return;
+	}
+	memset(body, 'q', len);
+	memcpy(body + 40000, "\r\n", 2);
+	memcpy(body + 80002, "\r\n", 2);
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char want[64];
+	CHECK(EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) == 1);
+	b64(md, mdlen, want);
+	for (size_t step = 0; step <= 40001; step += 40001) {
+		CHECK(run_body(S, SHA256, false, 0, body, len, step, &o));
+		CHECK_STR(o.bh, want);
+		CHECK_INT(o.canon_len, len);
+		free(o.canon);
 	}
 	free(body);
 }
@@ -726,6 +790,7 @@ int main(void)
 	test_limits();
 	test_large();
 	test_set();
+	test_misc();
 	test_vectors();
 	return mt_test_done();
 }
