@@ -26,22 +26,9 @@ static double now_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-/* A counter from `nsd-control stats_noreset` ("num.type.TXT"), or -1. */
 static long nsd_stat(const char *key)
 {
-	char cmd[1024], line[256];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *p;
-	snprintf(cmd, sizeof cmd, "'%s' -c '%s' stats_noreset", nsd_control, nsd_conf);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (fgets(line, sizeof line, p))
-		if (strncmp(line, key, klen) == 0 && line[klen] == '=')
-			val = strtol(line + klen + 1, NULL, 10);
-	pclose(p);
-	return val;
+	return mt_test_nsd_stat(key);
 }
 
 static mt_dns_resolver *new_resolver(const char *fwd, const char *config, unsigned timeout_ms)

@@ -3,7 +3,9 @@
 #ifndef MT_TEST_H
 #define MT_TEST_H
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int mt_test_passed, mt_test_failed;
 
@@ -24,6 +26,49 @@ static int mt_test_passed, mt_test_failed;
 	if (g_ == w_) mt_test_passed++; \
 	else { mt_test_failed++; fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_); } \
 } while (0)
+
+/*
+ * The directory of the shared test vectors: $MT_VECTORS_DIR, else fallback
+ * (the build's ../shared/vectors).  NULL, after a SKIP line saying why,
+ * when there is none: a user's clone has no ../shared.
+ */
+static inline const char *mt_test_vectors_dir(const char *fallback)
+{
+	const char *dir = getenv("MT_VECTORS_DIR");
+	struct stat st;
+	if (!dir || !*dir)
+		dir = fallback;
+	if (!dir || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		printf("SKIP vector tests: no vectors directory at %s (set MT_VECTORS_DIR)\n",
+		       dir ? dir : "(none)");
+		return NULL;
+	}
+	return dir;
+}
+
+/*
+ * A counter of `nsd-control stats_noreset` ("num.queries") of the NSD that
+ * tests/integration/run_nsd.sh started (MT_NSD_CONTROL, MT_NSD_CONF), or -1.
+ */
+static inline long mt_test_nsd_stat(const char *key)
+{
+	const char *control = getenv("MT_NSD_CONTROL"), *conf = getenv("MT_NSD_CONF");
+	char cmd[1024], line[256];
+	size_t klen = strlen(key);
+	long val = -1;
+	FILE *p;
+	if (!control || !conf)
+		return -1;
+	snprintf(cmd, sizeof cmd, "'%s' -c '%s' stats_noreset", control, conf);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof line, p))
+		if (strncmp(line, key, klen) == 0 && line[klen] == '=')
+			val = strtol(line + klen + 1, NULL, 10);
+	pclose(p);
+	return val;
+}
 
 static inline int mt_test_done(void)
 {

@@ -763,14 +763,9 @@ static void check_eml(const char *dir, const char *file, const char *want, int e
 
 static void test_vectors(void)
 {
-	const char *dir = getenv("MT_VECTORS_DIR");
-	struct stat st;
-	if (!dir || !*dir)
-		dir = MT_SHARED_VECTORS_DIR;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		printf("SKIP vector tests: no vectors directory at %s (set MT_VECTORS_DIR)\n", dir);
+	const char *dir = mt_test_vectors_dir(MT_SHARED_VECTORS_DIR);
+	if (!dir)
 		return;
-	}
 	test_mailauth(dir);
 	test_gomsgauth(dir);
 	check_eml(dir, "rfc8463/signed.eml", NULL, 2);
