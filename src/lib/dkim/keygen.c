@@ -441,8 +441,8 @@ mt_status mt_dkim_record_check_names(const char *selector, const char *domain, m
 	/* SELECTOR "._domainkey." DOMAIN */
 	if (slen + 12 + dlen > 253)
 		return mt_error_set(err, MT_EINVAL,
-		                    "the name %s._domainkey.%.*s would be %zu octets long; at most 253 "
-		                    "are allowed", selector, (int)dlen, domain, slen + 12 + dlen);
+		                    "the key's name SELECTOR._domainkey.DOMAIN would be %zu octets "
+		                    "long; at most 253 are allowed", slen + 12 + dlen);
 	return MT_OK;
 }
 
