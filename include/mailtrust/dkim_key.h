@@ -36,6 +36,14 @@ typedef enum mt_dkim_keygen_type {
 typedef struct mt_dkim_keygen mt_dkim_keygen;
 
 /*
+ * Is bits a size this library generates for type (as
+ * mt_dkim_keygen_generate judges it)?  MT_OK, or MT_EINVAL with err saying
+ * why (an RSA key below 1024 bits is not valid for DKIM, RFC 8301 3.2).
+ * Lets a front end refuse a size before it does anything else.
+ */
+MT_EXPORT mt_status mt_dkim_keygen_check_bits(mt_dkim_keygen_type type, unsigned bits, mt_error *err);
+
+/*
  * Generate a new key.  bits is the RSA modulus size
  * (MT_DKIM_KEYGEN_RSA_MIN..MT_DKIM_KEYGEN_RSA_MAX; 0 means
  * MT_DKIM_KEYGEN_RSA_DEFAULT); for ed25519 it must be 0 or 256.

@@ -186,19 +186,11 @@ out:
 	return st;
 }
 
-mt_status mt_dkim_keygen_generate(mt_dkim_keygen_type type, unsigned bits, mt_dkim_keygen **out,
-                                  mt_error *err)
+mt_status mt_dkim_keygen_check_bits(mt_dkim_keygen_type type, unsigned bits, mt_error *err)
 {
-	mt_status st;
-	mt_dkim_keygen *key = NULL;
-	EVP_PKEY *pk = NULL;
-
-	if (!out)
-		return mt_error_set(err, MT_EINVAL, "no place for the key");
-	*out = NULL;
 	if (type == MT_DKIM_KEYGEN_RSA) {
 		if (bits == 0)
-			bits = MT_DKIM_KEYGEN_RSA_DEFAULT;
+			return MT_OK;
 		if (bits < MT_DKIM_KEYGEN_RSA_MIN)
 			return mt_error_set(err, MT_EINVAL,
 			                    "an RSA key of %u bits is too small: DKIM requires at least %d "
@@ -212,6 +204,24 @@ mt_status mt_dkim_keygen_generate(mt_dkim_keygen_type type, unsigned bits, mt_dk
 	} else {
 		return mt_error_set(err, MT_EINVAL, "unknown key type %d", (int)type);
 	}
+	return MT_OK;
+}
+
+mt_status mt_dkim_keygen_generate(mt_dkim_keygen_type type, unsigned bits, mt_dkim_keygen **out,
+                                  mt_error *err)
+{
+	mt_status st;
+	mt_dkim_keygen *key = NULL;
+	EVP_PKEY *pk = NULL;
+
+	if (!out)
+		return mt_error_set(err, MT_EINVAL, "no place for the key");
+	*out = NULL;
+	st = mt_dkim_keygen_check_bits(type, bits, err);
+	if (st != MT_OK)
+		return st;
+	if (type == MT_DKIM_KEYGEN_RSA && bits == 0)
+		bits = MT_DKIM_KEYGEN_RSA_DEFAULT;
 
 	key = calloc(1, sizeof *key);
 	if (!key) {

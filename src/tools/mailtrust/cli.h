@@ -25,6 +25,8 @@ enum {
 	CLI_EXIT_NOINPUT = 66,     /* EX_NOINPUT: zone file cannot be read */
 	CLI_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: the DNS resolver cannot be set up */
 	CLI_EXIT_SOFTWARE = 70,    /* EX_SOFTWARE: internal error, out of memory */
+	CLI_EXIT_CANTCREAT = 73,   /* EX_CANTCREAT: an output file exists or cannot be created */
+	CLI_EXIT_IOERR = 74,       /* EX_IOERR: writing an output file failed */
 };
 
 #define CLI_NAME "mailtrust"
@@ -147,5 +149,7 @@ int cli_spf_main(int argc, char **argv);
 int cli_spf_verify_main(int argc, char **argv); /* spf_verify_cmd.c */
 int cli_spf_merge_main(int argc, char **argv);  /* spf_merge_cmd.c */
 int cli_spf_build_main(int argc, char **argv);  /* spf_merge_cmd.c */
+/* dkim (dkim_cmd.c) dispatches to keygen. */
+int cli_dkim_main(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ static void usage(FILE *fp)
 	      "Areas:\n"
 	      "  spf        Sender Policy Framework (RFC 7208): check a host; parse,\n"
 	      "             verify, merge and build records\n"
+	      "  dkim       DomainKeys Identified Mail (RFC 6376): generate a signing key\n"
+	      "             and its DNS record (verify, sign, check-key: planned)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "spf") == 0)
 		return cli_spf_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "dkim") == 0)
+		return cli_dkim_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "help") == 0) {
 		usage(stdout);
 		return 0;
