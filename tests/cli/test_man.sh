@@ -5,7 +5,8 @@ MAN="$DATA/../../../doc/man"
 
 # every long option of a --help appears in the page as \-\-option
 for cmd in "spf check:mailtrust-spf.1" "spf parse:mailtrust-spf.1" "spf verify:mailtrust-spf.1" \
-           "spf merge:mailtrust-spf.1" "spf build:mailtrust-spf.1" "spf:mailtrust-spf.1" ":mailtrust.1"; do
+           "spf merge:mailtrust-spf.1" "spf build:mailtrust-spf.1" "spf:mailtrust-spf.1" ":mailtrust.1" \
+           "dkim keygen:mailtrust-dkim.1" "dkim:mailtrust-dkim.1"; do
 	args=${cmd%%:*}
 	page=$MAN/${cmd#*:}
 	# shellcheck disable=SC2086
@@ -32,6 +33,17 @@ done
 for verb in check parse verify merge build; do
 	LAST="mailtrust.1: spf $verb"
 	if grep -q "mailtrust spf $verb" "$MAN/mailtrust.1"; then ok; else bad "not named"; fi
+done
+# the dkim area: named in --help and mailtrust(1); every exit status of
+# dkim keygen documented
+LAST="mailtrust --help: dkim"
+expect_out "dkim"
+LAST="mailtrust.1: dkim keygen"
+if grep -q "mailtrust dkim keygen" "$MAN/mailtrust.1"; then ok; else bad "not named"; fi
+for code in 0 64 70 73 74; do
+	LAST="mailtrust-dkim.1: exit status $code"
+	if sed -n '/^\.SS dkim keygen/,$p' "$MAN/mailtrust-dkim.1" | grep -q "^\.B $code\$"; then ok
+	else bad "not documented"; fi
 done
 LAST="mailtrust-spf.1: NAME"
 name=$(sed -n '/^\.SH NAME/{n;p;}' "$MAN/mailtrust-spf.1")
