@@ -191,7 +191,8 @@ static int write_new_file(const char *path, const char *data, size_t len)
 	unlink(tmp);
 	return 0;
 io_error:
-	cli_error("dkim keygen: writing the key to '%s' failed: %s", cli_quote(q, tmp), strerror(errno));
+	n = errno;
+	cli_error("dkim keygen: writing the key for '%s' failed: %s", cli_quote(q, path), strerror(n));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
