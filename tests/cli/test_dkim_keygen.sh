@@ -100,6 +100,18 @@ run dkim keygen --domain example.com --selector s3 --out "$TMP/no/such/dir/k.pem
 expect_rc 73
 expect_err_one_line
 
+# ---- a failed write (file size limit; SIGXFSZ ignored, so write() fails
+# with EFBIG): exit 74, neither the key file nor a temporary file left ----
+(trap '' XFSZ; ulimit -f 1; exec "$MT" dkim keygen --domain example.com --selector full \
+	--out full.pem) >"$OUT" 2>"$ERR"
+RC=$?
+LAST="dkim keygen with ulimit -f 1"
+expect_rc 74
+expect_err_one_line
+expect_err "full.pem"
+LAST="directory after a failed write"
+if [ "$(ls -A "$W")" = "$F" ]; then ok; else bad "holds $(ls -A "$W" | tr '\n' ' ')"; fi
+
 # ---- ed25519, --out, --json ----
 run dkim keygen --domain Example.ORG. --selector ed.2026 --type ed25519 --out "$W/ed.pem" --json
 expect_rc 0
