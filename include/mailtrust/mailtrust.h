@@ -10,4 +10,5 @@
 #include <mailtrust/spf_verify.h>
 #include <mailtrust/authres.h>
 #include <mailtrust/msg.h>
+#include <mailtrust/dkim.h>
 #endif
