@@ -157,7 +157,9 @@ MT_EXPORT const mt_dkim_sig_result *mt_dkim_verify_result(const mt_dkim_verify *
 
 /* Add one "dkim=" entry per signature to ar (header.d, header.s, header.i,
  * header.a, header.b; reason for a failure), or "dkim=none" for a message
- * without signatures.  MT_ESTATE before mt_dkim_verify_done(). */
+ * without signatures.  MT_ESTATE before mt_dkim_verify_done(); MT_ERANGE
+ * (from mt_authres_add) past MT_AUTHRES_MAX_METHODS entries in ar.  A
+ * signature whose d=, i= ... authres cannot carry gets its result alone. */
 MT_EXPORT mt_status mt_dkim_verify_authres(const mt_dkim_verify *v, mt_authres *ar, mt_error *err);
 
 #ifdef __cplusplus

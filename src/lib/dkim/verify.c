@@ -186,6 +186,12 @@ static bool header_hash(mt_dkim_verify *v, vsig *s, const mt_msg_field *sf, size
 			vlen -= 2;
 		else if (vlen >= 1 && val[vlen - 1] == '\n')
 			vlen -= 1;
+		if (sig->b_raw_off > vlen || sig->b_raw_len > vlen - sig->b_raw_off) {
+			mt_buf_free(&b);
+			set_result(s, MT_DKIM_PERMERROR, MT_DKIM_FAIL_NONE,
+			           "b= lies outside the signature field");
+			return true;
+		}
 		mt_buf_init(&tmp, sf->raw_len + 1);
 		mt_buf_append(&tmp, sf->raw, colon + 1);
 		mt_buf_append(&tmp, val, sig->b_raw_off);
