@@ -399,24 +399,32 @@ static bool verify_sig(mt_dkim_verify *v, vsig *s, const mt_dkim_key *key)
 	return ok;
 }
 
-/* Shortest b= prefix (at least 8) that no other signature shares. */
+/* Shortest b= prefix (at least 8) that tells this signature from every
+ * other one with a different b= (decided on the whole values first). */
 static void shorten_b(mt_dkim_verify *v)
 {
+	size_t *want = calloc(v->nsig ? v->nsig : 1, sizeof *want);
+	if (!want)
+		return; /* the whole values stay: longer, still correct */
 	for (size_t k = 0; k < v->nsig; k++) {
-		char *b = (char *)v->sigs[k].r.b;
-		size_t len = strlen(b), want = len < 8 ? len : 8;
+		const char *b = v->sigs[k].r.b;
+		size_t len = strlen(b);
+		want[k] = len < 8 ? len : 8;
 		for (size_t o = 0; o < v->nsig; o++) {
-			const char *ob = v->sigs[o].strs ? v->sigs[o].r.b : "";
+			const char *ob = v->sigs[o].r.b;
 			size_t c = 0;
-			if (o == k)
+			if (o == k || strcmp(ob, b) == 0)
 				continue;
 			while (b[c] && ob[c] == b[c])
 				c++;
-			if (c + 1 > want && strcmp(ob, b) != 0)
-				want = c + 1 <= len ? c + 1 : len;
+			if (c + 1 > want[k])
+				want[k] = c + 1 <= len ? c + 1 : len;
 		}
-		b[want] = 0;
 	}
+	for (size_t k = 0; k < v->nsig; k++)
+		if (v->sigs[k].r.b[want[k]] != 0)
+			((char *)v->sigs[k].r.b)[want[k]] = 0;
+	free(want);
 }
 
 static void evaluate(mt_dkim_verify *v)
