@@ -11,4 +11,5 @@
 #include <mailtrust/authres.h>
 #include <mailtrust/msg.h>
 #include <mailtrust/dkim_key.h>
+#include <mailtrust/dkim.h>
 #endif

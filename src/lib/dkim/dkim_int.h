@@ -6,16 +6,10 @@
 #include <mailtrust/common.h>
 #include <stdint.h>
 #include "util/util.h"
+#include "dkim/dkim_tags.h"
 
-typedef enum mt_dkim_canon {
-	MT_DKIM_CANON_SIMPLE = 0,
-	MT_DKIM_CANON_RELAXED
-} mt_dkim_canon;
-
-typedef enum mt_dkim_hash {
-	MT_DKIM_HASH_SHA256 = 0,
-	MT_DKIM_HASH_SHA1      /* only so that an rsa-sha1 signature can be reported */
-} mt_dkim_hash;
+/* mt_dkim_canon and mt_dkim_hash are the tag parser's (one definition for
+ * the module, so the verifier can use both headers). */
 
 #define MT_DKIM_MAX_DIGEST 32u
 /* Canonical body octets are gathered into blocks of this size before
