@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,4 +209,45 @@ void cli_bad_option(int c, char **argv, const char *cmd)
 		cli_error("option '%s' takes no argument (see '%s --help')", q, cmd);
 	else
 		cli_error("unknown option '%s' (see '%s --help')", q, cmd);
+}
+
+int cli_area_main(const char *area, void (*usage)(FILE *fp), const cli_command *cmds,
+                  size_t ncmds, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char where[32], q[CLI_QUOTE_BUF];
+	int c;
+
+	snprintf(where, sizeof where, CLI_NAME " %s", area);
+	optind = 0; /* re-initialise getopt for this argument vector */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		cli_bad_option(c, argv, where);
+		return CLI_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		cli_error("%s: no command given (see '%s --help')", area, where);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < ncmds; i++) {
+		if (strcmp(argv[optind], cmds[i].name) != 0)
+			continue;
+		if (cmds[i].main)
+			return cmds[i].main(argc - optind, argv + optind);
+		cli_error("%s: '%s' is not available yet (see '%s --help')", area, cmds[i].name, where);
+		return CLI_EXIT_USAGE;
+	}
+	cli_error("%s: unknown command '%s' (see '%s --help')", area, cli_quote(q, argv[optind]), where);
+	return CLI_EXIT_USAGE;
 }

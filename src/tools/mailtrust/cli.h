@@ -109,6 +109,23 @@ bool cli_parse_ip(const char *opt, const char *arg);
  */
 void cli_bad_option(int c, char **argv, const char *cmd);
 
+/*
+ * An area's commands ("spf check", "dkim keygen"): the name and its main
+ * (argv[0] is the command's name).  main NULL: planned, not available yet.
+ */
+typedef struct cli_command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} cli_command;
+
+/*
+ * Run "mailtrust AREA [--help] COMMAND ...": --help and "help" print the
+ * area's usage, a known command runs, anything else is a usage error
+ * (64) with one line naming the area.
+ */
+int cli_area_main(const char *area, void (*usage)(FILE *fp), const cli_command *cmds,
+                  size_t ncmds, int argc, char **argv);
+
 /* Where DNS answers come from (--zone, --resolver, --recursive, --dnssec). */
 #define CLI_UNBOUND_OPTIONS_MAX 64
 typedef struct cli_dns {

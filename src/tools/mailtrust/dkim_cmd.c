@@ -39,42 +39,13 @@ static int dkim_keygen_main(int argc, char **argv);
 
 int cli_dkim_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_command cmds[] = {
+		{ "keygen", dkim_keygen_main },
+		{ "verify", NULL }, /* planned */
+		{ "sign", NULL },
+		{ "check-key", NULL },
 	};
-	int c;
-
-	optind = 0; /* re-initialise getopt for this argument vector */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			dkim_usage(stdout);
-			return 0;
-		default:
-			cli_bad_option(c, argv, "mailtrust dkim");
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		cli_error("dkim: no command given (see 'mailtrust dkim --help')");
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(argv[optind], "keygen") == 0)
-		return dkim_keygen_main(argc - optind, argv + optind);
-	if (strcmp(argv[optind], "help") == 0) {
-		dkim_usage(stdout);
-		return 0;
-	}
-	char q[CLI_QUOTE_BUF];
-	if (strcmp(argv[optind], "verify") == 0 || strcmp(argv[optind], "sign") == 0 ||
-	    strcmp(argv[optind], "check-key") == 0) {
-		cli_error("dkim: '%s' is not available yet (see 'mailtrust dkim --help')", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
-	cli_error("dkim: unknown command '%s' (see 'mailtrust dkim --help')", cli_quote(q, argv[optind]));
-	return CLI_EXIT_USAGE;
+	return cli_area_main("dkim", dkim_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }
 
 /* ---- mailtrust dkim keygen --------------------------------------------- */

@@ -37,45 +37,14 @@ static int spf_parse_main(int argc, char **argv);
 
 int cli_spf_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_command cmds[] = {
+		{ "check", spf_check_main },
+		{ "parse", spf_parse_main },
+		{ "verify", cli_spf_verify_main },
+		{ "merge", cli_spf_merge_main },
+		{ "build", cli_spf_build_main },
 	};
-	int c;
-
-	optind = 0; /* re-initialise getopt for this argument vector */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			spf_usage(stdout);
-			return 0;
-		default:
-			cli_bad_option(c, argv, "mailtrust spf");
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		cli_error("spf: no command given (see 'mailtrust spf --help')");
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(argv[optind], "check") == 0)
-		return spf_check_main(argc - optind, argv + optind);
-	if (strcmp(argv[optind], "parse") == 0)
-		return spf_parse_main(argc - optind, argv + optind);
-	if (strcmp(argv[optind], "verify") == 0)
-		return cli_spf_verify_main(argc - optind, argv + optind);
-	if (strcmp(argv[optind], "merge") == 0)
-		return cli_spf_merge_main(argc - optind, argv + optind);
-	if (strcmp(argv[optind], "build") == 0)
-		return cli_spf_build_main(argc - optind, argv + optind);
-	if (strcmp(argv[optind], "help") == 0) {
-		spf_usage(stdout);
-		return 0;
-	}
-	char q[CLI_QUOTE_BUF];
-	cli_error("spf: unknown command '%s' (see 'mailtrust spf --help')", cli_quote(q, argv[optind]));
-	return CLI_EXIT_USAGE;
+	return cli_area_main("spf", spf_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }
 
 /* ---- mailtrust spf check ---------------------------------------------- */
