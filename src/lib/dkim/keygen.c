@@ -186,6 +186,22 @@ out:
 	return st;
 }
 
+/* A new mt_dkim_keygen for pk (borrowed) in *out. */
+static mt_status key_wrap(EVP_PKEY *pk, mt_dkim_keygen **out, mt_error *err)
+{
+	mt_dkim_keygen *key = calloc(1, sizeof *key);
+	mt_status st;
+	if (!key)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	st = key_fill(key, pk, err);
+	if (st != MT_OK) {
+		mt_dkim_keygen_free(key);
+		return st;
+	}
+	*out = key;
+	return MT_OK;
+}
+
 mt_status mt_dkim_keygen_check_bits(mt_dkim_keygen_type type, unsigned bits, mt_error *err)
 {
 	if (type == MT_DKIM_KEYGEN_RSA) {
@@ -211,7 +227,6 @@ mt_status mt_dkim_keygen_generate(mt_dkim_keygen_type type, unsigned bits, mt_dk
                                   mt_error *err)
 {
 	mt_status st;
-	mt_dkim_keygen *key = NULL;
 	EVP_PKEY *pk = NULL;
 
 	if (!out)
@@ -223,11 +238,6 @@ mt_status mt_dkim_keygen_generate(mt_dkim_keygen_type type, unsigned bits, mt_dk
 	if (type == MT_DKIM_KEYGEN_RSA && bits == 0)
 		bits = MT_DKIM_KEYGEN_RSA_DEFAULT;
 
-	key = calloc(1, sizeof *key);
-	if (!key) {
-		st = mt_error_set(err, MT_ENOMEM, "out of memory");
-		goto out;
-	}
 	if (type == MT_DKIM_KEYGEN_RSA)
 		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
 	else
@@ -237,14 +247,9 @@ mt_status mt_dkim_keygen_generate(mt_dkim_keygen_type type, unsigned bits, mt_dk
 		                  mt_dkim_keygen_type_name(type));
 		goto out;
 	}
-	st = key_fill(key, pk, err);
-	if (st != MT_OK)
-		goto out;
-	*out = key;
-	key = NULL;
+	st = key_wrap(pk, out, err);
 out:
 	EVP_PKEY_free(pk);
-	mt_dkim_keygen_free(key);
 	ERR_clear_error();
 	return st;
 }
@@ -273,7 +278,6 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 mt_status mt_dkim_keygen_from_pem(const char *pem, size_t len, mt_dkim_keygen **out, mt_error *err)
 {
 	mt_status st;
-	mt_dkim_keygen *key = NULL;
 	EVP_PKEY *pk = NULL;
 	BIO *bio = NULL;
 
@@ -298,20 +302,10 @@ mt_status mt_dkim_keygen_from_pem(const char *pem, size_t len, mt_dkim_keygen **
 		st = mt_error_set(err, MT_ESYNTAX, "not a readable PEM private key");
 		goto out;
 	}
-	key = calloc(1, sizeof *key);
-	if (!key) {
-		st = mt_error_set(err, MT_ENOMEM, "out of memory");
-		goto out;
-	}
-	st = key_fill(key, pk, err);
-	if (st != MT_OK)
-		goto out;
-	*out = key;
-	key = NULL;
+	st = key_wrap(pk, out, err);
 out:
 	EVP_PKEY_free(pk);
 	BIO_free(bio);
-	mt_dkim_keygen_free(key);
 	ERR_clear_error();
 	return st;
 }
