@@ -8,26 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-static bool same(const mt_authres_parsed *a, const mt_authres_parsed *b)
-{
-	if (strcmp(a->authserv_id, b->authserv_id) || a->version != b->version ||
-	    a->method_count != b->method_count)
-		return false;
-	for (size_t i = 0; i < a->method_count; i++) {
-		const mt_authres_method *x = &a->methods[i], *y = &b->methods[i];
-		if (strcmp(x->method, y->method) || x->version != y->version || strcmp(x->result, y->result) ||
-		    !x->reason != !y->reason || (x->reason && strcmp(x->reason, y->reason)) ||
-		    x->prop_count != y->prop_count)
-			return false;
-		for (size_t j = 0; j < x->prop_count; j++)
-			if (strcmp(x->props[j].ptype, y->props[j].ptype) ||
-			    strcmp(x->props[j].property, y->props[j].property) ||
-			    strcmp(x->props[j].value, y->props[j].value))
-				return false;
-	}
-	return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -66,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((*c == '\r' && (c[1] != '\n' || c[2] != '\t')) || (*c == '\n' && (c == v || c[-1] != '\r')) ||
 		    ((unsigned char)*c < 0x20 && *c != '\r' && *c != '\n' && *c != '\t') || *c == 0x7f)
 			abort();
-	if (mt_authres_parse(v, strlen(v), &q, NULL, &err) != MT_OK || !same(p, q))
+	if (mt_authres_parse(v, strlen(v), &q, NULL, &err) != MT_OK || !mt_authres_parsed_equal(p, q))
 		abort();
 	mt_authres_parsed_free(q);
 	mt_authres_parsed_free(p);

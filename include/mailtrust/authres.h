@@ -128,6 +128,11 @@ MT_EXPORT mt_status mt_authres_parse(const char *value, size_t len, mt_authres_p
                                      size_t *err_offset, mt_error *err);
 MT_EXPORT void mt_authres_parsed_free(mt_authres_parsed *p);
 
+/* Do a and b say the same: authserv-id, version, and each method's name,
+ * version, result, reason and properties, in order (comments and spacing
+ * do not count)?  For comparing a field with what it was built from. */
+MT_EXPORT bool mt_authres_parsed_equal(const mt_authres_parsed *a, const mt_authres_parsed *b);
+
 /*
  * Does the field value claim authserv_id (compared case-insensitively,
  * ASCII)?  Only the authserv-id is read (quoted or not, after any

@@ -392,26 +392,6 @@ static void test_sloppy(void)
 	}
 }
 
-static bool same(const mt_authres_parsed *a, const mt_authres_parsed *b)
-{
-	if (strcmp(a->authserv_id, b->authserv_id) || a->version != b->version ||
-	    a->method_count != b->method_count)
-		return false;
-	for (size_t i = 0; i < a->method_count; i++) {
-		const mt_authres_method *x = &a->methods[i], *y = &b->methods[i];
-		if (strcmp(x->method, y->method) || x->version != y->version || strcmp(x->result, y->result) ||
-		    !x->reason != !y->reason || (x->reason && strcmp(x->reason, y->reason)) ||
-		    x->prop_count != y->prop_count)
-			return false;
-		for (size_t j = 0; j < x->prop_count; j++)
-			if (strcmp(x->props[j].ptype, y->props[j].ptype) ||
-			    strcmp(x->props[j].property, y->props[j].property) ||
-			    strcmp(x->props[j].value, y->props[j].value))
-				return false;
-	}
-	return true;
-}
-
 static void test_round_trip(void)
 {
 	mt_authres_prop sp[] = { { "smtp", "mailfrom", "\"odd local\"@example.net" },
@@ -441,7 +421,7 @@ static void test_round_trip(void)
 		}
 		if (s && mt_authres_parse(v, strlen(v), &p, NULL, NULL) == MT_OK) {
 			mt_authres_parsed want = { "mx 1.example", 7, 3, m };
-			CHECK(same(p, &want));
+			CHECK(mt_authres_parsed_equal(p, &want));
 		} else {
 			CHECK(0);
 		}

@@ -404,3 +404,23 @@ bool mt_authres_claims(const char *s, size_t len, const char *authserv_id)
 	mt_arena_free(p.arena);
 	return yes;
 }
+
+bool mt_authres_parsed_equal(const mt_authres_parsed *a, const mt_authres_parsed *b)
+{
+	if (strcmp(a->authserv_id, b->authserv_id) || a->version != b->version ||
+	    a->method_count != b->method_count)
+		return false;
+	for (size_t i = 0; i < a->method_count; i++) {
+		const mt_authres_method *x = &a->methods[i], *y = &b->methods[i];
+		if (strcmp(x->method, y->method) || x->version != y->version || strcmp(x->result, y->result) ||
+		    !x->reason != !y->reason || (x->reason && strcmp(x->reason, y->reason)) ||
+		    x->prop_count != y->prop_count)
+			return false;
+		for (size_t j = 0; j < x->prop_count; j++)
+			if (strcmp(x->props[j].ptype, y->props[j].ptype) ||
+			    strcmp(x->props[j].property, y->props[j].property) ||
+			    strcmp(x->props[j].value, y->props[j].value))
+				return false;
+	}
+	return true;
+}
