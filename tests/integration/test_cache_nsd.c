@@ -252,24 +252,6 @@ static uint64_t now_ms(void)
 	return mt_dns_now_ms();
 }
 
-/* A UDP socket on loopback that never answers. */
-static int silent_socket(int *port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof sa;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 typedef struct tokens {
 	uint64_t tok[8];
 	mt_dns_rcode rc[8];
@@ -307,7 +289,7 @@ static void test_unbound_async(void)
 	mt_error err = {0};
 	tokens t = {0};
 	char fwd[64];
-	int port = 0, fd = silent_socket(&port);
+	int port = 0, fd = mt_test_silent_udp(&port);
 	uint64_t t0;
 
 	/* against NSD: answers, a cancelled question, a malformed name */

@@ -251,14 +251,9 @@ out:
 /* A loopback UDP socket that never answers: a server that stays silent. */
 static int silent_server(char *fwd, size_t cap)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
-		return -1;
-	snprintf(fwd, cap, "127.0.0.1@%u", ntohs(sa.sin_port));
+	int port = 0, fd = mt_test_silent_udp(&port);
+	if (fd >= 0)
+		snprintf(fwd, cap, "127.0.0.1@%d", port);
 	return fd;
 }
 

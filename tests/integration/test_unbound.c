@@ -256,27 +256,9 @@ out:
 	mt_dns_resolver_free(r2);
 }
 
-/* A UDP socket on loopback that reads questions and never answers. */
-static int silent_socket(int *port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t sl = sizeof sa;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 static void test_timeout(void)
 {
-	int port = 0, fd = silent_socket(&port);
+	int port = 0, fd = mt_test_silent_udp(&port);
 	char fwd[64], conf[1024];
 	mt_dns_resolver *r = NULL;
 	mt_dns_answer *a = NULL;

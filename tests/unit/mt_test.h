@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static int mt_test_passed, mt_test_failed;
 
@@ -68,6 +72,25 @@ static inline long mt_test_nsd_stat(const char *key)
 			val = strtol(line + klen + 1, NULL, 10);
 	pclose(p);
 	return val;
+}
+
+/* A UDP socket on 127.0.0.1 that reads questions and never answers (a
+ * silent server): its descriptor, with its port in *port; -1 on failure. */
+static inline int mt_test_silent_udp(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
 }
 
 static inline int mt_test_done(void)
