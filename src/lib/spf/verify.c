@@ -1692,24 +1692,19 @@ static void presence(mt_spf_verify *v, const txt_set *set)
 		         set->nspf, spf_list(v, set->spf, set->nspf)),
 		    fix, NULL, NULL, -1, 0);
 	} else if (set->nstrings[0] > 1) {
-		mt_spf_finding *f = add(v, "split-record", MT_SPF_INFO,
+		add(v, "split-record", MT_SPF_INFO,
 		    vstr(v, "the record is published as %zu strings; receivers join them without "
 		            "spaces into: %s", set->nstrings[0], set->spf[0]),
 		    NULL, NULL, set->spf[0], -1, 0);
-		if (f) /* v->record is not set yet: the record's own length (it may hold a NUL) */
-			f->record_len = set->spf_len[0];
 	}
 	/* Leading or trailing blanks inside the record. */
 	if (set->nspf == 1) {
 		size_t l = set->spf_len[0];
-		if (l > 0 && (set->spf[0][l - 1] == ' ' || set->spf[0][l - 1] == '"')) {
-			mt_spf_finding *f = add(v, "trailing-space", MT_SPF_INFO,
+		if (l > 0 && (set->spf[0][l - 1] == ' ' || set->spf[0][l - 1] == '"'))
+			add(v, "trailing-space", MT_SPF_INFO,
 			    "the record ends with a space or quote: harmless here, but a sign that the "
 			    "text was pasted with extra characters",
 			    "remove the trailing characters", NULL, set->spf[0], (long)(l - 1), 1);
-			if (f) /* as above: the offset is within l, not within strlen() */
-				f->record_len = l;
-		}
 	}
 }
 
@@ -1793,6 +1788,12 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 		goto done;
 	}
 	v->checked = true;
+	if (set->nspf == 1) {
+		/* Set before any finding quotes it: add() takes the length of a
+		 * record it knows (it may hold a NUL). */
+		v->record = set->spf[0];
+		v->record_len = set->spf_len[0];
+	}
 	if (set->rcode == MT_DNS_NXDOMAIN) {
 		add(v, "domain-not-found", MT_SPF_ERROR,
 		    vstr(v, "%s does not exist in the DNS (NXDOMAIN)", v->domain),
@@ -1812,8 +1813,6 @@ mt_status mt_spf_verify_run(const char *domain, mt_dns_resolver *res,
 	}
 	if (set->nspf == 1) {
 		mt_spf_record *top = NULL;
-		v->record = set->spf[0];
-		v->record_len = set->spf_len[0];
 		if (set->split_rdata[0])
 			check_split(v, v->domain, set->split_rdata[0], set->split_rdlen[0], v->record);
 		check_record_text(v, v->domain, v->record, v->record_len, &top);
@@ -1970,14 +1969,11 @@ mt_status mt_spf_lint(const char *record, size_t len, mt_spf_verify **out, mt_er
 		check_record_text(v, NULL, text, len, &rec);
 		if (rec)
 			check_parsed(v, NULL, rec, true);
-		if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '"')) {
-			mt_spf_finding *f = add(v, "trailing-space", MT_SPF_INFO,
+		if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '"'))
+			add(v, "trailing-space", MT_SPF_INFO,
 			    "the record ends with a space or quote: harmless, but a sign that the text was "
 			    "pasted with extra characters",
 			    "remove the trailing characters", NULL, text, (long)(len - 1), 1);
-			if (f)
-				f->record_len = len;
-		}
 		too_long(v, text, len);
 	}
 	v->opts = NULL;
