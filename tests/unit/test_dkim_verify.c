@@ -273,6 +273,36 @@ static void test_pass_and_authres(void)
 }
 
 /* An unsigned message: no results, dkim=none. */
+/* Through the DNS cache the key record is decoded once and shared: two
+ * verifications of the same key pass, and their results stay readable
+ * after the cache (and the answer holding the key) is gone. */
+static void test_key_cache(void)
+{
+	char *m1 = sign(HDR, BODY, RSA_TAGS("relaxed/relaxed", ""), rsa_key, false,
+	                MT_DKIM_CANON_RELAXED, MT_DKIM_CANON_RELAXED, false, 0);
+	mt_dns_resolver *plain = res, *cached = NULL;
+	mt_dns_cache_stats st;
+	mt_dkim_verify *v1, *v2;
+	const mt_dkim_sig_result *r1, *r2;
+
+	CHECK(mt_dns_cache_resolver_new(plain, NULL, &cached, NULL) == MT_OK);
+	res = cached;
+	v1 = verify_at(m1, 0, 0);
+	v2 = verify_at(m1, 7, 0);
+	res = plain;
+	CHECK(mt_dns_cache_stats_get(cached, &st) == MT_OK);
+	CHECK_INT(st.misses, 1);
+	CHECK_INT(st.hits, 1);
+	mt_dns_resolver_free(cached);
+	r1 = v1 ? mt_dkim_verify_result(v1, 0) : NULL;
+	r2 = v2 ? mt_dkim_verify_result(v2, 0) : NULL;
+	CHECK(r1 && r1->result == MT_DKIM_PASS && r1->key_bits == 2048);
+	CHECK(r2 && r2->result == MT_DKIM_PASS && r2->key_bits == 2048);
+	mt_dkim_verify_free(v1);
+	mt_dkim_verify_free(v2);
+	free(m1);
+}
+
 static void test_none(void)
 {
 	char msg[1024];
@@ -1015,6 +1045,7 @@ int main(void)
 	zone_text(zt);
 
 	test_pass_and_authres();
+	test_key_cache();
 	test_none();
 	test_tampering();
 	test_l_tag();

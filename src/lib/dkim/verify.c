@@ -4,6 +4,7 @@
 #include <mailtrust/msg.h>
 #include "dkim/dkim_int.h"
 #include "dkim/dkim_tags.h"
+#include "dns/dns_internal.h"
 #include "util/util.h"
 
 #include <stdarg.h>
@@ -18,12 +19,28 @@
 
 typedef enum key_state { KEY_PENDING = 0, KEY_ASKED, KEY_DONE } key_state;
 
+/*
+ * What the TXT answer at a key name holds, decoded once per answer and kept
+ * with it (in the DNS cache, for as long as the answer): the first record
+ * that parses as a usable key, else the first record's parse (for the
+ * reason).  Shared by reference between verifications.
+ */
+typedef struct keyset {
+	unsigned refs;
+	size_t ntxt;               /* TXT records at the name */
+	mt_dkim_key *usable;       /* or NULL */
+	mt_dkim_key *first;        /* usable NULL, ntxt > 0: the first one's failure */
+} keyset;
+
+static void keyset_release(void *p);
+
 typedef struct vkey {
 	char name[KEY_NAME_MAX];   /* selector._domainkey.domain, lowercase */
 	key_state state;
 	mt_dkim_result err;        /* PASS: key usable; else TEMPERROR/PERMERROR */
 	char reason[900];
-	mt_dkim_key *key;
+	const mt_dkim_key *key;    /* PASS: the key, held through ks */
+	keyset *ks;                /* a reference, released with the verifier */
 } vkey;
 
 typedef struct vsig {
@@ -354,7 +371,7 @@ void mt_dkim_verify_free(mt_dkim_verify *v)
 	}
 	free(v->sigs);
 	for (size_t k = 0; k < v->nkey; k++)
-		mt_dkim_key_free(v->keys[k].key);
+		keyset_release(v->keys[k].ks);
 	mt_dkim_bodyhash_set_free(v->bhs);
 	mt_msg_free(v->msg);
 	free(v);
@@ -566,13 +583,58 @@ static void key_error(vkey *k, mt_dkim_result r, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void keyset_release(void *p)
+{
+	keyset *ks = p;
+	if (!ks || --ks->refs > 0)
+		return;
+	mt_dkim_key_free(ks->usable);
+	mt_dkim_key_free(ks->first);
+	free(ks);
+}
+
+/* Decode the TXT records of a key answer (bounded: each RDATA is at most
+ * 65535 octets, so its join fits the buffer). */
+static keyset *keyset_build(const mt_dns_answer *ans)
+{
+	keyset *ks = calloc(1, sizeof *ks);
+	char *txt = NULL;
+	if (!ks)
+		return NULL;
+	ks->refs = 1;
+	for (size_t r = 0; r < ans->count && !ks->usable; r++) {
+		mt_dkim_key *key = NULL;
+		size_t len;
+		if (ans->rr[r].type != MT_DNS_TXT)
+			continue;
+		if (!txt && !(txt = malloc(65536)))
+			goto nomem;
+		ks->ntxt++;
+		len = mt_dns_txt_join(ans->rr[r].data, ans->rr[r].len, txt, 65536);
+		if (len >= 65536)
+			len = 65535;
+		if (mt_dkim_key_parse(txt, len, &key) != MT_OK)
+			goto nomem;
+		if (!key->perm.failed)
+			ks->usable = key;
+		else if (!ks->first)
+			ks->first = key;
+		else
+			mt_dkim_key_free(key);
+	}
+	free(txt);
+	return ks;
+nomem:
+	free(txt);
+	keyset_release(ks);
+	return NULL;
+}
+
 static mt_status job_answer(void *job, uint32_t id, const mt_dns_answer *ans)
 {
 	mt_dkim_verify *v = job;
 	vkey *k;
-	mt_dkim_key *first = NULL;
-	size_t ntxt = 0;
-	char *txt;
+	keyset *ks;
 
 	if (id >= v->nkey || !ans)
 		return MT_EINVAL;
@@ -588,42 +650,28 @@ static mt_status job_answer(void *job, uint32_t id, const mt_dns_answer *ans)
 		          mt_dns_rcode_name(ans->rcode), ans->why ? ", " : "", ans->why ? ans->why : "");
 		return MT_OK;
 	}
-	txt = malloc(65536);
-	if (!txt)
-		return MT_ENOMEM;
-	for (size_t r = 0; r < ans->count; r++) {
-		mt_dkim_key *key = NULL;
-		size_t len;
-		if (ans->rr[r].type != MT_DNS_TXT)
-			continue;
-		ntxt++;
-		len = mt_dns_txt_join(ans->rr[r].data, ans->rr[r].len, txt, 65536);
-		if (len >= 65536)
-			len = 65535;
-		if (mt_dkim_key_parse(txt, len, &key) != MT_OK) {
-			free(txt);
-			mt_dkim_key_free(first);
+	ks = mt_dns_answer_derived(ans, keyset_release);
+	if (ks) {
+		ks->refs++;
+	} else {
+		ks = keyset_build(ans);
+		if (!ks)
 			return MT_ENOMEM;
-		}
-		if (!key->perm.failed) {
-			mt_dkim_key_free(first);
-			k->key = key;
-			k->err = MT_DKIM_PASS;
-			k->state = KEY_DONE;
-			free(txt);
-			return MT_OK;
-		}
-		if (!first)
-			first = key;
-		else
-			mt_dkim_key_free(key);
+		/* One reference for the answer (dropped at once when it cannot
+		 * keep one), one for this verification. */
+		ks->refs = 2;
+		mt_dns_answer_set_derived(ans, ks, keyset_release);
 	}
-	free(txt);
-	if (ntxt == 0)
+	k->ks = ks;
+	if (ks->usable) {
+		k->key = ks->usable;
+		k->err = MT_DKIM_PASS;
+		k->state = KEY_DONE;
+	} else if (ks->ntxt == 0) {
 		key_error(k, MT_DKIM_PERMERROR, "no key: no TXT record at %s", k->name);
-	else
-		key_error(k, MT_DKIM_PERMERROR, "key %s: %s", k->name, first->perm.message);
-	mt_dkim_key_free(first);
+	} else {
+		key_error(k, MT_DKIM_PERMERROR, "key %s: %s", k->name, ks->first->perm.message);
+	}
 	return MT_OK;
 }
 
