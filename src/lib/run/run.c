@@ -59,7 +59,6 @@ struct mt_run {
 	uint32_t run_head, run_tail; /* running jobs, oldest first */
 	uint64_t seq;
 	uint64_t now;
-	mt_status failure;         /* set inside deliver (out of memory) */
 };
 
 void mt_run_options_init(mt_run_options *opts)
