@@ -103,4 +103,22 @@ mt_status mt_dkim_bodyhash_set_final(mt_dkim_bodyhash_set *set);
 const mt_dkim_bodyhash_result *mt_dkim_bodyhash_set_result(const mt_dkim_bodyhash_set *set,
                                                            size_t idx);
 
+/* ---- Signing keys --------------------------------------------------------- */
+struct mt_dkim_keygen;
+/* The key's EVP_PKEY (borrowed; read-only use from any thread). */
+void *mt_dkim_keygen_pkey(const struct mt_dkim_keygen *key);
+
+/*
+ * The core of signing, also for tests that compare with published
+ * signatures: the header data of RFC 6376 3.7 for the fields of msg named
+ * in names[0..n) (picked from the bottom, a name listed more often than
+ * present contributes nothing), then the signature field `field` (its raw
+ * text "DKIM-Signature: ...b=" with CRLF line ends, the b= value empty and
+ * no final CRLF), canonicalized with c, hashed and signed with key.  On
+ * MT_OK *b64 is the base64 signature (free with free()).
+ */
+struct mt_msg;
+mt_status mt_dkim_sign_header(const struct mt_dkim_keygen *key, const struct mt_msg *msg,
+                              const char *const *names, size_t n, mt_dkim_canon c,
+                              const char *field, size_t field_len, char **b64, mt_error *err);
 #endif

@@ -2,6 +2,7 @@
  * (RFC 6376 3.6.1, RFC 8463 4) and the DNS text that publishes it. */
 #include <mailtrust/dkim_key.h>
 
+#include "dkim/dkim_int.h"
 #include "util/util.h"
 
 #include <openssl/bio.h>
@@ -21,6 +22,7 @@ struct mt_dkim_keygen {
 	char *pem;        /* PKCS#8 PEM, NUL-terminated */
 	size_t pem_len;
 	char *record;
+	EVP_PKEY *pkey;   /* the key itself, for signing (dkim/sign.c) */
 };
 
 /* Bounds for a PEM handed to mt_dkim_keygen_from_pem: an 8192-bit RSA key
@@ -36,7 +38,13 @@ void mt_dkim_keygen_free(mt_dkim_keygen *key)
 		free(key->pem);
 	}
 	free(key->record);
+	EVP_PKEY_free(key->pkey);
 	free(key);
+}
+
+void *mt_dkim_keygen_pkey(const mt_dkim_keygen *key)
+{
+	return key ? key->pkey : NULL;
 }
 
 mt_dkim_keygen_type mt_dkim_keygen_get_type(const mt_dkim_keygen *key)
@@ -194,6 +202,10 @@ static mt_status key_wrap(EVP_PKEY *pk, mt_dkim_keygen **out, mt_error *err)
 	if (!key)
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	st = key_fill(key, pk, err);
+	if (st == MT_OK && EVP_PKEY_up_ref(pk) != 1)
+		st = mt_error_set(err, MT_EIO, "cannot keep the key");
+	if (st == MT_OK)
+		key->pkey = pk;
 	if (st != MT_OK) {
 		mt_dkim_keygen_free(key);
 		return st;
