@@ -168,5 +168,6 @@ int cli_spf_merge_main(int argc, char **argv);  /* spf_merge_cmd.c */
 int cli_spf_build_main(int argc, char **argv);  /* spf_merge_cmd.c */
 /* dkim (dkim_cmd.c) dispatches to keygen. */
 int cli_dkim_main(int argc, char **argv);
+int cli_dkim_sign_main(int argc, char **argv);  /* dkim_sign_cmd.c */
 
 #endif

@@ -24,9 +24,10 @@ static void dkim_usage(FILE *fp)
 	      "\n"
 	      "Commands:\n"
 	      "  keygen  generate a DKIM signing key; print the DNS record to publish\n"
+	      "  sign    sign a message with one or more keys\n"
 	      "\n"
 	      "Not yet available (planned): verify (check a message's signatures),\n"
-	      "sign (sign a message), check-key (check a published key).\n"
+	      "check-key (check a published key).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help   show this help and exit\n"
@@ -42,7 +43,7 @@ int cli_dkim_main(int argc, char **argv)
 	static const cli_command cmds[] = {
 		{ "keygen", dkim_keygen_main },
 		{ "verify", NULL }, /* planned */
-		{ "sign", NULL },
+		{ "sign", cli_dkim_sign_main },
 		{ "check-key", NULL },
 	};
 	return cli_area_main("dkim", dkim_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
