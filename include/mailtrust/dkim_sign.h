@@ -120,7 +120,8 @@ typedef struct mt_dkim_sign mt_dkim_sign;
 /*
  * A new signer.  opts may be NULL (the defaults); a smaller size leaves
  * later fields at their defaults.  The header lists are checked here
- * (field names: printable ASCII but ':'; From must be in headers):
+ * (field names: printable ASCII but ':'; From must be in headers;
+ * DKIM-Signature may not be oversigned, the fields added would count):
  * MT_EINVAL with err naming the bad name; MT_EINVAL also for expire
  * without now.  Free with mt_dkim_sign_free() (accepts NULL).
  */
@@ -133,7 +134,8 @@ MT_EXPORT void mt_dkim_sign_free(mt_dkim_sign *s);
  * the signing domain d= and the selector s= (checked as by
  * mt_dkim_record_check_names), and an optional identity i= (NULL: none)
  * "[local-part]@domain" whose domain is d= or a subdomain of it (section
- * 3.5); its local part is written dkim-quoted-printable.  Before the first
+ * 3.5); its local part is written dkim-quoted-printable (at most 512
+ * octets in all).  Before the first
  * feed only (MT_ESTATE), at most MT_DKIM_SIGN_MAX_KEYS (MT_ERANGE).  The
  * fields come out in the order the entries were added.
  */

@@ -579,6 +579,9 @@ static void test_refusals(void)
 	o.headers = "from:x y";
 	CHECK(mt_dkim_sign_new(&o, &s, &err) == MT_EINVAL && strstr(err.message, "0x20"));
 	o.headers = NULL;
+	o.oversign = "from:DKIM-Signature";
+	CHECK(mt_dkim_sign_new(&o, &s, &err) == MT_EINVAL && strstr(err.message, "oversigned"));
+	o.oversign = NULL;
 	o.expire = 60;
 	CHECK(mt_dkim_sign_new(&o, &s, &err) == MT_EINVAL && strstr(err.message, "x="));
 	o.expire = 0;
@@ -593,6 +596,15 @@ static void test_refusals(void)
 	      strstr(err.message, "subdomain"));
 	CHECK(mt_dkim_sign_add(s, rsa, "example.com", "rsa", "a@badexample.com", &err) == MT_EINVAL);
 	CHECK(mt_dkim_sign_add(s, rsa, "example.com", "rsa", "no-at", &err) == MT_EINVAL);
+	CHECK(mt_dkim_sign_add(s, rsa, "example.com", "rsa", "a@x..example.com", &err) == MT_EINVAL &&
+	      strstr(err.message, "identity's domain"));
+	{
+		char longid[400];
+		memset(longid, ';', 300); /* each written =3B */
+		snprintf(longid + 300, sizeof longid - 300, "@example.com");
+		CHECK(mt_dkim_sign_add(s, rsa, "example.com", "rsa", longid, &err) == MT_EINVAL &&
+		      strstr(err.message, "longer than 512"));
+	}
 	CHECK(mt_dkim_sign_add(s, rsa, "example.com", "rsa", "@sub.example.com", &err) == MT_OK);
 	CHECK(mt_dkim_sign_add(s, NULL, "example.com", "rsa", NULL, &err) == MT_EINVAL);
 	CHECK(mt_dkim_sign_fields(s, NULL) == NULL);

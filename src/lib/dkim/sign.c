@@ -17,6 +17,7 @@
 
 #define FOLD_WIDTH 78
 #define HDATA_MAX ((size_t)8 << 20)
+#define IDENTITY_MAX 512
 
 typedef struct entry {
 	const mt_dkim_keygen *key;
@@ -483,6 +484,12 @@ mt_status mt_dkim_sign_new(const mt_dkim_sign_options *opts, mt_dkim_sign **out,
 	if (st != MT_OK)
 		goto fail;
 	s->o.headers = s->o.oversign = NULL; /* the copies are in the lists */
+	if (namelist_has(&s->oversign, "dkim-signature")) {
+		/* the fields added on top would be taken for the extra instance */
+		st = mt_error_set(err, MT_EINVAL, "DKIM-Signature cannot be oversigned: the signature "
+		                  "fields added on top of the message would count as the extra one");
+		goto fail;
+	}
 	if (!namelist_has(&s->headers, "from")) {
 		st = mt_error_set(err, MT_EINVAL, "the header list must name From (RFC 6376 5.4)");
 		goto fail;
@@ -554,14 +561,15 @@ static mt_status identity(const char *id, const char *d, char **out, mt_error *e
 		return mt_error_set(err, MT_EINVAL, "the identity '%.80s' has no '@'", id);
 	il = strlen(at + 1);
 	if (mt_dkim_record_check_names("x", at + 1, &e2) != MT_OK)
-		return mt_error_set(err, MT_EINVAL, "the identity's %s", e2.message + 4);
+		return mt_error_set(err, MT_EINVAL, "the identity's %s",
+		                    strncmp(e2.message, "the ", 4) == 0 ? e2.message + 4 : e2.message);
 	if (il > 1 && at[il] == '.')
 		il--;
 	if (!(mt_strcaseeq(at + 1, il, d, dl) ||
 	      (il > dl && at[il - dl] == '.' && mt_strcaseeq(at + 1 + il - dl, dl, d, dl))))
 		return mt_error_set(err, MT_EINVAL, "the identity's domain '%.*s' is neither d=%s nor a "
 		                    "subdomain of it (RFC 6376 3.5)", (int)(il > 80 ? 80 : il), at + 1, d);
-	mt_buf_init(&b, 4096);
+	mt_buf_init(&b, IDENTITY_MAX + 1);
 	for (const char *c = id; c < at; c++) {
 		unsigned char ch = (unsigned char)*c;
 		if (ch >= 0x21 && ch <= 0x7e && ch != ';' && ch != '=')
@@ -573,7 +581,8 @@ static mt_status identity(const char *id, const char *d, char **out, mt_error *e
 	mt_buf_append(&b, at + 1, il);
 	*out = mt_buf_take(&b);
 	if (!*out)
-		return mt_error_set(err, MT_ERANGE, "the identity is too long");
+		return mt_error_set(err, MT_EINVAL, "the identity is longer than %d octets (written "
+		                    "dkim-quoted-printable)", IDENTITY_MAX);
 	return MT_OK;
 }
 
