@@ -183,7 +183,15 @@ if [ "$(cat keep.eml)" = keep ]; then ok; else bad "changed"; fi
 printf ' continued\r\nFrom: a@example.com\r\n\r\n' >cont.eml
 run dkim sign --domain example.com --selector ed --key ed.pem cont.eml
 expect_rc 65
+expect_err "cont.eml:1: cannot be signed"
 expect_err "continuation"
+# the header cap (1000 fields): FILE:LINE of the field past it
+"$PYTHON" -c "import sys; sys.stdout.write('From: a@example.com\r\n' + 'X: y\r\n' * 1200 + '\r\nbody\r\n')" >many.eml
+run dkim sign --domain example.com --selector ed --key ed.pem many.eml
+expect_rc 65
+expect_err_one_line
+expect_err "many.eml:1001: cannot be signed"
+expect_err "1000 fields"
 # a write failure: exit 74, no output file or temporary file left
 (trap '' XFSZ; ulimit -f 1; exec "$MT" dkim sign --domain example.com --selector ed --key ed.pem \
 	-o big.eml s2.eml) >"$OUT" 2>"$ERR"

@@ -369,6 +369,38 @@ static bool write_all(int fd, const void *data, size_t len)
 	return true;
 }
 
+/*
+ * The line (from 1) of the input offset a library message names ("offset
+ * N"), counting the LFs before it in fd (read again from the start into
+ * buf, SIGN_CHUNK octets); 0 when the message names none or fd cannot be
+ * read again.
+ */
+static unsigned long offset_line(const char *msg, int fd, char *buf)
+{
+	const char *p = strstr(msg, "offset ");
+	unsigned long long off = 0, done = 0;
+	unsigned long line = 1;
+
+	if (!p || !buf || p[7] < '0' || p[7] > '9')
+		return 0;
+	for (p += 7; *p >= '0' && *p <= '9' && off < (1ULL << 50); p++)
+		off = off * 10 + (unsigned long long)(*p - '0');
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return 0;
+	while (done < off) {
+		size_t want = off - done < SIGN_CHUNK ? (size_t)(off - done) : SIGN_CHUNK;
+		ssize_t n = read(fd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		for (ssize_t k = 0; k < n; k++)
+			line += buf[k] == '\n';
+		done += (unsigned long long)n;
+	}
+	return line;
+}
+
 /* A name for messages: the input file or "standard input". */
 static const char *in_name(const sign_args *a, char q[CLI_QUOTE_BUF])
 {
@@ -618,8 +650,17 @@ int cli_dkim_sign_main(int argc, char **argv)
 	goto out;
 
 sign_error:
-	cli_error("dkim sign: %s cannot be signed: %s", in_name(&a, q),
-	          cli_escape(esc, sizeof esc, err.message, sizeof err.message));
+	{
+		/* the library's messages give the octet offset in the input;
+		 * say which line that is, as FILE:LINE */
+		unsigned long line = offset_line(err.message, spool_fd >= 0 ? spool_fd : in_fd, buf);
+		if (line)
+			cli_error("dkim sign: %s:%lu: cannot be signed: %s", a.in ? cli_quote(q, a.in) : "-",
+			          line, cli_escape(esc, sizeof esc, err.message, sizeof err.message));
+		else
+			cli_error("dkim sign: %s cannot be signed: %s", in_name(&a, q),
+			          cli_escape(esc, sizeof esc, err.message, sizeof err.message));
+	}
 	rc = err.status == MT_ENOMEM ? CLI_EXIT_SOFTWARE
 	     : err.status == MT_EIO ? CLI_EXIT_SOFTWARE : CLI_EXIT_DATAERR;
 	goto out;
