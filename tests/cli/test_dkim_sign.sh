@@ -275,4 +275,39 @@ expect_err "missing.eml"
 run dkim sign --domain example.com --selector ed --key ed.pem crlf.eml lf.eml
 expect_rc 64
 
+# ---- interoperability: dkimpy (Debian python3-dkim) verifies what we sign,
+# when it is installed: rsa and ed25519, every c=, LF and CRLF, with l= ----
+DKIMPY=""
+for py in "$PYTHON" /usr/bin/python3; do
+	if [ -x "$py" ] && "$py" -c 'import dkim' 2>/dev/null; then DKIMPY=$py; break; fi
+done
+if [ -z "$DKIMPY" ]; then
+	echo "SKIP dkimpy interoperability: no python3 with the dkim module (Debian: python3-dkim)"
+else
+	cat >dkimpy_verify.py <<'EOF'
+import re, sys, dkim
+zone = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'(\S+)\. IN TXT \( (.*) \)', line)
+    if m:
+        zone[m.group(1).encode()] = ''.join(re.findall(r'"([^"]*)"', m.group(2))).encode()
+def dnsfunc(name, timeout=5):
+    return zone.get(name.rstrip(b'.'))
+msg = open(sys.argv[2], 'rb').read()
+n = len(re.findall(rb'^DKIM-Signature:', msg, re.M))
+print(' '.join(str(dkim.DKIM(msg).verify(idx=i, dnsfunc=dnsfunc)) for i in range(n)))
+EOF
+	for c in simple/simple simple/relaxed relaxed/simple relaxed/relaxed; do
+		for f in crlf.eml lf.eml; do
+			for l in "" --body-length; do
+				"$MT" dkim sign --domain example.com --selector rsa --key rsa.pem --selector ed \
+					--key ed.pem --canon $c $l $f >interop.eml 2>/dev/null
+				LAST="dkimpy verifies $c $f $l"
+				got=$("$DKIMPY" dkimpy_verify.py zone interop.eml 2>&1)
+				if [ "$got" = "True True" ]; then ok; else bad "dkimpy says: $got"; fi
+			done
+		done
+	done
+fi
+
 finish
