@@ -9,6 +9,7 @@
 #include "dkim/dkim_int.h"
 #include "mt_test.h"
 
+#include <pthread.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -703,6 +704,53 @@ static void test_key_reuse(void)
 	mt_dkim_keygen_free(k);
 }
 
+/* Keys shared read-only by threads: four threads sign with the same two
+ * key objects at once and get the fields a single thread gets (both
+ * algorithms are deterministic). */
+typedef struct thread_job {
+	const char *want;
+	int mismatches;
+} thread_job;
+
+static void *sign_thread(void *arg)
+{
+	thread_job *j = arg;
+	mt_dkim_sign_options o;
+	mt_dkim_sign_options_init(&o);
+	o.now = 1764576000;
+	for (int i = 0; i < 25; i++) {
+		char *m = sign_with(MSG, strlen(MSG), (size_t)(i % 7) + 1, &o, rsa, "rsa", ed, "ed", NULL,
+		                    NULL);
+		if (!m || strcmp(m, j->want) != 0)
+			j->mismatches++;
+		free(m);
+	}
+	return NULL;
+}
+
+static void test_key_threads(void)
+{
+	mt_dkim_sign_options o;
+	pthread_t t[4];
+	thread_job jobs[4];
+	char *want;
+
+	mt_dkim_sign_options_init(&o);
+	o.now = 1764576000;
+	want = sign_with(MSG, strlen(MSG), 0, &o, rsa, "rsa", ed, "ed", NULL, NULL);
+	EXPECT_PASS(want, 2);
+	for (int k = 0; k < 4; k++) {
+		jobs[k].want = want;
+		jobs[k].mismatches = 0;
+		CHECK(pthread_create(&t[k], NULL, sign_thread, &jobs[k]) == 0);
+	}
+	for (int k = 0; k < 4; k++) {
+		pthread_join(t[k], NULL);
+		CHECK_INT(jobs[k].mismatches, 0);
+	}
+	free(want);
+}
+
 /* ---- published signatures -------------------------------------------------- */
 static char *slurp(const char *dir, const char *rel, size_t *len)
 {
@@ -992,6 +1040,7 @@ int main(void)
 	test_refusals();
 	test_key_match();
 	test_key_reuse();
+	test_key_threads();
 	test_vectors();
 
 	mt_dkim_keygen_free(rsa);
