@@ -200,7 +200,7 @@ expect_out "--out FILE"
 run dkim
 expect_rc 64
 expect_err_one_line
-run dkim verify
+run dkim sign
 expect_rc 64
 expect_err "not available yet"
 run dkim frobnicate
