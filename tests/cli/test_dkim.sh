@@ -146,8 +146,36 @@ V --zone "$TMP/good.zone" --now 1528637000 --json "$MSG"
 expect_rc 6
 expect_json 'all("future" in s["reason"] for s in j["signatures"])'
 
-# ---- l=: not in the RFC message; the text says what it means --------------
-# (the library's unit tests sign with l=; here only that verify runs)
+# ---- l=: signed by dkimpy (Debian python3-dkim) when it is installed -------
+# The unsigned body (simple) is "Hi.\r\n\r\nWe lost the game.  Are you hungry
+# yet?\r\n\r\nJoe.\r\n": 5 + 2 + 40 + 2 + 6 = 55 octets (the last empty line
+# is dropped by simple canonicalization).  Appending "Appended.\r\n" makes
+# that empty line part of the body: 55 + 2 + 11 = 68, 13 not covered.
+grep -v '^DKIM-Signature:' "$MSG" | grep -v '^ ' >"$TMP/unsigned.eml"
+if /usr/bin/python3 -c 'import dkim' 2>/dev/null; then
+	/usr/bin/python3 - "$TMP/unsigned.eml" "$D/rfc8463-rsa.private.pem" "$TMP/l.eml" <<'PYEOF'
+import sys, dkim
+msg = open(sys.argv[1], 'rb').read()
+sig = dkim.sign(msg, b'test', b'football.example.com', open(sys.argv[2], 'rb').read(),
+                canonicalize=(b'relaxed', b'simple'), length=True,
+                include_headers=[b'from', b'to', b'subject'])
+open(sys.argv[3], 'wb').write(sig + msg + b'Appended.\r\n')
+PYEOF
+	V --zone "$TMP/good.zone" --json "$TMP/l.eml"
+	expect_rc 0
+	expect_json 'j["signatures"][0]["result"] == "pass"' 'j["signatures"][0]["l"] == 55' \
+		'j["signatures"][0]["l_risk"] is True' 'j["signatures"][0]["body_length"] == 68'
+	V --zone "$TMP/good.zone" "$TMP/l.eml"
+	expect_out "l=55: the body has 68 octets, 13 of them after the signed part"
+else
+	echo "SKIP l= case: dkimpy (python3-dkim) not installed"
+fi
+
+# ---- a header block over the reader's cap (1000 fields): malformed, 65 ------
+{ i=0; while [ $i -lt 1001 ]; do echo "X-F$i: v"; i=$((i + 1)); done; echo; echo body; } >"$TMP/many.eml"
+V --zone "$TMP/good.zone" "$TMP/many.eml"
+expect_rc 65
+expect_err_one_line
 
 # ---- input and usage errors -----------------------------------------------
 V --zone "$TMP/good.zone" "$TMP/does-not-exist.eml"
