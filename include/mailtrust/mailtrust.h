@@ -12,4 +12,5 @@
 #include <mailtrust/msg.h>
 #include <mailtrust/dkim_key.h>
 #include <mailtrust/dkim.h>
+#include <mailtrust/dmarc.h>
 #endif

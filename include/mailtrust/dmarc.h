@@ -1,0 +1,163 @@
+/*
+ * mailtrust DMARC (RFC 9989; implemented from draft-ietf-dmarc-dmarcbis-41,
+ * with RFC 7489 where it says so).
+ *
+ * This header has the policy record and the DNS Tree Walk's arithmetic:
+ *
+ *  - mt_dmarc_record_parse() reads one _dmarc TXT record (its strings
+ *    joined) into an object: the tags with their defaults, and findings
+ *    (errors, warnings, notes) each with the tag and its byte offset.
+ *  - mt_dmarc_walk_targets() lists the names a DNS Tree Walk queries
+ *    (section 4.10: at most 8, long names shortened to 7 labels).
+ *  - mt_dmarc_org_domain() picks the Organizational Domain from what a
+ *    walk found (section 4.10.2).
+ *
+ * Record rules (sections 4.7, 4.8): "v=DMARC1" must be the first tag,
+ * with the value case-sensitive; otherwise the record is not a DMARC
+ * record at all (MT_ESYNTAX: a walk discards it).  Tag names are
+ * case-insensitive (ABNF), unknown tags are ignored (a note names them),
+ * the RFC 7489 tags pct, rf and ri are accepted and reported as obsolete.
+ * A tag whose value does not fit its rule is an error finding and the tag
+ * counts as absent (its default applies); a repeated tag is an error and
+ * its first value is used.  Whether the record is applied is the draft's
+ * rule of section 4.10.1: see mt_dmarc_record_applies().
+ *
+ * No global state; a record object is read-only after parsing and may be
+ * shared between threads.
+ */
+#ifndef MAILTRUST_DMARC_H
+#define MAILTRUST_DMARC_H
+
+#include <mailtrust/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The largest record parsed (longer input is MT_ERANGE); URIs kept. */
+#define MT_DMARC_RECORD_MAX 4096
+#define MT_DMARC_URIS_MAX   16
+/* Section 4.10: a walk makes at most this many queries. */
+#define MT_DMARC_WALK_MAX   8
+
+typedef enum mt_dmarc_policy {
+	MT_DMARC_POLICY_ABSENT = 0, /* tag not given (or not valid) */
+	MT_DMARC_POLICY_NONE,
+	MT_DMARC_POLICY_QUARANTINE,
+	MT_DMARC_POLICY_REJECT,
+} mt_dmarc_policy;
+
+/* "none", "quarantine", "reject" ("" for ABSENT). */
+MT_EXPORT const char *mt_dmarc_policy_name(mt_dmarc_policy p);
+
+typedef enum mt_dmarc_psd {
+	MT_DMARC_PSD_UNKNOWN = 0, /* "u", the default */
+	MT_DMARC_PSD_YES,         /* "y": a public suffix domain */
+	MT_DMARC_PSD_NO,          /* "n": an organizational domain */
+} mt_dmarc_psd;
+
+typedef enum mt_dmarc_severity {
+	MT_DMARC_NOTE = 0,  /* worth knowing: an unknown tag, an obsolete tag */
+	MT_DMARC_WARNING,   /* works, but probably not as meant */
+	MT_DMARC_ERROR,     /* a tag that is ignored because it is wrong */
+} mt_dmarc_severity;
+
+/* "note", "warning", "error". */
+MT_EXPORT const char *mt_dmarc_severity_name(mt_dmarc_severity s);
+
+typedef struct mt_dmarc_finding {
+	mt_dmarc_severity severity;
+	size_t offset;       /* byte offset in the record (of the tag's name,
+	                        or of the bad part of a value) */
+	const char *tag;     /* the tag's name as written, "" for the record */
+	const char *message; /* one line */
+} mt_dmarc_finding;
+
+/* One reporting URI of rua= or ruf=.  Strings owned by the record. */
+typedef struct mt_dmarc_uri {
+	const char *uri;     /* as written, without an obsolete "!size" */
+	size_t offset;       /* of the URI in the record */
+	bool valid;          /* an RFC 3986 URI (scheme ":" ...) without
+	                        the characters DMARC requires encoded */
+	bool mailto;         /* the scheme is mailto (case-insensitive) */
+	const char *domain;  /* mailto: the address's domain, lowercased;
+	                        "" otherwise or when there is none */
+	bool has_size;       /* an obsolete "!size" suffix was given */
+} mt_dmarc_uri;
+
+typedef struct mt_dmarc_record mt_dmarc_record;
+
+/*
+ * Parse the record txt[0..len) (the TXT strings joined).  On MT_OK *out is
+ * a new record (free with mt_dmarc_record_free).  Not a DMARC record
+ * (no leading v=DMARC1): MT_ESYNTAX with err saying why.  MT_ERANGE above
+ * MT_DMARC_RECORD_MAX octets, MT_EINVAL for NULL arguments, MT_ENOMEM.
+ */
+MT_EXPORT mt_status mt_dmarc_record_parse(const char *txt, size_t len, mt_dmarc_record **out,
+                                          mt_error *err);
+MT_EXPORT void mt_dmarc_record_free(mt_dmarc_record *rec);
+
+/* The record's text (NUL-terminated copy) and length. */
+MT_EXPORT const char *mt_dmarc_record_text(const mt_dmarc_record *rec, size_t *len);
+
+/* The tags; an absent or invalid tag reads as its default. */
+MT_EXPORT mt_dmarc_policy mt_dmarc_record_p(const mt_dmarc_record *rec);
+MT_EXPORT mt_dmarc_policy mt_dmarc_record_sp(const mt_dmarc_record *rec);  /* ABSENT: p applies */
+MT_EXPORT mt_dmarc_policy mt_dmarc_record_np(const mt_dmarc_record *rec);  /* ABSENT: sp, then p */
+MT_EXPORT bool mt_dmarc_record_strict_dkim(const mt_dmarc_record *rec);     /* adkim=s */
+MT_EXPORT bool mt_dmarc_record_strict_spf(const mt_dmarc_record *rec);      /* aspf=s */
+MT_EXPORT bool mt_dmarc_record_testing(const mt_dmarc_record *rec);         /* t=y */
+MT_EXPORT mt_dmarc_psd mt_dmarc_record_psd(const mt_dmarc_record *rec);
+/* fo= as given ("0" when absent or invalid). */
+MT_EXPORT const char *mt_dmarc_record_fo(const mt_dmarc_record *rec);
+
+/* Did the record have the tag (valid or not)?  name is case-insensitive. */
+MT_EXPORT bool mt_dmarc_record_has_tag(const mt_dmarc_record *rec, const char *name);
+
+MT_EXPORT size_t mt_dmarc_record_rua_count(const mt_dmarc_record *rec);
+MT_EXPORT const mt_dmarc_uri *mt_dmarc_record_rua(const mt_dmarc_record *rec, size_t i);
+MT_EXPORT size_t mt_dmarc_record_ruf_count(const mt_dmarc_record *rec);
+MT_EXPORT const mt_dmarc_uri *mt_dmarc_record_ruf(const mt_dmarc_record *rec, size_t i);
+
+MT_EXPORT size_t mt_dmarc_record_finding_count(const mt_dmarc_record *rec);
+MT_EXPORT const mt_dmarc_finding *mt_dmarc_record_finding(const mt_dmarc_record *rec, size_t i);
+
+/*
+ * Section 4.10.1: is the record applied?  True when p= is valid and sp=,
+ * np= are valid or absent; also when they are not but rua= holds at least
+ * one valid URI (the record then acts as p=none, and *as_none is set).
+ * False: no DMARC processing for the message.  as_none may be NULL.
+ */
+MT_EXPORT bool mt_dmarc_record_applies(const mt_dmarc_record *rec, bool *as_none);
+
+/*
+ * The names a DNS Tree Walk from domain queries, in order (section 4.10):
+ * "_dmarc." + domain, then, when domain has 8 or more labels, its last 7
+ * labels, then one label fewer each time down to the top-level label.
+ * At most MT_DMARC_WALK_MAX names.  A trailing dot is dropped.  With
+ * from_parent (policy discovery after the Author Domain's own query,
+ * section 4.10.1) the first name is left out.
+ * On MT_OK names[0..*count) are new strings (free each with mt_free).
+ * MT_EINVAL for an empty name, an empty label or a name over 253 octets.
+ */
+MT_EXPORT mt_status mt_dmarc_walk_targets(const char *domain, bool from_parent,
+                                          char *names[MT_DMARC_WALK_MAX], size_t *count,
+                                          mt_error *err);
+
+/*
+ * Section 4.10.2: the Organizational Domain of start, given the walk's
+ * findings: for each name the walk queried (walk_domains[i], without the
+ * "_dmarc." label, in walk order), psd[i] is the psd= of the single valid
+ * DMARC record found there, or -1 when none was found.  Writes the
+ * Organizational Domain into out (cap octets, NUL-terminated): the longest
+ * domain with psd=n; else the domain one label below a psd=y record other
+ * than start's own; else the shortest domain with a record; else start.
+ * MT_ERANGE when out is too small, MT_EINVAL for bad arguments.
+ */
+MT_EXPORT mt_status mt_dmarc_org_domain(const char *start, const char *const *walk_domains,
+                                        const int *psd, size_t n, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
