@@ -157,6 +157,63 @@ MT_EXPORT mt_status mt_dmarc_walk_targets(const char *domain, bool from_parent,
 MT_EXPORT mt_status mt_dmarc_org_domain(const char *start, const char *const *walk_domains,
                                         const int *psd, size_t n, char *out, size_t cap);
 
+/* ---- The Author Domain (section 5.3.1, RFC 5322 3.6.2, RFC 6854) ------ */
+
+/* Distinct domains a From field's report keeps (more are counted). */
+#define MT_DMARC_FROM_DOMAINS_MAX 8
+/* Mailboxes read from one From field; past this the field is refused. */
+#define MT_DMARC_FROM_MAILBOXES_MAX 256
+
+typedef enum mt_dmarc_from_status {
+	MT_DMARC_FROM_OK = 0,          /* exactly one Author Domain */
+	MT_DMARC_FROM_ABSENT,          /* no From field */
+	MT_DMARC_FROM_MANY_FIELDS,     /* more than one From field */
+	MT_DMARC_FROM_MANY_DOMAINS,    /* mailboxes of more than one domain */
+	MT_DMARC_FROM_NO_DOMAIN,       /* no mailbox with a domain (an empty
+	                                  field, an empty group, a domain
+	                                  literal such as [192.0.2.1]) */
+	MT_DMARC_FROM_SYNTAX,          /* not an RFC 5322 mailbox-list */
+	MT_DMARC_FROM_BAD_DOMAIN,      /* a domain that is not a DNS name, or an
+	                                  internationalized one that does not
+	                                  convert to A-labels */
+} mt_dmarc_from_status;
+
+/* "ok", "absent", "multiple-from-fields", ... (static strings). */
+MT_EXPORT const char *mt_dmarc_from_status_name(mt_dmarc_from_status s);
+
+typedef struct mt_dmarc_from {
+	mt_dmarc_from_status status;
+	char domain[256];      /* the Author Domain (status OK): lowercase,
+	                          A-labels (RFC 8616), no trailing dot */
+	size_t fields;         /* From fields in the message (from_message) */
+	size_t mailboxes;      /* mailboxes read */
+	size_t ndomains;       /* distinct domains seen */
+	char domains[MT_DMARC_FROM_DOMAINS_MAX][256]; /* the first of them */
+	size_t offset;         /* where the problem is, in the field value */
+	char reason[200];      /* one line for anything but OK */
+} mt_dmarc_from;
+
+/*
+ * Read the Author Domain from one From field's value (value[0..len), the
+ * unfolded text after the colon, as mt_msg_field.value gives it).  The
+ * value is a mailbox-list (RFC 5322 3.4) with comments, quoted strings,
+ * display names, angle addresses with an obsolete route, and the group
+ * syntax RFC 6854 allows.  Several mailboxes of one domain give that
+ * domain; of several domains, MANY_DOMAINS (draft section 11.5: DMARC is
+ * not possible; domains[] lists them for a receiver that checks each).
+ * A U-label domain is converted to A-labels (UTF-8 input, RFC 6532).
+ * Returns MT_EINVAL for NULL arguments, else MT_OK with out filled.
+ */
+MT_EXPORT mt_status mt_dmarc_from_parse(const char *value, size_t len, mt_dmarc_from *out);
+
+struct mt_msg;
+/*
+ * The same for a message whose header is read (msg.h): no From field is
+ * ABSENT, two or more is MANY_FIELDS (RFC 5322 allows exactly one; the
+ * domains of all of them are listed), else the one field's value parsed.
+ */
+MT_EXPORT mt_status mt_dmarc_from_message(const struct mt_msg *msg, mt_dmarc_from *out);
+
 #ifdef __cplusplus
 }
 #endif
