@@ -29,6 +29,8 @@
 #define MAILTRUST_DMARC_H
 
 #include <mailtrust/common.h>
+#include <mailtrust/run.h>
+#include <mailtrust/authres.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -213,6 +215,129 @@ struct mt_msg;
  * domains of all of them are listed), else the one field's value parsed.
  */
 MT_EXPORT mt_status mt_dmarc_from_message(const struct mt_msg *msg, mt_dmarc_from *out);
+
+/* ---- Checking a message's Author Domain (sections 4.10, 5.3) ---------- */
+/*
+ * A check is a job of the driver (run.h), like an SPF check: it asks for
+ * the _dmarc TXT records of policy discovery and of the Organizational
+ * Domain walks that relaxed alignment needs, and for the Author Domain's
+ * existence (np=), then gives one outcome.  Order:
+ *
+ *     mt_dmarc_check_new(NULL, "mail.example.com", &chk, &err);
+ *     mt_dmarc_check_set_spf(chk, true, "bounce.example.com", &err);  // MAIL FROM, SPF pass
+ *     mt_dmarc_check_add_dkim(chk, "example.com", true, &err);        // each signature
+ *     mt_dmarc_check_run(chk, resolver);      // or mt_run_add(run, mt_dmarc_check_job_ops(), chk, 0, u)
+ *     const mt_dmarc_outcome *o = mt_dmarc_check_outcome(chk);
+ *
+ * The SPF-Authenticated Identifier is the MAIL FROM domain only (section
+ * 4.4.2); for a null reverse-path that is the HELO domain RFC 7208 checks
+ * as postmaster@HELO.  Every DKIM signature is given with its d= and
+ * whether it passed; only passing ones are Authenticated Identifiers.
+ *
+ * Organizational Domains: by the DNS Tree Walk (the default, the draft),
+ * or, with MT_DMARC_ORG_PSL, by the Public Suffix List as RFC 7489 did:
+ * the registrable domain (public suffix + one label), and policy discovery
+ * asks _dmarc at the Author Domain and then at its Organizational Domain.
+ *
+ * Outcome (section 5.3.5, 5.3.6): pass when an Authenticated Identifier is
+ * aligned; fail when none is; none when no applicable policy record was
+ * found (DMARC does not apply); temperror when a DNS failure left the
+ * policy or an alignment undecided.  The policy is p= for the Author
+ * Domain's own record, else sp= for an existing subdomain and np= (then
+ * sp=, then p=) for a non-existent one (NXDOMAIN, RFC 8020).  The
+ * disposition on fail is that policy, one level lower with t=y.
+ */
+typedef enum mt_dmarc_org_mode {
+	MT_DMARC_ORG_TREEWALK = 0, /* draft section 4.10 */
+	MT_DMARC_ORG_PSL,          /* RFC 7489 3.2: the Public Suffix List */
+} mt_dmarc_org_mode;
+
+typedef struct mt_dmarc_options {
+	size_t size;                /* sizeof(mt_dmarc_options), set by init */
+	mt_dmarc_org_mode org_mode;
+	const char *psl_file;       /* PSL mode: the list to load (NULL: the
+	                               system's, Debian package publicsuffix) */
+} mt_dmarc_options;
+
+MT_EXPORT void mt_dmarc_options_init(mt_dmarc_options *opts);
+
+typedef enum mt_dmarc_result {
+	MT_DMARC_RESULT_NONE = 0,  /* no policy record: DMARC does not apply */
+	MT_DMARC_RESULT_PASS,
+	MT_DMARC_RESULT_FAIL,
+	MT_DMARC_RESULT_TEMPERROR,
+	MT_DMARC_RESULT_PERMERROR, /* a record exists but cannot be used */
+} mt_dmarc_result;
+
+/* "none", "pass", "fail", "temperror", "permerror" (RFC 8601 names). */
+MT_EXPORT const char *mt_dmarc_result_name(mt_dmarc_result r);
+
+/* The most Authenticated Identifiers one check takes (DKIM signatures). */
+#define MT_DMARC_DKIM_MAX 32
+
+/*
+ * The outcome.  Strings are owned by the check, never NULL ("" when not
+ * known).
+ *  policy        the Domain Owner Assessment Policy for this message
+ *  disposition   what to do with it: policy on fail (t=y: one level lower),
+ *                NONE on pass, ABSENT when DMARC did not decide
+ *  policy_tag    "p", "sp" or "np": where policy came from
+ *  policy_domain where the applied record was found (no "_dmarc.")
+ *  org_domain    the Author Domain's Organizational Domain ("" unknown)
+ *  record        the applied record's text
+ *  spf_aligned   the SPF-Authenticated Identifier is aligned
+ *  dkim_domain   d= of the first aligned passing signature ("" none)
+ *  reason        one line saying why
+ */
+typedef struct mt_dmarc_outcome {
+	mt_dmarc_result result;
+	mt_dmarc_policy policy;
+	mt_dmarc_policy disposition;
+	bool testing;
+	bool author_exists;        /* false only when NXDOMAIN was seen */
+	const char *policy_tag;
+	const char *author_domain;
+	const char *policy_domain;
+	const char *org_domain;
+	const char *record;
+	bool spf_aligned;
+	bool dkim_aligned;
+	const char *dkim_domain;
+	const char *reason;
+	unsigned queries;          /* DNS questions the check asked */
+} mt_dmarc_outcome;
+
+typedef struct mt_dmarc_check mt_dmarc_check;
+
+/* author_domain as mt_dmarc_from gives it (A-labels; case and a trailing
+ * dot do not matter).  MT_EINVAL for a name that is not a domain, MT_EIO
+ * when the PSL cannot be loaded, MT_ENOMEM; err says why. */
+MT_EXPORT mt_status mt_dmarc_check_new(const mt_dmarc_options *opts, const char *author_domain,
+                                       mt_dmarc_check **out, mt_error *err);
+MT_EXPORT void mt_dmarc_check_free(mt_dmarc_check *chk);
+/* The SPF result of the MAIL FROM identity: pass or not, and its domain.
+ * Before the job starts; MT_ESTATE after. */
+MT_EXPORT mt_status mt_dmarc_check_set_spf(mt_dmarc_check *chk, bool pass, const char *domain,
+                                           mt_error *err);
+/* One DKIM signature: d= and whether it passed.  MT_ERANGE past
+ * MT_DMARC_DKIM_MAX, MT_ESTATE once the job has started. */
+MT_EXPORT mt_status mt_dmarc_check_add_dkim(mt_dmarc_check *chk, const char *d, bool pass,
+                                            mt_error *err);
+
+MT_EXPORT const mt_run_job_ops *mt_dmarc_check_job_ops(void);
+/* Blocking: run the job over res until it is done. */
+MT_EXPORT mt_status mt_dmarc_check_run(mt_dmarc_check *chk, mt_dns_resolver *res);
+/* NULL until the job is done. */
+MT_EXPORT const mt_dmarc_outcome *mt_dmarc_check_outcome(const mt_dmarc_check *chk);
+
+/* The check's parsed policy record (NULL when none was found). */
+MT_EXPORT const mt_dmarc_record *mt_dmarc_check_record(const mt_dmarc_check *chk);
+
+/* Add the "dmarc=" entry to ar: header.from and, when a policy was found,
+ * policy.dmarc (the disposition); the reason on anything but pass.
+ * MT_ESTATE before the job is done. */
+MT_EXPORT mt_status mt_dmarc_check_authres(const mt_dmarc_check *chk, mt_authres *ar,
+                                           mt_error *err);
 
 #ifdef __cplusplus
 }
