@@ -266,7 +266,8 @@ typedef enum mt_dmarc_result {
 	MT_DMARC_RESULT_PASS,
 	MT_DMARC_RESULT_FAIL,
 	MT_DMARC_RESULT_TEMPERROR,
-	MT_DMARC_RESULT_PERMERROR, /* a record exists but cannot be used */
+	MT_DMARC_RESULT_PERMERROR, /* RFC 8601 registers it; the draft's rules never
+	                              give it (an unusable record is "none") */
 } mt_dmarc_result;
 
 /* "none", "pass", "fail", "temperror", "permerror" (RFC 8601 names). */
