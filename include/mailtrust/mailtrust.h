@@ -13,4 +13,5 @@
 #include <mailtrust/dkim_key.h>
 #include <mailtrust/dkim.h>
 #include <mailtrust/dkim_check.h>
+#include <mailtrust/dmarc.h>
 #endif
