@@ -24,6 +24,9 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libyaml-dev libunbound-dev libevent-dev nettle-dev libssl-dev zlib1g-dev
       nsd dns-root-data dnsutils ldnsutils python3 python3-spf man-db
       libspf2-dev valgrind openssl)
+# DMARC: internationalized From domains to A-labels (RFC 8616); the Public
+# Suffix List for RFC 7489's organizational domains (compatibility mode)
+pkgs+=(libidn2-dev libpsl-dev publicsuffix)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -6,7 +6,8 @@ MAN="$DATA/../../../doc/man"
 # every long option of a --help appears in the page as \-\-option
 for cmd in "spf check:mailtrust-spf.1" "spf parse:mailtrust-spf.1" "spf verify:mailtrust-spf.1" \
            "spf merge:mailtrust-spf.1" "spf build:mailtrust-spf.1" "spf:mailtrust-spf.1" ":mailtrust.1" \
-           "dkim keygen:mailtrust-dkim.1" "dkim sign:mailtrust-dkim.1" "dkim:mailtrust-dkim.1"; do
+           "dkim keygen:mailtrust-dkim.1" "dkim verify:mailtrust-dkim.1" \
+           "dkim check-key:mailtrust-dkim.1" "dkim sign:mailtrust-dkim.1" "dkim:mailtrust-dkim.1"; do
 	args=${cmd%%:*}
 	page=$MAN/${cmd#*:}
 	# shellcheck disable=SC2086
@@ -45,12 +46,27 @@ for code in 0 64 70 73 74; do
 	if sed -n '/^\.SS dkim keygen/,$p' "$MAN/mailtrust-dkim.1" | grep -q "^\.B $code\$"; then ok
 	else bad "not documented"; fi
 done
+# every exit status of dkim verify and dkim check-key, in its own section
+for code in 0 1 3 4 5 6 64 65 66 69 70 74; do
+	LAST="mailtrust-dkim.1: dkim verify exit status $code"
+	if sed -n '/^\.SH EXIT STATUS/,$p' "$MAN/mailtrust-dkim.1" | sed -n '/^\.SS dkim verify/,/^\.SS dkim check/p' |
+	   grep -q "^\.B $code\$"; then ok; else bad "not documented"; fi
+done
+for code in 0 1 2 3 64 65 66 69 70; do
+	LAST="mailtrust-dkim.1: dkim check-key exit status $code"
+	if sed -n '/^\.SH EXIT STATUS/,$p' "$MAN/mailtrust-dkim.1" | sed -n '/^\.SS dkim check/,/^\.SH/p' |
+	   grep -q "^\.B $code\$"; then ok; else bad "not documented"; fi
+done
+for verb in verify check-key; do
+	LAST="mailtrust.1: dkim $verb"
+	if grep -q "mailtrust dkim $(printf '%s' "$verb" | sed 's/-/\\\\-/')" "$MAN/mailtrust.1"; then ok; else bad "not named"; fi
+done
 LAST="mailtrust.1: dkim sign"
 if grep -q "mailtrust dkim sign" "$MAN/mailtrust.1"; then ok; else bad "not named"; fi
 for code in 0 3 5 64 65 66 69 70 73 74; do
 	LAST="mailtrust-dkim.1: dkim sign exit status $code"
-	if sed -n '/^\.SS dkim sign/,/^\.SS dkim keygen/p' "$MAN/mailtrust-dkim.1" | grep -q "^\.B $code\$"
-	then ok; else bad "not documented"; fi
+	if sed -n '/^\.SH EXIT STATUS/,$p' "$MAN/mailtrust-dkim.1" | sed -n '/^\.SS dkim sign/,/^\.SS/p' |
+	   grep -q "^\.B $code\$"; then ok; else bad "not documented"; fi
 done
 LAST="mailtrust-spf.1: NAME"
 name=$(sed -n '/^\.SH NAME/{n;p;}' "$MAN/mailtrust-spf.1")

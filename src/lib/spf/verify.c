@@ -4,6 +4,7 @@
  * reported as findings with a stable code.
  */
 #include "spf/spf_int.h"
+#include "dns/authns.h"
 
 #include <mailtrust/spf_verify.h>
 
@@ -1289,31 +1290,14 @@ static bool same_set(const char *const *a, size_t an, const char *const *b, size
 	return true;
 }
 
-static void find_ns(mt_spf_verify *v)
+/* The domain's authoritative servers (dns/authns.h, shared with the other
+ * owner-side checks): their names kept for the messages, addresses in ns. */
+static void find_ns(mt_spf_verify *v, mt_authns *ns)
 {
-	const char *name = v->domain;
-	for (unsigned steps = 0; steps < 127 && name && *name; steps++) {
-		mt_dns_answer *ans = NULL;
-		if (ask(v, v->res, name, MT_DNS_NS, &ans) != MT_OK)
-			return;
-		if (ans->rcode == MT_DNS_NOERROR && ans->count > 0) {
-			for (size_t i = 0; i < ans->count && v->nns_names < V_MAX_NS; i++)
-				if (ans->rr[i].type == MT_DNS_NS)
-					v->ns_names[v->nns_names++] =
-						vdup(v, (const char *)ans->rr[i].data, ans->rr[i].len);
-			mt_dns_answer_free(ans);
-			return;
-		}
-		bool fail = is_dns_failure(ans->rcode);
-		mt_dns_answer_free(ans);
-		if (fail)
-			return;
-		const char *dot = strchr(name, '.');
-		/* stop at two labels: the registrable level of most names */
-		if (!dot || !strchr(dot + 1, '.'))
-			return;
-		name = dot + 1;
-	}
+	if (mt_authns_find(ns, v->res, v->domain, v->opts ? v->opts->timeout_ms : 0) == MT_ENOMEM)
+		v->oom = true;
+	for (size_t i = 0; i < ns->nnames && v->nns_names < V_MAX_NS; i++)
+		v->ns_names[v->nns_names++] = vdup(v, ns->names[i], strlen(ns->names[i]));
 }
 
 static const char *ns_list(mt_spf_verify *v)
@@ -1338,58 +1322,41 @@ static void time_text(int64_t t, char *out, size_t cap)
 		snprintf(out, cap, "%lld (seconds since 1970)", (long long)t);
 }
 
-static void ask_servers(mt_spf_verify *v, const txt_set *top)
+static void ask_servers(mt_spf_verify *v, const mt_authns *ns, const txt_set *top)
 {
 	const mt_spf_verify_options *o = v->opts;
 	unsigned port = o->server_port ? o->server_port : 53;
-	for (size_t i = 0; i < v->nns_names; i++) {
-		const uint16_t types[2] = { MT_DNS_A, MT_DNS_AAAA };
-		for (int ti = 0; ti < 2; ti++) {
-			mt_dns_answer *ans = NULL;
-			if (ask(v, v->res, v->ns_names[i], types[ti], &ans) != MT_OK)
-				continue;
-			for (size_t k = 0; k < ans->count && v->nns < V_MAX_ADDRS; k++) {
-				const mt_dns_rr *rr = &ans->rr[k];
-				mt_ip ip;
-				char abuf[64];
-				mt_dns_resolver *sr = NULL;
-				txt_set set;
-				mt_spf_ns_answer *na;
+	for (size_t k = 0; k < ns->naddrs && v->nns < V_MAX_ADDRS; k++) {
+		const char *abuf = ns->addrs[k].address;
+		mt_dns_resolver *sr = NULL;
+		txt_set set;
+		mt_spf_ns_answer *na;
 
-				if (rr->type != types[ti] || rr->len != (ti ? 16u : 4u))
-					continue;
-				memset(&ip, 0, sizeof ip);
-				ip.family = ti ? 6 : 4;
-				memcpy(ip.addr, rr->data, rr->len);
-				mt_ip_format(&ip, abuf, sizeof abuf);
-				na = &v->ns[v->nns++];
-				memset(na, 0, sizeof *na);
-				na->server = v->ns_names[i];
-				na->address = vdup(v, abuf, strlen(abuf));
-				if (o->server_resolver(o->server_ctx, abuf, port, &sr) != MT_OK || !sr) {
-					na->rcode = MT_DNS_FAILURE;
-					na->why = "cannot set up a resolver for this server";
-					continue;
-				}
-				if (read_txt(v, sr, v->domain, &set) != MT_OK) {
-					na->rcode = MT_DNS_FAILURE;
-					na->why = "the question could not be asked";
-				} else {
-					na->rcode = set.rcode;
-					na->why = set.why;
-					na->spf_count = set.nspf;
-					na->spf_record = set.nspf == 1 ? set.spf[0] : NULL;
-					na->ttl = set.ttl;
-					na->agrees = !is_dns_failure(set.rcode) &&
-					             same_set(set.spf, set.nspf, top->spf, top->nspf);
-					/* keep the set for the expect comparison: store all records joined */
-					if (set.nspf > 1)
-						na->spf_record = spf_list(v, set.spf, set.nspf);
-				}
-				mt_dns_resolver_free(sr);
-			}
-			mt_dns_answer_free(ans);
+		na = &v->ns[v->nns++];
+		memset(na, 0, sizeof *na);
+		na->server = v->ns_names[ns->addrs[k].ns];
+		na->address = vdup(v, abuf, strlen(abuf));
+		if (o->server_resolver(o->server_ctx, abuf, port, &sr) != MT_OK || !sr) {
+			na->rcode = MT_DNS_FAILURE;
+			na->why = "cannot set up a resolver for this server";
+			continue;
 		}
+		if (read_txt(v, sr, v->domain, &set) != MT_OK) {
+			na->rcode = MT_DNS_FAILURE;
+			na->why = "the question could not be asked";
+		} else {
+			na->rcode = set.rcode;
+			na->why = set.why;
+			na->spf_count = set.nspf;
+			na->spf_record = set.nspf == 1 ? set.spf[0] : NULL;
+			na->ttl = set.ttl;
+			na->agrees = !is_dns_failure(set.rcode) &&
+			             same_set(set.spf, set.nspf, top->spf, top->nspf);
+			/* keep the set for the expect comparison: store all records joined */
+			if (set.nspf > 1)
+				na->spf_record = spf_list(v, set.spf, set.nspf);
+		}
+		mt_dns_resolver_free(sr);
 	}
 }
 
@@ -1409,8 +1376,9 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 	int64_t now = o->now ? o->now : (int64_t)time(NULL);
 	char when[64];
 	size_t answered = 0, agreeing = 0, with_expect = 0;
+	mt_authns ns;
 
-	find_ns(v);
+	find_ns(v, &ns);
 	if (!o->server_resolver) {
 		add(v, "publication-not-checked", MT_SPF_INFO,
 		    "publication was not checked: the authoritative servers were not asked directly",
@@ -1421,7 +1389,7 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 		            "authoritative servers could not be asked", v->domain),
 		    "check the domain's delegation at its registrar", NULL, NULL, -1, 0);
 	} else {
-		ask_servers(v, top);
+		ask_servers(v, &ns, top);
 		mt_buf b;
 		mt_buf_init(&b, 1u << 16);
 		for (size_t i = 0; i < v->nns; i++) {
@@ -1488,6 +1456,7 @@ static void publication(mt_spf_verify *v, const txt_set *top)
 			v->oom = true;
 		mt_buf_free(&b);
 	}
+	mt_authns_clear(&ns);
 	if (top->nspf > 0) {
 		time_text(now + (int64_t)top->ttl, when, sizeof when);
 		add(v, "ttl", MT_SPF_INFO,

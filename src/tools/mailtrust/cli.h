@@ -169,5 +169,7 @@ int cli_spf_build_main(int argc, char **argv);  /* spf_merge_cmd.c */
 /* dkim (dkim_cmd.c) dispatches to keygen. */
 int cli_dkim_main(int argc, char **argv);
 int cli_dkim_sign_main(int argc, char **argv);  /* dkim_sign_cmd.c */
+int cli_dkim_verify_main(int argc, char **argv);    /* dkim_verify_cmd.c */
+int cli_dkim_check_key_main(int argc, char **argv); /* dkim_check_cmd.c */
 
 #endif

@@ -23,11 +23,10 @@ static void dkim_usage(FILE *fp)
 	fputs("Usage: mailtrust dkim <command> [options]\n"
 	      "\n"
 	      "Commands:\n"
-	      "  keygen  generate a DKIM signing key; print the DNS record to publish\n"
-	      "  sign    sign a message with one or more keys\n"
-	      "\n"
-	      "Not yet available (planned): verify (check a message's signatures),\n"
-	      "check-key (check a published key).\n"
+	      "  keygen     generate a DKIM signing key; print the DNS record to publish\n"
+	      "  verify     verify the DKIM signatures of a message\n"
+	      "  sign       sign a message with one or more keys\n"
+	      "  check-key  check a key published in DNS, as its domain's owner\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help   show this help and exit\n"
@@ -42,9 +41,9 @@ int cli_dkim_main(int argc, char **argv)
 {
 	static const cli_command cmds[] = {
 		{ "keygen", dkim_keygen_main },
-		{ "verify", NULL }, /* planned */
+		{ "verify", cli_dkim_verify_main },
 		{ "sign", cli_dkim_sign_main },
-		{ "check-key", NULL },
+		{ "check-key", cli_dkim_check_key_main },
 	};
 	return cli_area_main("dkim", dkim_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }
