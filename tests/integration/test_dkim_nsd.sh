@@ -1,5 +1,6 @@
 #!/bin/bash
-# "dkim verify" and "dkim check-key" against real authoritative servers:
+# "dkim verify", "dkim check-key" and "dkim sign --check-published" against
+# real authoritative servers:
 # two NSD instances on loopback, A on 127.0.0.2 and B on 127.0.0.3, on the
 # same port (as test_verify_nsd.sh does for spf verify), started through
 # run_nsd.sh (rrl-ratelimit: 0) and stopped by their PIDs.  The recursive
@@ -113,7 +114,37 @@ sys.exit(1 if bad else 0)' "$OUT" "$@"; then ok; else bad "JSON check"; fi
 	has "ns-a.example"
 	hasnt "ns-b.example ("
 
-	# 5. a server that never answers: temperror / could not check, in bounded time
+	# 5. dkim sign --check-published through the resolver: the RFC 8463 keys
+	# match behind the CNAME (brisbane) and among two TXT records (test);
+	# the revoked and the absent key are refused (3) and nothing is written
+	KEYS=$(dirname "$MSG")
+	# the RFC 8463 A.1 ed25519 key (RFC 8032 7.1 test 1 seed) as PKCS#8 PEM
+	{ echo "-----BEGIN PRIVATE KEY-----"
+	  python3 -c 'import base64; print(base64.b64encode(bytes.fromhex("302e020100300506032b657004220420"
+"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")).decode())'
+	  echo "-----END PRIVATE KEY-----"; } > "$WORK/ed.pem"
+	sign() {
+		LAST="mailtrust dkim sign $*"
+		"$MT" dkim sign --domain football.example.com --check-published --resolver "$A@$PORT" \
+			"$@" "$MSG" > "$OUT" 2>&1
+		RC=$?
+	}
+	sign --selector brisbane --key "$WORK/ed.pem" --selector test --key "$KEYS/rfc8463-rsa.private.pem"
+	want_rc 0
+	has "DKIM-Signature: v=1; a=ed25519-sha256;"
+	has "DKIM-Signature: v=1; a=rsa-sha256;"
+	sign --selector revoked --key "$KEYS/rfc8463-rsa.private.pem"
+	want_rc 3
+	has "revoked"
+	hasnt "DKIM-Signature"
+	sign --selector nokey --key "$KEYS/rfc8463-rsa.private.pem"
+	want_rc 3
+	has "no key is published at nokey._domainkey.football.example.com"
+	sign --selector brisbane --key "$KEYS/rfc8463-rsa.private.pem"
+	want_rc 3
+	has "not the one published"
+
+	# 6. a server that never answers: temperror / could not check, in bounded time
 	python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -137,11 +168,22 @@ time.sleep(120)
 	"$MT" dkim check-key --resolver "127.0.0.1@$SPORT" --timeout 1000 brisbane football.example.com > "$OUT" 2>&1
 	RC=$?
 	elapsed=$(( $(date +%s) - start ))
-	kill "$SILENT_PID" 2>/dev/null
-	wait "$SILENT_PID" 2>/dev/null
 	want_rc 3
 	has "could not be checked"
 	has "[lookup-failed]"
+	if [ "$elapsed" -le 10 ]; then ok; else bad "took $elapsed s"; fi
+	start=$(date +%s)
+	LAST="mailtrust dkim sign --check-published --resolver 127.0.0.1@$SPORT --timeout 1000"
+	"$MT" dkim sign --domain football.example.com --selector test \
+		--key "$KEYS/rfc8463-rsa.private.pem" --check-published \
+		--resolver "127.0.0.1@$SPORT" --timeout 1000 "$MSG" > "$OUT" 2>&1
+	RC=$?
+	elapsed=$(( $(date +%s) - start ))
+	kill "$SILENT_PID" 2>/dev/null
+	wait "$SILENT_PID" 2>/dev/null
+	want_rc 5
+	has "looking up the key at test._domainkey.football.example.com failed"
+	hasnt "DKIM-Signature"
 	if [ "$elapsed" -le 10 ]; then ok; else bad "took $elapsed s"; fi
 
 	echo "$passed passed, $failed failed"

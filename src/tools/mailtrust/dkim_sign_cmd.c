@@ -39,6 +39,7 @@ enum {
 	OPT_CHECK,
 	OPT_ZONE,
 	OPT_RESOLVER,
+	OPT_TIMEOUT,
 };
 
 static void sign_usage(FILE *fp)
@@ -84,6 +85,8 @@ static void sign_usage(FILE *fp)
 	      "      --zone FILE          with --check-published: answer from this zone file\n"
 	      "      --resolver ADDR[@PORT] with --check-published: forward DNS questions to\n"
 	      "                           this server (default: /etc/resolv.conf)\n"
+	      "      --timeout MS         with --check-published: time for each key lookup\n"
+	      "                           (default 20000)\n"
 	      "  -h, --help               show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 signed, 3 a key is not the published one (--check-published),\n"
@@ -100,7 +103,7 @@ typedef struct sign_args {
 	const char *domains[MAX_ARGS], *selectors[MAX_ARGS], *keys[MAX_ARGS], *ids[MAX_ARGS];
 	size_t nd, ns, nk, ni;
 	const char *canon, *headers, *oversign, *out, *in;
-	unsigned long expire, timestamp;
+	unsigned long expire, timestamp, timeout_ms;
 	bool has_timestamp, body_length, check;
 	cli_dns dns;
 } sign_args;
@@ -133,6 +136,7 @@ static int parse_args(int argc, char **argv, sign_args *a)
 		{ "check-published", no_argument, NULL, OPT_CHECK },
 		{ "zone", required_argument, NULL, OPT_ZONE },
 		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	char q[CLI_QUOTE_BUF];
@@ -178,6 +182,10 @@ static int parse_args(int argc, char **argv, sign_args *a)
 		case OPT_CHECK: a->check = true; break;
 		case OPT_ZONE: a->dns.zone = optarg; break;
 		case OPT_RESOLVER: a->dns.resolver = optarg; break;
+		case OPT_TIMEOUT:
+			if (!cli_parse_uint("dkim sign: --timeout", optarg, 1, 3600000, &a->timeout_ms))
+				return CLI_EXIT_USAGE;
+			break;
 		default:
 			cli_bad_option(c, argv, "mailtrust dkim sign");
 			return CLI_EXIT_USAGE;
@@ -214,9 +222,9 @@ static int parse_args(int argc, char **argv, sign_args *a)
 		cli_error("dkim sign: --zone cannot be combined with --resolver");
 		return CLI_EXIT_USAGE;
 	}
-	if ((a->dns.zone || a->dns.resolver) && !a->check) {
+	if ((a->dns.zone || a->dns.resolver || a->timeout_ms) && !a->check) {
 		cli_error("dkim sign: --%s is only used with --check-published",
-		          a->dns.zone ? "zone" : "resolver");
+		          a->dns.zone ? "zone" : a->dns.resolver ? "resolver" : "timeout");
 		return CLI_EXIT_USAGE;
 	}
 	if (a->has_timestamp && a->timestamp == 0 && a->expire) {
@@ -284,8 +292,8 @@ out:
 }
 
 /* Is the key published at selector._domainkey.domain? 0, or an exit status. */
-static int check_published(mt_dns_resolver *res, const mt_dkim_keygen *key, const char *keyfile,
-                           const char *domain, const char *selector)
+static int check_published(mt_dns_resolver *res, unsigned timeout_ms, const mt_dkim_keygen *key,
+                           const char *keyfile, const char *domain, const char *selector)
 {
 	char name[600], q[CLI_QUOTE_BUF], why[512], best[512];
 	mt_dns_answer *ans = NULL;
@@ -296,7 +304,7 @@ static int check_published(mt_dns_resolver *res, const mt_dkim_keygen *key, cons
 	mt_status st;
 
 	snprintf(name, sizeof name, "%s._domainkey.%s", selector, domain);
-	st = mt_dns_resolve(res, name, MT_DNS_TXT, 0, &ans);
+	st = mt_dns_resolve(res, name, MT_DNS_TXT, timeout_ms, &ans);
 	if (st != MT_OK) {
 		cli_error("dkim sign: looking up the key at %s failed: %s", name, mt_strerror(st));
 		return SIGN_EXIT_DNS;
@@ -503,7 +511,8 @@ int cli_dkim_sign_main(int argc, char **argv)
 			dl = strlen(d);
 			if (dl > 1 && d[dl - 1] == '.')
 				d[dl - 1] = '\0';
-			rc = check_published(res, keys[k], a.keys[k], d, a.selectors[k]);
+			rc = check_published(res, a.timeout_ms ? (unsigned)a.timeout_ms : 20000, keys[k],
+			                     a.keys[k], d, a.selectors[k]);
 			if (rc != 0)
 				goto out;
 		}
