@@ -154,8 +154,10 @@ MT_EXPORT mt_status mt_dkim_sign_finish(mt_dkim_sign *s, mt_error *err);
  * After a successful finish: all DKIM-Signature fields, one per entry in
  * the order added, each ending in CRLF (LF with options.lf), as one
  * NUL-terminated string owned by the signer (*len its length when len is
- * not NULL); mt_dkim_sign_field() gives entry i alone.  NULL before
- * finish, after a failure, or for i out of range.
+ * not NULL); mt_dkim_sign_field() gives entry i alone, as a pointer into
+ * that string and its length in *len (required: only the last field is
+ * followed by a NUL).  NULL before finish, after a failure, for i out of
+ * range, or (mt_dkim_sign_field) a NULL len.
  */
 MT_EXPORT const char *mt_dkim_sign_fields(const mt_dkim_sign *s, size_t *len);
 MT_EXPORT size_t mt_dkim_sign_count(const mt_dkim_sign *s);

@@ -257,6 +257,9 @@ expect_rc 64
 expect_err "one selector per key"
 run dkim sign --domain example.com --selector ed --key ed.pem --zone zone crlf.eml
 expect_rc 64
+run dkim sign --domain example.com --selector ed --key ed.pem --timeout 100 crlf.eml
+expect_rc 64
+expect_err "--timeout is only used with --check-published"
 run dkim sign --domain example --selector ed --key ed.pem crlf.eml
 expect_rc 64
 expect_err "one label"

@@ -614,7 +614,12 @@ static void test_refusals(void)
 	CHECK(mt_dkim_sign_finish(s, &err) == MT_OK);
 	CHECK(mt_dkim_sign_finish(s, &err) == MT_ESTATE);
 	CHECK(mt_dkim_sign_feed(s, "x", 1, &err) == MT_ESTATE);
-	CHECK(mt_dkim_sign_field(s, 1, NULL) == NULL);
+	{
+		size_t l = 0;
+		CHECK(mt_dkim_sign_field(s, 1, &l) == NULL);
+		CHECK(mt_dkim_sign_field(s, 0, NULL) == NULL);
+		CHECK(mt_dkim_sign_field(s, 0, &l) != NULL && l > 0);
+	}
 	mt_dkim_sign_free(s);
 	mt_dkim_sign_free(NULL);
 	/* at most MT_DKIM_SIGN_MAX_KEYS entries */

@@ -724,11 +724,9 @@ size_t mt_dkim_sign_count(const mt_dkim_sign *s)
 
 const char *mt_dkim_sign_field(const mt_dkim_sign *s, size_t i, size_t *len)
 {
-	if (!s || !s->fields || s->fail != MT_OK || i >= s->ne)
+	if (!s || !s->fields || s->fail != MT_OK || i >= s->ne || !len)
 		return NULL;
-	if (len)
-		*len = s->off[i + 1] - s->off[i];
-	/* each field is its own string only at the end: callers use len */
+	*len = s->off[i + 1] - s->off[i];
 	return s->fields + s->off[i];
 }
 
