@@ -117,6 +117,16 @@ LAST="dkim sign from a pipe"
 expect_rc 0
 if cmp -s s4.eml s5.eml; then ok; else bad "a pipe and a redirect give other output"; fi
 
+# standard input already partly read (a regular file): the rest is signed
+# and copied, not the whole file
+{ printf 'X-Envelope: skipped\n'; cat crlf.eml; } >prefixed.eml
+{ read -r _; "$MT" dkim sign --domain example.com --selector ed --key ed.pem --timestamp 1764576000; } \
+	<prefixed.eml >s5b.eml 2>"$ERR"
+RC=$?
+LAST="dkim sign with standard input part read"
+expect_rc 0
+if cmp -s s4.eml s5b.eml; then ok; else bad "not the fields and the rest of the input"; fi
+
 # ---- options: c=, h=, t= x= l= i= ----
 run dkim sign --domain example.com --selector rsa --key rsa.pem --canon simple/simple \
 	--headers 'From:To:X-Absent' --oversign 'from:to' --timestamp 1764576000 --expire 3600 \

@@ -379,11 +379,11 @@ static bool write_all(int fd, const void *data, size_t len)
 
 /*
  * The line (from 1) of the input offset a library message names ("offset
- * N"), counting the LFs before it in fd (read again from the start into
- * buf, SIGN_CHUNK octets); 0 when the message names none or fd cannot be
- * read again.
+ * N"), counting the LFs before it in fd (read again from start into buf,
+ * SIGN_CHUNK octets); 0 when the message names none or fd cannot be read
+ * again.
  */
-static unsigned long offset_line(const char *msg, int fd, char *buf)
+static unsigned long offset_line(const char *msg, int fd, off_t start, char *buf)
 {
 	const char *p = strstr(msg, "offset ");
 	unsigned long long off = 0, done = 0;
@@ -393,7 +393,7 @@ static unsigned long offset_line(const char *msg, int fd, char *buf)
 		return 0;
 	for (p += 7; *p >= '0' && *p <= '9' && off < (1ULL << 50); p++)
 		off = off * 10 + (unsigned long long)(*p - '0');
-	if (lseek(fd, 0, SEEK_SET) != 0)
+	if (lseek(fd, start, SEEK_SET) != start)
 		return 0;
 	while (done < off) {
 		size_t want = off - done < SIGN_CHUNK ? (size_t)(off - done) : SIGN_CHUNK;
@@ -430,6 +430,7 @@ int cli_dkim_sign_main(int argc, char **argv)
 	size_t flen = 0;
 	uint64_t total = 0, copied = 0;
 	struct stat in_st;
+	off_t in_start = -1;
 	int in_fd = -1, spool_fd = -1, src_fd, out_fd = -1, rc;
 	bool tmp_made = false, first = true, lf = false;
 
@@ -521,8 +522,11 @@ int cli_dkim_sign_main(int argc, char **argv)
 
 	/* A pipe or terminal is kept in an unlinked temporary file to be
 	 * copied after the fields; a regular file is read again. */
-	if (!S_ISREG(in_st.st_mode)) {
+	if (S_ISREG(in_st.st_mode))
+		in_start = lseek(in_fd, 0, SEEK_CUR); /* standard input may be part read */
+	if (!S_ISREG(in_st.st_mode) || in_start < 0) {
 		FILE *tf = tmpfile();
+		in_start = 0;
 		if (!tf || (spool_fd = dup(fileno(tf))) < 0) {
 			cli_error("dkim sign: cannot create a temporary file for the message: %s",
 			          strerror(errno));
@@ -610,7 +614,7 @@ int cli_dkim_sign_main(int argc, char **argv)
 		out_fd = STDOUT_FILENO;
 	}
 	src_fd = spool_fd >= 0 ? spool_fd : in_fd;
-	if (lseek(src_fd, 0, SEEK_SET) != 0) {
+	if (lseek(src_fd, spool_fd >= 0 ? 0 : in_start, SEEK_SET) != (spool_fd >= 0 ? 0 : in_start)) {
 		cli_error("dkim sign: cannot read %s again: %s", in_name(&a, q), strerror(errno));
 		rc = CLI_EXIT_NOINPUT;
 		goto out;
@@ -662,7 +666,8 @@ sign_error:
 	{
 		/* the library's messages give the octet offset in the input;
 		 * say which line that is, as FILE:LINE */
-		unsigned long line = offset_line(err.message, spool_fd >= 0 ? spool_fd : in_fd, buf);
+		unsigned long line = offset_line(err.message, spool_fd >= 0 ? spool_fd : in_fd,
+		                                 spool_fd >= 0 ? 0 : in_start, buf);
 		if (line)
 			cli_error("dkim sign: %s:%lu: cannot be signed: %s", a.in ? cli_quote(q, a.in) : "-",
 			          line, cli_escape(esc, sizeof esc, err.message, sizeof err.message));
