@@ -13,5 +13,6 @@
 #include <mailtrust/dkim_key.h>
 #include <mailtrust/dkim.h>
 #include <mailtrust/dkim_check.h>
+#include <mailtrust/dmarc_verify.h>
 #include <mailtrust/dmarc.h>
 #endif
