@@ -150,6 +150,17 @@ run dmarc check a.b.c.d.www.example.com --zone "$TMP/clean.zone" --json
 expect_rc 0
 expect_json 'j["source"] == "inherited"' 'j["policy_domain"] == "example.com"' \
 	'j["policy"] == "reject"' 'j["records_at_name"] == 0' 'j["checked"]'
+# 4.7: sp= for a subdomain that exists, np= for a name that does not
+zone spnp.zone '_dmarc TXT "v=DMARC1; p=reject; sp=quarantine; np=none; rua=mailto:d@example.com"' \
+	'www A 192.0.2.1'
+run dmarc check www.example.com --zone "$TMP/spnp.zone" --json
+expect_rc 0
+expect_json 'j["policy_tag"] == "sp"' 'j["policy"] == "quarantine"'
+run dmarc check nosuch.example.com --zone "$TMP/spnp.zone"
+expect_rc 1
+expect_out "policy record: inherited from example.com (through np=)"
+expect_out "[np-none]"
+expect_out "add np=reject to the record at _dmarc.example.com"
 # p=none without rua: monitoring that nobody reads (warnings, exit 1)
 zone none.zone '_dmarc TXT "v=DMARC1; p=none"'
 run dmarc check example.com --zone "$TMP/none.zone"

@@ -382,15 +382,26 @@ static void judge_record(mt_dmarc_verify *v, const mt_dmarc_record *r, const cha
 		valid_rua += mt_dmarc_record_rua(r, i)->valid;
 	if (!inherited && (!mt_dmarc_record_has_tag(r, "p") || as_none))
 		p = MT_DMARC_POLICY_NONE;
-	if (v->policy == MT_DMARC_POLICY_NONE || (!inherited && p == MT_DMARC_POLICY_NONE)) {
+	if (inherited && v->policy == MT_DMARC_POLICY_NONE && strcmp(v->policy_tag, "np") == 0) {
+		add(v, "np-none", MT_DMARC_VERIFY_WARNING,
+		    vstr(v, "%s does not exist, and the policy for names under %s that do not exist "
+		            "is none (np=, or sp=/p= without it): anyone can send mail from made-up "
+		            "subdomains", v->domain, v->policy_domain),
+		    vstr(v, "add np=reject to the record at _dmarc.%s: names that do not exist send "
+		            "no legitimate mail", v->policy_domain),
+		    rec, len, -1, 0);
+	} else if (v->policy == MT_DMARC_POLICY_NONE || (!inherited && p == MT_DMARC_POLICY_NONE)) {
 		add(v, "monitoring-only", MT_DMARC_VERIFY_WARNING,
 		    vstr(v, "the policy for %s is none: monitoring only, receivers deliver mail that "
 		            "fails DMARC as if there were no policy, so the domain is not protected "
 		            "from spoofing", v->domain),
-		    "move to p=quarantine, then p=reject, once the aggregate (rua) reports show "
-		    "that all legitimate mail passes: every source that sends as the domain needs "
-		    "SPF (MAIL FROM in the domain) or DKIM (d= in the domain) aligned with the From "
-		    "domain; review the reports for a few weeks first",
+		    vstr(v, "move to %s=quarantine, then %s=reject%s%s, once the aggregate (rua) "
+		            "reports show that all legitimate mail passes: every source that sends as "
+		            "the domain needs SPF (MAIL FROM in the domain) or DKIM (d= in the domain) "
+		            "aligned with the From domain; review the reports for a few weeks first",
+		         inherited ? v->policy_tag : "p", inherited ? v->policy_tag : "p",
+		         inherited ? " in the record at _dmarc." : "",
+		         inherited ? v->policy_domain : ""),
 		    NULL, 0, -1, 0);
 	} else {
 		mt_dmarc_policy eff = v->policy != MT_DMARC_POLICY_ABSENT ? v->policy : p;
