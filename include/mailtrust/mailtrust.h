@@ -14,5 +14,6 @@
 #include <mailtrust/dkim.h>
 #include <mailtrust/dkim_sign.h>
 #include <mailtrust/dkim_check.h>
+#include <mailtrust/dmarc_verify.h>
 #include <mailtrust/dmarc.h>
 #endif

@@ -7,7 +7,9 @@ MAN="$DATA/../../../doc/man"
 for cmd in "spf check:mailtrust-spf.1" "spf parse:mailtrust-spf.1" "spf verify:mailtrust-spf.1" \
            "spf merge:mailtrust-spf.1" "spf build:mailtrust-spf.1" "spf:mailtrust-spf.1" ":mailtrust.1" \
            "dkim keygen:mailtrust-dkim.1" "dkim verify:mailtrust-dkim.1" \
-           "dkim check-key:mailtrust-dkim.1" "dkim sign:mailtrust-dkim.1" "dkim:mailtrust-dkim.1"; do
+           "dkim check-key:mailtrust-dkim.1" "dkim sign:mailtrust-dkim.1" "dkim:mailtrust-dkim.1" \
+           "dmarc check:mailtrust-dmarc.1" "dmarc build:mailtrust-dmarc.1" \
+           "dmarc parse:mailtrust-dmarc.1" "dmarc:mailtrust-dmarc.1" "check:mailtrust.1"; do
 	args=${cmd%%:*}
 	page=$MAN/${cmd#*:}
 	# shellcheck disable=SC2086
@@ -68,6 +70,27 @@ for code in 0 3 5 64 65 66 69 70 73 74; do
 	if sed -n '/^\.SH EXIT STATUS/,$p' "$MAN/mailtrust-dkim.1" | sed -n '/^\.SS dkim sign/,/^\.SS/p' |
 	   grep -q "^\.B $code\$"; then ok; else bad "not documented"; fi
 done
+# dmarc: every exit status of each command in its own section; the area
+# and the audit named in mailtrust(1), whose list of common DKIM selectors
+# is the one the audit tries
+for sec in "dmarc check:0 1 2 3 64 65 66 69 70" "dmarc build:0 64 70" "dmarc parse:0 1 2 64 70"; do
+	for code in ${sec#*:}; do
+		LAST="mailtrust-dmarc.1: ${sec%%:*} exit status $code"
+		if sed -n '/^\.SH EXIT STATUS/,$p' "$MAN/mailtrust-dmarc.1" |
+		   sed -n "/^\.SS ${sec%%:*}\$/,/^\.S[SH]/{/^\.S[SH]/!p;}" | grep -q "^\.B $code\$"; then ok
+		else bad "not documented"; fi
+	done
+done
+for verb in check build parse; do
+	LAST="mailtrust.1: dmarc $verb"
+	if grep -q "mailtrust dmarc $verb" "$MAN/mailtrust.1"; then ok; else bad "not named"; fi
+done
+printf '$ORIGIN example.com.\n@ 300 TXT "v=spf1 -all"\n' >"$TMP/sel.zone"
+run check example.com --zone "$TMP/sel.zone" --json
+tried=$("$PYTHON" -c 'import json,sys; print(", ".join(json.load(sys.stdin)["dkim_selectors_tried"]) + ".")' <"$OUT")
+LAST="mailtrust.1: the audit's selectors ($tried)"
+if groff -man -Tascii -P-cbou -rLL=2000n "$MAN/mailtrust.1" 2>/dev/null | tr -s ' ' | grep -qF "$tried"; then ok
+else bad "not the list the audit tries"; fi
 LAST="mailtrust-spf.1: NAME"
 name=$(sed -n '/^\.SH NAME/{n;p;}' "$MAN/mailtrust-spf.1")
 case "$name" in *verify*merge*build*) ok ;; *) bad "NAME line is '$name'" ;; esac

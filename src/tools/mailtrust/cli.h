@@ -172,4 +172,24 @@ int cli_dkim_sign_main(int argc, char **argv);  /* dkim_sign_cmd.c */
 int cli_dkim_verify_main(int argc, char **argv);    /* dkim_verify_cmd.c */
 int cli_dkim_check_key_main(int argc, char **argv); /* dkim_check_cmd.c */
 
+/* dmarc (dmarc_cmd.c) dispatches to check, build and parse. */
+int cli_dmarc_main(int argc, char **argv);
+int cli_dmarc_check_main(int argc, char **argv); /* dmarc_check_cmd.c */
+/* The record rec[0..len) with a caret under [off, off+n) in style. */
+void cli_dmarc_caret(const cli_out *o, const char *rec, size_t len, size_t off, size_t n,
+                     cli_style style);
+/* The length of the spot at off: to the next ';' or ','; at least 1. */
+size_t cli_dmarc_spot_len(const char *rec, size_t len, size_t off);
+struct mt_dmarc_verify;
+struct mt_dmarc_verify_finding;
+void cli_dmarc_print_finding(const cli_out *o, const struct mt_dmarc_verify_finding *f);
+void cli_dmarc_json_finding(struct json_writer *w, const struct mt_dmarc_verify_finding *f);
+void cli_dmarc_json_report(struct json_writer *w, const struct mt_dmarc_verify *v);
+/* An owner check's server_resolver: libunbound forwarding to one server;
+ * ctx points to the --timeout value (unsigned long, 0: the default). */
+mt_status cli_server_resolver(void *ctx, const char *address, unsigned port,
+                              mt_dns_resolver **out);
+/* mailtrust check DOMAIN: the audit (check_cmd.c). */
+int cli_check_main(int argc, char **argv);
+
 #endif

@@ -17,6 +17,10 @@ static void usage(FILE *fp)
 	      "             verify, merge and build records\n"
 	      "  dkim       DomainKeys Identified Mail (RFC 6376): generate a signing key\n"
 	      "             and its DNS record (verify, sign, check-key: planned)\n"
+	      "  dmarc      DMARC (RFC 9989): check a domain's policy record; build and\n"
+	      "             parse records\n"
+	      "  check      audit a domain's mail records: SPF, DMARC, DKIM and MX, with\n"
+	      "             the fixes and the records to publish ('mailtrust check DOMAIN')\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"
@@ -60,6 +64,10 @@ int main(int argc, char **argv)
 		return cli_spf_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "dkim") == 0)
 		return cli_dkim_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "dmarc") == 0)
+		return cli_dmarc_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "check") == 0)
+		return cli_check_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "help") == 0) {
 		usage(stdout);
 		return 0;
