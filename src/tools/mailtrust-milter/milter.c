@@ -1,0 +1,1045 @@
+/*
+ * mailtrust-milter: SPF, DKIM and DMARC for Postfix and Sendmail through
+ * libmilter, and DKIM signing of outbound mail.
+ *
+ * Threads: libmilter runs one thread per SMTP connection and calls the
+ * callbacks below on it.  Each message's checks run at end of message on
+ * that thread, as jobs of one driver (run.h) over a resolver borrowed from
+ * a small pool (a resolver is used by one thread at a time).  The main
+ * thread waits for signals: SIGHUP reloads the signing keys, SIGTERM and
+ * SIGINT stop libmilter.
+ *
+ * Inbound: the header block is kept (it is bounded), the body only
+ * streams through the DKIM verifier.  Outbound: the header block is kept
+ * until its end, when the From domain picks the keys, then header and
+ * body stream through the signer.
+ */
+#include "conf.h"
+
+#include <mailtrust/mailtrust.h>
+#include <mailtrust/dkim_sign.h>
+#include <mailtrust/dkim_key.h>
+
+#include <libmilter/mfapi.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_USAGE   64
+#define EXIT_CONFIG  78
+#define EXIT_RUNTIME 71
+
+#define MAX_HEADER_BLOCK (1024 * 1024)
+#define MAX_FORGED 64
+
+/* ---- Keys (reloaded on SIGHUP) ----------------------------------------- */
+typedef struct keyset {
+	unsigned refs;
+	size_t n;
+	mt_dkim_keygen *keys[MTM_CONF_MAX_SIGN]; /* parallel to conf.sign */
+} keyset;
+
+static mtm_conf g_conf;
+static pthread_mutex_t g_keys_mu = PTHREAD_MUTEX_INITIALIZER;
+static keyset *g_keys;
+static bool g_leadspc_ok = true;
+
+static void keyset_free(keyset *ks)
+{
+	if (!ks)
+		return;
+	for (size_t i = 0; i < ks->n; i++)
+		mt_dkim_keygen_free(ks->keys[i]);
+	free(ks);
+}
+
+/* Load every key of the signing table; NULL with err on the first failure. */
+static keyset *keyset_load(const mtm_conf *c, char *err, size_t cap)
+{
+	keyset *ks = calloc(1, sizeof(*ks));
+	char *buf = NULL;
+
+	if (!ks) {
+		snprintf(err, cap, "out of memory");
+		return NULL;
+	}
+	ks->refs = 1;
+	for (size_t i = 0; i < c->nsign; i++) {
+		const mtm_sign_entry *e = &c->sign[i];
+		FILE *f = fopen(e->keyfile, "rb");
+		size_t len;
+		mt_error me;
+
+		if (!f) {
+			snprintf(err, cap, "%s: %s", e->keyfile, strerror(errno));
+			goto fail;
+		}
+		buf = malloc(65537);
+		len = buf ? fread(buf, 1, 65537, f) : 0;
+		fclose(f);
+		if (!buf || len == 0 || len > 65536) {
+			snprintf(err, cap, "%s: empty, unreadable or larger than 64 KiB", e->keyfile);
+			goto fail;
+		}
+		memset(&me, 0, sizeof(me));
+		if (mt_dkim_keygen_from_pem(buf, len, &ks->keys[i], &me) != MT_OK) {
+			snprintf(err, cap, "%s: %s", e->keyfile, me.message);
+			goto fail;
+		}
+		free(buf);
+		buf = NULL;
+		ks->n = i + 1;
+	}
+	return ks;
+fail:
+	free(buf);
+	keyset_free(ks);
+	return NULL;
+}
+
+static keyset *keys_get(void)
+{
+	pthread_mutex_lock(&g_keys_mu);
+	keyset *ks = g_keys;
+	if (ks)
+		ks->refs++;
+	pthread_mutex_unlock(&g_keys_mu);
+	return ks;
+}
+
+static void keys_put(keyset *ks)
+{
+	bool last;
+
+	if (!ks)
+		return;
+	pthread_mutex_lock(&g_keys_mu);
+	last = --ks->refs == 0;
+	pthread_mutex_unlock(&g_keys_mu);
+	if (last)
+		keyset_free(ks);
+}
+
+static void keys_reload(void)
+{
+	char err[512];
+	keyset *ks = keyset_load(&g_conf, err, sizeof err);
+
+	if (!ks) {
+		syslog(LOG_ERR, "reload: keeping the old keys: %s", err);
+		return;
+	}
+	pthread_mutex_lock(&g_keys_mu);
+	keyset *old = g_keys;
+	g_keys = ks;
+	pthread_mutex_unlock(&g_keys_mu);
+	keys_put(old);
+	syslog(LOG_INFO, "reload: %zu signing keys loaded", ks->n);
+}
+
+/* ---- Resolver pool ---------------------------------------------------- */
+static pthread_mutex_t g_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_pool_cv = PTHREAD_COND_INITIALIZER;
+static mt_dns_resolver *g_pool[64];
+static size_t g_pool_free;
+
+static int pool_init(const mtm_conf *c, char *err, size_t cap)
+{
+	for (unsigned i = 0; i < c->dns_contexts; i++) {
+		mt_dns_unbound_options uo;
+		mt_dns_cache_options co;
+		mt_dns_resolver *inner = NULL, *res = NULL;
+		mt_error me;
+
+		memset(&me, 0, sizeof(me));
+		mt_dns_unbound_options_init(&uo);
+		uo.forwarder = c->resolver;
+		uo.timeout_ms = c->dns_timeout_ms;
+		if (mt_dns_unbound_resolver_new(&uo, &inner, &me) != MT_OK) {
+			snprintf(err, cap, "resolver: %s", me.message);
+			return -1;
+		}
+		mt_dns_cache_options_init(&co);
+		co.max_bytes = 16 * 1024 * 1024;
+		co.own_inner = true;
+		if (mt_dns_cache_resolver_new(inner, &co, &res, &me) != MT_OK) {
+			snprintf(err, cap, "resolver cache: %s", me.message);
+			return -1;
+		}
+		g_pool[g_pool_free++] = res;
+	}
+	return 0;
+}
+
+static mt_dns_resolver *pool_take(void)
+{
+	pthread_mutex_lock(&g_pool_mu);
+	while (g_pool_free == 0)
+		pthread_cond_wait(&g_pool_cv, &g_pool_mu);
+	mt_dns_resolver *r = g_pool[--g_pool_free];
+	pthread_mutex_unlock(&g_pool_mu);
+	return r;
+}
+
+static void pool_give(mt_dns_resolver *r)
+{
+	pthread_mutex_lock(&g_pool_mu);
+	g_pool[g_pool_free++] = r;
+	pthread_cond_signal(&g_pool_cv);
+	pthread_mutex_unlock(&g_pool_mu);
+}
+
+/* ---- A bounded text buffer -------------------------------------------- */
+typedef struct sbuf {
+	char *p;
+	size_t len, cap, max;
+	bool over;
+} sbuf;
+
+static bool sb_add(sbuf *b, const void *data, size_t len)
+{
+	if (b->over || len > b->max - b->len) {
+		b->over = true;
+		return false;
+	}
+	if (b->len + len + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 4096;
+		while (ncap < b->len + len + 1)
+			ncap *= 2;
+		char *np = realloc(b->p, ncap);
+		if (!np) {
+			b->over = true;
+			return false;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return true;
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void sb_fmt(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_fmt(sbuf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void sb_free(sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* A log value: printable ASCII only, at most 200 octets. */
+static void sb_logval(sbuf *b, const char *s)
+{
+	size_t n = 0;
+	if (!s || !*s) {
+		sb_str(b, "-");
+		return;
+	}
+	for (; *s && n < 200; s++, n++) {
+		char ch = (*s > 0x20 && *s < 0x7f) ? *s : '?';
+		sb_add(b, &ch, 1);
+	}
+}
+
+/* ---- Per-connection state ---------------------------------------------- */
+typedef struct conn {
+	char ip[INET6_ADDRSTRLEN];
+	bool have_ip;
+	bool trusted;
+	bool leadspc;
+	char *helo;
+	/* the message */
+	char *mailfrom;
+	char *auth;
+	bool outbound;
+	sbuf header;                /* the header block as received */
+	size_t ar_count;            /* Authentication-Results fields seen */
+	size_t nforged;
+	size_t forged[MAX_FORGED];  /* their indices (1-based) that claim our id */
+	size_t from_count;
+	char *from_value;           /* the first From field's value */
+	mt_dkim_verify *ver;
+	mt_dkim_sign *sig;
+	keyset *keys;
+	char sign_domain[256];
+	bool broken;                /* a feed failed: no checks for this message */
+	char broken_why[512];
+} conn;
+
+static void msg_reset(conn *c)
+{
+	free(c->mailfrom);
+	free(c->auth);
+	free(c->from_value);
+	sb_free(&c->header);
+	mt_dkim_verify_free(c->ver);
+	mt_dkim_sign_free(c->sig);
+	keys_put(c->keys);
+	c->mailfrom = c->auth = c->from_value = NULL;
+	c->ver = NULL;
+	c->sig = NULL;
+	c->keys = NULL;
+	c->outbound = false;
+	c->ar_count = c->nforged = c->from_count = 0;
+	c->sign_domain[0] = '\0';
+	c->broken = false;
+	c->broken_why[0] = '\0';
+}
+
+static conn *getconn(SMFICTX *ctx)
+{
+	return (conn *)smfi_getpriv(ctx);
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s);
+	char *d = malloc(n + 1);
+	if (d)
+		memcpy(d, s, n + 1);
+	return d;
+}
+
+static void mark_broken(conn *c, const char *what, const mt_error *e)
+{
+	if (c->broken)
+		return;
+	c->broken = true;
+	snprintf(c->broken_why, sizeof c->broken_why, "%s: %.255s", what, e ? e->message : "");
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
+{
+	conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return SMFIS_TEMPFAIL;
+	c->leadspc = g_leadspc_ok;
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, c->ip, sizeof c->ip);
+		c->have_ip = true;
+		c->trusted = mtm_conf_trusted(&g_conf, 4, (const uint8_t *)&s4->sin_addr);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, c->ip, sizeof c->ip);
+		c->have_ip = true;
+		c->trusted = mtm_conf_trusted(&g_conf, 6, (const uint8_t *)&s6->sin6_addr);
+	} else {
+		/* no address: a local submission (Postfix's sendmail, pickup) */
+		c->trusted = true;
+	}
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+	conn *c = getconn(ctx);
+	if (!c)
+		return SMFIS_CONTINUE;
+	free(c->helo);
+	c->helo = xstrdup(helo ? helo : "");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	conn *c = getconn(ctx);
+	const char *a, *auth;
+	size_t len;
+
+	if (!c)
+		return SMFIS_CONTINUE;
+	msg_reset(c);
+	a = argv && argv[0] ? argv[0] : "";
+	len = strlen(a);
+	if (len >= 2 && a[0] == '<' && a[len - 1] == '>') {
+		a++;
+		len -= 2;
+	}
+	c->mailfrom = malloc(len + 1);
+	if (!c->mailfrom)
+		return SMFIS_TEMPFAIL;
+	memcpy(c->mailfrom, a, len);
+	c->mailfrom[len] = '\0';
+	auth = smfi_getsymval(ctx, "{auth_authen}");
+	if (auth && *auth)
+		c->auth = xstrdup(auth);
+	c->outbound = c->trusted || c->auth != NULL;
+	c->header.max = MAX_HEADER_BLOCK;
+	if (!c->outbound) {
+		mt_error e;
+		memset(&e, 0, sizeof(e));
+		if (mt_dkim_verify_new(NULL, &c->ver, &e) != MT_OK)
+			mark_broken(c, "dkim verifier", &e);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	conn *c = getconn(ctx);
+	const char *v = value ? value : "";
+
+	if (!c || !c->mailfrom)
+		return SMFIS_CONTINUE;
+	sb_str(&c->header, name);
+	sb_str(&c->header, c->leadspc ? ":" : ": ");
+	sb_str(&c->header, v);
+	sb_str(&c->header, "\r\n");
+	if (strcasecmp(name, "Authentication-Results") == 0) {
+		c->ar_count++;
+		if (!c->outbound && mt_authres_claims(v, strlen(v), g_conf.authserv_id) &&
+		    c->nforged < MAX_FORGED)
+			c->forged[c->nforged++] = c->ar_count;
+	} else if (strcasecmp(name, "From") == 0) {
+		if (c->from_count++ == 0)
+			c->from_value = xstrdup(v);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* The From field's domain into out ("" when there is none or several). */
+static mt_dmarc_from_status from_domain(const conn *c, mt_dmarc_from *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (c->from_count == 0) {
+		f->status = MT_DMARC_FROM_ABSENT;
+		return f->status;
+	}
+	if (c->from_count > 1) {
+		f->status = MT_DMARC_FROM_MANY_FIELDS;
+		return f->status;
+	}
+	mt_dmarc_from_parse(c->from_value, strlen(c->from_value), f);
+	return f->status;
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	conn *c = getconn(ctx);
+	mt_error e;
+
+	if (!c || !c->mailfrom)
+		return SMFIS_CONTINUE;
+	memset(&e, 0, sizeof(e));
+	if (c->header.over) {
+		c->broken = true;
+		snprintf(c->broken_why, sizeof c->broken_why, "header block over %d octets",
+		         MAX_HEADER_BLOCK);
+		return SMFIS_CONTINUE;
+	}
+	sb_str(&c->header, "\r\n");
+	if (c->outbound) {
+		mt_dmarc_from f;
+		size_t idx[MT_DKIM_SIGN_MAX_KEYS], n;
+
+		if (from_domain(c, &f) != MT_DMARC_FROM_OK)
+			return SMFIS_CONTINUE;  /* nothing to sign with */
+		c->keys = keys_get();
+		n = c->keys ? mtm_conf_signers(&g_conf, f.domain, idx, MT_DKIM_SIGN_MAX_KEYS) : 0;
+		if (n == 0)
+			return SMFIS_CONTINUE;
+		mt_dkim_sign_options so;
+		mt_dkim_sign_options_init(&so);
+		so.lf = true;
+		so.now = (int64_t)time(NULL);
+		if (mt_dkim_sign_new(&so, &c->sig, &e) != MT_OK) {
+			mark_broken(c, "dkim signer", &e);
+			return SMFIS_CONTINUE;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const mtm_sign_entry *se = &g_conf.sign[idx[i]];
+			if (idx[i] >= c->keys->n ||
+			    mt_dkim_sign_add(c->sig, c->keys->keys[idx[i]], se->domain, se->selector, NULL,
+			                     &e) != MT_OK) {
+				mark_broken(c, "dkim signer", &e);
+				return SMFIS_CONTINUE;
+			}
+		}
+		snprintf(c->sign_domain, sizeof c->sign_domain, "%s", f.domain);
+		if (mt_dkim_sign_feed(c->sig, c->header.p, c->header.len, &e) != MT_OK)
+			mark_broken(c, "dkim signer", &e);
+	} else if (c->ver) {
+		if (mt_dkim_verify_feed(c->ver, c->header.p, c->header.len, &e) != MT_OK)
+			mark_broken(c, "dkim verifier", &e);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	conn *c = getconn(ctx);
+	mt_error e;
+
+	if (!c || c->broken)
+		return SMFIS_CONTINUE;
+	memset(&e, 0, sizeof(e));
+	if (c->sig && mt_dkim_sign_feed(c->sig, data, len, &e) != MT_OK)
+		mark_broken(c, "dkim signer", &e);
+	else if (c->ver && mt_dkim_verify_feed(c->ver, data, len, &e) != MT_OK)
+		mark_broken(c, "dkim verifier", &e);
+	return SMFIS_CONTINUE;
+}
+
+/* Add a field's value: LF line ends, a leading space when the MTA leaves
+ * it to us. */
+static int add_field(SMFICTX *ctx, conn *c, const char *name, const char *value, size_t len)
+{
+	sbuf v = {0};
+	v.max = 65536;
+	if (c->leadspc)
+		sb_str(&v, " ");
+	for (size_t i = 0; i < len; i++) {
+		if (value[i] == '\r')
+			continue;
+		sb_add(&v, &value[i], 1);
+	}
+	while (v.len > 0 && v.p[v.len - 1] == '\n')
+		v.p[--v.len] = '\0';
+	int rc = v.over ? MI_FAILURE : smfi_insheader(ctx, 0, (char *)name, v.p);
+	sb_free(&v);
+	return rc;
+}
+
+static sfsistat outbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
+{
+	mt_error e;
+
+	memset(&e, 0, sizeof(e));
+	sb_fmt(log, " outbound client=%s", c->have_ip ? c->ip : "local");
+	if (c->auth) {
+		sb_str(log, " auth=");
+		sb_logval(log, c->auth);
+	}
+	if (c->broken) {
+		sb_str(log, " sign=error (");
+		sb_logval(log, c->broken_why);
+		sb_str(log, ")");
+		return SMFIS_ACCEPT;
+	}
+	if (!c->sig) {
+		sb_str(log, " sign=none");
+		return SMFIS_ACCEPT;
+	}
+	if (mt_dkim_sign_finish(c->sig, &e) != MT_OK) {
+		sb_str(log, " sign=error (");
+		sb_logval(log, e.message);
+		sb_str(log, ")");
+		return SMFIS_ACCEPT;
+	}
+	size_t n = mt_dkim_sign_count(c->sig);
+	/* inserted at the top, last first, so they come out in table order */
+	for (size_t i = n; i-- > 0;) {
+		size_t len = 0;
+		const char *f = mt_dkim_sign_field(c->sig, i, &len);
+		const char *colon = f ? memchr(f, ':', len) : NULL;
+		if (!colon)
+			continue;
+		if (add_field(ctx, c, "DKIM-Signature", colon + 1, len - (size_t)(colon + 1 - f)) !=
+		    MI_SUCCESS) {
+			sb_str(log, " sign=error (the MTA refused the field)");
+			return SMFIS_TEMPFAIL;
+		}
+	}
+	sb_fmt(log, " sign=ok d=%s keys=%zu", c->sign_domain, n);
+	return SMFIS_ACCEPT;
+}
+
+static void log_spf(sbuf *log, const char *label, const mt_spf_outcome *o)
+{
+	sb_fmt(log, " %s=%s", label, o ? mt_spf_result_name(o->result) : "none");
+	if (o && o->domain && *o->domain) {
+		sb_str(log, "(");
+		sb_logval(log, o->domain);
+		sb_str(log, ")");
+	}
+}
+
+static void spf_entry(mt_authres *ar, const mt_spf_outcome *o, const char *prop)
+{
+	mt_authres_method m;
+	mt_authres_prop p = {"smtp", prop, NULL};
+	mt_error e;
+
+	memset(&m, 0, sizeof(m));
+	m.method = "spf";
+	m.result = mt_spf_result_name(o->result);
+	p.value = strcmp(prop, "helo") == 0 ? o->helo : o->sender;
+	if (p.value && *p.value) {
+		m.props = &p;
+		m.prop_count = 1;
+	}
+	if (mt_authres_add(ar, &m, &e) != MT_OK) {
+		m.props = NULL;
+		m.prop_count = 0;
+		mt_authres_add(ar, &m, &e);
+	}
+}
+
+static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
+{
+	mt_error e;
+	mt_spf_options so;
+	mt_spf_check *spf_mf = NULL, *spf_helo = NULL;
+	mt_dmarc_check *dm = NULL;
+	mt_authres *ar = NULL;
+	mt_run *run = NULL;
+	mt_run_options ro;
+	mt_dns_resolver *res = NULL;
+	mt_dmarc_from from;
+	const mt_spf_outcome *omf = NULL, *ohelo = NULL;
+	const mt_dmarc_outcome *od = NULL;
+	char *arv = NULL;
+	bool temperror = false, dkim_ready = false;
+	sfsistat ret = SMFIS_ACCEPT;
+
+	memset(&e, 0, sizeof(e));
+	sb_fmt(log, " inbound client=%s", c->have_ip ? c->ip : "local");
+	sb_str(log, " helo=");
+	sb_logval(log, c->helo);
+	sb_str(log, " mailfrom=");
+	sb_logval(log, c->mailfrom);
+
+	/* the forged fields go in any case, from the bottom up */
+	for (size_t i = c->nforged; i-- > 0;)
+		smfi_chgheader(ctx, "Authentication-Results", (int)c->forged[i], NULL);
+	if (c->nforged)
+		sb_fmt(log, " removed-ar=%zu", c->nforged);
+
+	if (mt_authres_new(g_conf.authserv_id, &ar, &e) != MT_OK)
+		goto fail;
+	res = pool_take();
+	mt_run_options_init(&ro);
+	ro.max_jobs = 8;
+	if (mt_run_new(res, &ro, &run, &e) != MT_OK)
+		goto fail;
+
+	mt_spf_options_init(&so);
+	so.receiver = g_conf.authserv_id;
+	if (c->have_ip) {
+		mt_spf_request rq;
+		memset(&rq, 0, sizeof(rq));
+		rq.ip = c->ip;
+		rq.sender = c->mailfrom;
+		rq.helo = c->helo;
+		rq.identity = MT_SPF_MAILFROM;
+		if (mt_spf_check_new(&so, &spf_mf, &e) != MT_OK ||
+		    mt_spf_check_start(spf_mf, &rq, &e) != MT_OK ||
+		    mt_run_add(run, mt_spf_check_job_ops(), spf_mf, 0, NULL) != MT_OK)
+			goto fail;
+		if (c->helo && *c->helo) {
+			rq.identity = MT_SPF_HELO;
+			if (mt_spf_check_new(&so, &spf_helo, &e) != MT_OK ||
+			    mt_spf_check_start(spf_helo, &rq, &e) != MT_OK ||
+			    mt_run_add(run, mt_spf_check_job_ops(), spf_helo, 0, NULL) != MT_OK)
+				goto fail;
+		}
+	}
+	if (!c->broken && c->ver && mt_dkim_verify_finish(c->ver, &e) == MT_OK &&
+	    mt_dkim_verify_header_done(c->ver)) {
+		if (mt_run_add(run, mt_dkim_verify_job_ops(), c->ver, 0, NULL) != MT_OK)
+			goto fail;
+		dkim_ready = true;
+	} else if (!c->broken && c->ver) {
+		mark_broken(c, "dkim verifier", &e);
+	}
+	while (mt_run_jobs(run) > 0) {
+		void *job, *user;
+		if (mt_run_wait(run, -1) != MT_OK)
+			break;
+		while (mt_run_next(run, &job, &user))
+			;
+	}
+	if (spf_mf) {
+		omf = mt_spf_check_outcome(spf_mf);
+		if (omf) {
+			spf_entry(ar, omf, "mailfrom");
+			temperror |= omf->result == MT_SPF_TEMPERROR;
+		}
+	}
+	if (spf_helo) {
+		ohelo = mt_spf_check_outcome(spf_helo);
+		if (ohelo)
+			spf_entry(ar, ohelo, "helo");
+	}
+	log_spf(log, "spf", omf);
+	log_spf(log, "spf-helo", ohelo);
+
+	size_t nsig = 0;
+	if (dkim_ready && mt_dkim_verify_done(c->ver)) {
+		mt_dkim_verify_authres(c->ver, ar, &e);
+		nsig = mt_dkim_verify_count(c->ver);
+		if (nsig == 0)
+			sb_str(log, " dkim=none");
+		for (size_t i = 0; i < nsig; i++) {
+			const mt_dkim_sig_result *r = mt_dkim_verify_result(c->ver, i);
+			if (!r)
+				continue;
+			temperror |= r->result == MT_DKIM_TEMPERROR;
+			sb_fmt(log, " dkim=%s(d=", mt_dkim_result_name(r->result));
+			sb_logval(log, r->d);
+			sb_str(log, ",s=");
+			sb_logval(log, r->s);
+			sb_str(log, ")");
+		}
+	} else {
+		mt_authres_method m = {0};
+		m.method = "dkim";
+		m.result = "temperror";
+		m.reason = c->broken ? c->broken_why : "not evaluated";
+		mt_authres_add(ar, &m, &e);
+		sb_str(log, " dkim=temperror(");
+		sb_logval(log, c->broken ? c->broken_why : "not evaluated");
+		sb_str(log, ")");
+	}
+
+	/* DMARC after SPF and DKIM: they are its Authenticated Identifiers */
+	from_domain(c, &from);
+	if (from.status == MT_DMARC_FROM_OK) {
+		if (mt_dmarc_check_new(NULL, from.domain, &dm, &e) != MT_OK)
+			goto fail;
+		if (omf)
+			mt_dmarc_check_set_spf(dm, omf->result == MT_SPF_PASS, omf->domain ? omf->domain : "",
+			                       &e);
+		for (size_t i = 0; dkim_ready && i < nsig && i < MT_DMARC_DKIM_MAX; i++) {
+			const mt_dkim_sig_result *r = mt_dkim_verify_result(c->ver, i);
+			if (r && r->d && *r->d)
+				mt_dmarc_check_add_dkim(dm, r->d, r->result == MT_DKIM_PASS, &e);
+		}
+		if (mt_run_add(run, mt_dmarc_check_job_ops(), dm, 0, NULL) != MT_OK)
+			goto fail;
+		while (mt_run_jobs(run) > 0) {
+			void *job, *user;
+			if (mt_run_wait(run, -1) != MT_OK)
+				break;
+			while (mt_run_next(run, &job, &user))
+				;
+		}
+		od = mt_dmarc_check_outcome(dm);
+		if (od) {
+			mt_dmarc_check_authres(dm, ar, &e);
+			temperror |= od->result == MT_DMARC_RESULT_TEMPERROR;
+			sb_fmt(log, " dmarc=%s(from=%s policy=%s disposition=%s%s)",
+			       mt_dmarc_result_name(od->result), from.domain,
+			       od->policy == MT_DMARC_POLICY_ABSENT ? "-" : mt_dmarc_policy_name(od->policy),
+			       od->disposition == MT_DMARC_POLICY_ABSENT ? "-"
+			                                                 : mt_dmarc_policy_name(od->disposition),
+			       od->testing ? " t=y" : "");
+		}
+	} else {
+		mt_authres_method m = {0};
+		bool none = from.status == MT_DMARC_FROM_ABSENT || from.status == MT_DMARC_FROM_NO_DOMAIN;
+		m.method = "dmarc";
+		m.result = none ? "none" : "permerror";
+		m.reason = mt_dmarc_from_status_name(from.status);
+		mt_authres_add(ar, &m, &e);
+		sb_fmt(log, " dmarc=%s(%s)", m.result, m.reason);
+	}
+
+	if (mt_authres_render(ar, MT_AUTHRES_FOLD, 0, &arv, &e) != MT_OK)
+		goto fail;
+
+	/* what to do */
+	if (temperror && g_conf.dns_failure == MTM_DNSFAIL_TEMPFAIL) {
+		smfi_setreply(ctx, "451", "4.4.3", "Authentication could not be checked (DNS); try again later");
+		sb_str(log, " action=tempfail");
+		ret = SMFIS_TEMPFAIL;
+		goto out;
+	}
+	if (od && od->result == MT_DMARC_RESULT_FAIL && g_conf.dmarc_action != MTM_DMARC_REPORT &&
+	    (od->disposition == MT_DMARC_POLICY_REJECT || od->disposition == MT_DMARC_POLICY_QUARANTINE)) {
+		char text[400];
+		if (od->disposition == MT_DMARC_POLICY_REJECT && g_conf.dmarc_action == MTM_DMARC_REJECT) {
+			snprintf(text, sizeof text, "Rejected by DMARC policy for %s", from.domain);
+			smfi_setreply(ctx, "550", "5.7.1", text);
+			sb_str(log, " action=reject");
+			ret = SMFIS_REJECT;
+			goto out;
+		}
+		snprintf(text, sizeof text, "DMARC policy %s for %s",
+		         mt_dmarc_policy_name(od->disposition), from.domain);
+		smfi_quarantine(ctx, text);
+		sb_str(log, " action=quarantine");
+	} else {
+		sb_str(log, " action=accept");
+	}
+	if (add_field(ctx, c, "Authentication-Results", arv, strlen(arv)) != MI_SUCCESS) {
+		sb_str(log, " (the MTA refused the Authentication-Results field)");
+		ret = SMFIS_TEMPFAIL;
+	}
+	goto out;
+fail:
+	sb_str(log, " error=");
+	sb_logval(log, e.message);
+	sb_str(log, " action=tempfail");
+	ret = SMFIS_TEMPFAIL;
+out:
+	mt_run_free(run);
+	if (res)
+		pool_give(res);
+	mt_spf_check_free(spf_mf);
+	mt_spf_check_free(spf_helo);
+	mt_dmarc_check_free(dm);
+	mt_authres_free(ar);
+	mt_free(arv);
+	return ret;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	conn *c = getconn(ctx);
+	sbuf log = {0};
+	sfsistat ret;
+	const char *qid = smfi_getsymval(ctx, "i");
+
+	if (!c || !c->mailfrom)
+		return SMFIS_CONTINUE;
+	log.max = 8192;
+	sb_logval(&log, qid ? qid : "NOQUEUE");
+	sb_str(&log, ":");
+	ret = c->outbound ? outbound_eom(ctx, c, &log) : inbound_eom(ctx, c, &log);
+	syslog(LOG_INFO, "%s", log.p ? log.p : "");
+	sb_free(&log);
+	msg_reset(c);
+	return ret;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	conn *c = getconn(ctx);
+	if (c)
+		msg_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	conn *c = getconn(ctx);
+	if (c) {
+		msg_reset(c);
+		free(c->helo);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                             unsigned long f2, unsigned long f3,
+                             unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+                             unsigned long *pf3)
+{
+	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+
+	*pf0 = f0 & want;
+	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	*pf2 = 0;
+	*pf3 = 0;
+	/* without a leading space from the MTA, fields are written "name: value" */
+	g_leadspc_ok = (f1 & SMFIP_HDR_LEADSPC) != 0;
+	conn *c = getconn(ctx);
+	if (c)
+		c->leadspc = g_leadspc_ok;
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc g_desc = {
+	.xxfi_name = "mailtrust-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+/* ---- main ---------------------------------------------------------------- */
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: mailtrust-milter [-c FILE] [-n] [-l] [-h] [-V]\n"
+	        "SPF, DKIM and DMARC checks and DKIM signing for Postfix and Sendmail (milter).\n"
+	        "  -c, --config FILE  the configuration file (default /etc/mailtrust/milter.conf)\n"
+	        "  -n, --check        check the configuration and the keys, then exit\n"
+	        "  -l, --stderr       log to standard error too\n"
+	        "  -h, --help         this text\n"
+	        "  -V, --version      the version\n"
+	        "Exit status: 0 ok, 64 usage, 71 runtime failure, 78 configuration error.\n");
+}
+
+static void *milter_thread(void *arg)
+{
+	(void)arg;
+	intptr_t rc = smfi_main();
+	/* the main thread waits in sigwait: wake it */
+	kill(getpid(), SIGTERM);
+	return (void *)rc;
+}
+
+static int drop_privileges(const char *user, const char *sockspec)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		fprintf(stderr, "mailtrust-milter: user '%s' does not exist\n", user);
+		return -1;
+	}
+	const char *path = NULL;
+	if (strncmp(sockspec, "unix:", 5) == 0)
+		path = sockspec + 5;
+	else if (strncmp(sockspec, "local:", 6) == 0)
+		path = sockspec + 6;
+	if (path && chown(path, pw->pw_uid, pw->pw_gid) != 0) {
+		fprintf(stderr, "mailtrust-milter: chown %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "mailtrust-milter: cannot become %s: %s\n", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		fprintf(stderr, "mailtrust-milter: could still regain root after dropping it\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = "/etc/mailtrust/milter.conf";
+	bool check = false, to_stderr = false;
+	char err[1024];
+	int opt;
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
+		{"stderr", no_argument, NULL, 'l'},       {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	};
+
+	while ((opt = getopt_long(argc, argv, "c:nlhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'n': check = true; break;
+		case 'l': to_stderr = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("mailtrust-milter %s\n", MT_MILTER_VERSION); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	mtm_conf_init(&g_conf);
+	if (mtm_conf_load(path, &g_conf, err, sizeof err) != 0) {
+		fprintf(stderr, "mailtrust-milter: %s\n", err);
+		mtm_conf_free(&g_conf);
+		return EXIT_CONFIG;
+	}
+	g_keys = keyset_load(&g_conf, err, sizeof err);
+	if (!g_keys) {
+		fprintf(stderr, "mailtrust-milter: %s\n", err);
+		mtm_conf_free(&g_conf);
+		return EXIT_CONFIG;
+	}
+	if (g_conf.user && !getpwnam(g_conf.user)) {
+		fprintf(stderr, "mailtrust-milter: user '%s' does not exist\n", g_conf.user);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		printf("%s: ok (authserv-id %s, socket %s, %zu trusted networks, %zu signing keys)\n",
+		       path, g_conf.authserv_id, g_conf.socket, g_conf.nnets, g_keys->n);
+		keys_put(g_keys);
+		mtm_conf_free(&g_conf);
+		return 0;
+	}
+
+	openlog("mailtrust-milter", LOG_PID | (to_stderr ? LOG_PERROR : 0), LOG_MAIL);
+	if (smfi_setconn(g_conf.socket) != MI_SUCCESS || smfi_register(g_desc) != MI_SUCCESS) {
+		fprintf(stderr, "mailtrust-milter: libmilter refused the socket or the filter\n");
+		return EXIT_RUNTIME;
+	}
+	umask(007);
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		fprintf(stderr, "mailtrust-milter: cannot open %s\n", g_conf.socket);
+		return EXIT_RUNTIME;
+	}
+	if (g_conf.user && drop_privileges(g_conf.user, g_conf.socket) != 0)
+		return EXIT_RUNTIME;
+	if (pool_init(&g_conf, err, sizeof err) != 0) {
+		fprintf(stderr, "mailtrust-milter: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+
+	/* Signals are taken by this (the main) thread with sigwait: a signal
+	 * sent to the process goes to the thread group leader when it waits
+	 * for it, so SIGHUP reloads keys here instead of stopping libmilter. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_t th;
+	if (pthread_create(&th, NULL, milter_thread, NULL) != 0) {
+		fprintf(stderr, "mailtrust-milter: cannot start the milter thread\n");
+		return EXIT_RUNTIME;
+	}
+	syslog(LOG_INFO, "started on %s (authserv-id %s, %zu signing keys)", g_conf.socket,
+	       g_conf.authserv_id, g_keys->n);
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			keys_reload();
+			continue;
+		}
+		smfi_stop();
+		break;
+	}
+	void *rv = NULL;
+	pthread_join(th, &rv);
+	syslog(LOG_INFO, "stopped");
+	return rv == NULL ? 0 : EXIT_RUNTIME;
+}
