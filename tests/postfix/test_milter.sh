@@ -1,0 +1,343 @@
+#!/bin/bash
+# mailtrust-milter in front of a real Postfix (tests/postfix/lib.sh): SPF,
+# DKIM (signed by dkimpy and by mailtrust; tampered), DMARC (p=reject
+# rejected with 550 5.7.1, p=none reported, t=y held instead of rejected),
+# a forged Authentication-Results field with our authserv-id removed,
+# outbound signing for an authenticated sender (XCLIENT LOGIN) checked by
+# dkimpy, and the milter killed: mail tempfailed, resent after a restart,
+# delivered exactly once.
+#
+#   test_milter.sh MILTER MAILTRUST
+. "$(dirname "$0")/lib.sh"
+pf_enter "$@"
+MILTER=$1
+MT=$2
+PY=/usr/bin/python3
+$PY -c 'import dkim, authres, nacl' 2>/dev/null ||
+	pf_skip "python3-dkim, python3-authres and python3-nacl are needed (scripts/deps.sh)"
+MPORT=8891
+AUTHSERV=mx.test.example
+K=$PF_DIR/keys
+mkdir -p "$K"
+
+# ---- keys and the zone ------------------------------------------------
+# dkimpy's key: openssl, traditional RSA PEM; its record from the public key
+openssl genrsa -traditional -out "$K/py.pem" 2048 2>/dev/null || openssl genrsa -out "$K/py.pem" 2048 2>/dev/null
+pypub=$(openssl rsa -in "$K/py.pem" -pubout 2>/dev/null | grep -v -- ----- | tr -d '\n')
+# mailtrust's keys (the milter signs with rsa and ed25519; the CLI with mt)
+"$MT" dkim keygen --domain dk.example --selector mt --out "$K/mt.pem" >"$K/mt.rec" || exit 1
+"$MT" dkim keygen --domain out.example --selector rsa --out "$K/out-rsa.pem" >"$K/out-rsa.rec" || exit 1
+"$MT" dkim keygen --domain out.example --selector ed --type ed25519 --out "$K/out-ed.pem" >"$K/out-ed.rec" || exit 1
+chmod 644 "$K"/*.pem
+{
+	cat <<'Z'
+$ORIGIN example.
+$TTL 300
+@        SOA ns.example. hostmaster.example. 1 3600 600 86400 300
+@        NS  ns.example.
+ns       A   127.0.0.1
+pass     TXT "v=spf1 ip4:192.0.2.10 -all"
+_dmarc.pass TXT "v=DMARC1; p=reject"
+none     TXT "v=spf1 ip4:192.0.2.10 -all"
+_dmarc.none TXT "v=DMARC1; p=none"
+soft     TXT "v=spf1 ~all"
+testy    TXT "v=spf1 -all"
+_dmarc.testy TXT "v=DMARC1; p=reject; t=y"
+dk       TXT "v=spf1 -all"
+_dmarc.dk TXT "v=DMARC1; p=none"
+out      TXT "v=spf1 -all"
+_dmarc.out TXT "v=DMARC1; p=reject"
+mail.client TXT "v=spf1 ip4:192.0.2.10 -all"
+Z
+	# a TXT string holds 255 octets at most
+	printf 'py._domainkey.dk TXT ('
+	rec="v=DKIM1; k=rsa; p=$pypub"
+	while [ -n "$rec" ]; do printf ' "%s"' "${rec:0:250}"; rec=${rec:250}; done
+	printf ' )\n'
+	tail -n 1 "$K/mt.rec"
+	tail -n 1 "$K/out-rsa.rec"
+	tail -n 1 "$K/out-ed.rec"
+} >"$PF_DIR/example.zone"
+pf_nsd_start example "$PF_DIR/example.zone"
+
+# ---- the milter -----------------------------------------------------------
+cat >"$PF_DIR/milter.conf" <<C
+authserv-id $AUTHSERV
+socket inet:$MPORT@127.0.0.1
+user nobody
+resolver $PF_RESOLVER
+dns-contexts 2
+dmarc-action reject
+trusted-networks 127.0.0.0/8
+sign out.example rsa $K/out-rsa.pem
+sign out.example ed $K/out-ed.pem
+C
+pf_check "milter -n accepts the configuration" "$MILTER" -n -c "$PF_DIR/milter.conf"
+start_milter() {
+	pf_spawn milter "$MILTER" -l -c "$PF_DIR/milter.conf"
+	MILTER_PID=$PF_PID
+	local i
+	for i in $(seq 1 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$MPORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "milter did not start" >&2
+	cat "$PF_DIR/milter.log" >&2
+	exit 1
+}
+start_milter
+pf_check "milter runs as nobody" sh -c "[ \$(ps -o user= -p $MILTER_PID) = nobody ]"
+
+pf_start
+pf_set "smtpd_milters = inet:127.0.0.1:$MPORT" "milter_default_action = tempfail" \
+	"smtpd_sasl_auth_enable = no"
+
+# A-R fields of the stored message, unfolded, one per line
+ar_fields() {
+	$PY - "$PF_MSG" <<'P'
+import sys, email
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+for v in m.get_all('Authentication-Results') or []:
+    print(' '.join(str(v).split()))
+P
+}
+# ours (claims AUTHSERV): exactly one, parsed by python3-authres; prints it
+our_ar() {
+	$PY - "$PF_MSG" "$AUTHSERV" <<'P'
+import sys, email, authres
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+ours = []
+for v in m.get_all('Authentication-Results') or []:
+    v = ' '.join(str(v).split())
+    p = authres.AuthenticationResultsHeader.parse_value(v)
+    if p.authserv_id.lower() == sys.argv[2]:
+        ours.append(p)
+if len(ours) != 1:
+    print('found %d fields with our authserv-id' % len(ours), file=sys.stderr)
+    sys.exit(1)
+for r in ours[0].results:
+    props = ' '.join('%s.%s=%s' % (x.type, x.name, x.value) for x in r.properties)
+    print(('%s=%s %s' % (r.method, r.result, props)).strip())
+P
+}
+ar_has() {  # ar_has REGEX: a result line of our parsed field matches
+	our_ar >"$PF_DIR/ar.txt" || return 1
+	grep -q -E "$1" "$PF_DIR/ar.txt" || { echo "  our A-R:"; sed 's/^/    /' "$PF_DIR/ar.txt"; return 1; }
+}
+
+verify_py() {  # dkimpy checks each signature of PF_MSG with keys from the zone: "ALG ok|fail" lines
+	$PY - "$PF_MSG" "$PF_DIR/example.zone" <<'P'
+import sys, re, dkim
+zone = open(sys.argv[2]).read()
+recs = {}
+for m in re.finditer(r'^(\S+)\s+IN\s+TXT\s+\((.*?)\)', zone, re.M | re.S):
+    recs[m.group(1).rstrip('.').lower()] = ''.join(re.findall(r'"([^"]*)"', m.group(2)))
+def dns(name, timeout=5):
+    return recs.get(name.decode().rstrip('.').lower(), '').encode()
+data = open(sys.argv[1], 'rb').read()
+d = dkim.DKIM(data)
+sigs = [v for k, v in d.headers if k.lower() == b'dkim-signature']
+for i in range(len(sigs)):
+    alg = re.search(rb'a=([a-z0-9-]+)', sigs[i]).group(1).decode()
+    try:
+        ok = d.verify(idx=i, dnsfunc=dns)
+    except Exception as e:
+        ok = False
+    print(alg, 'ok' if ok else 'fail')
+P
+}
+verified() {  # verified LINE...: verify_py prints exactly these lines (sorted)
+	local want got
+	want=$(printf '%s\n' "$@" | sort)
+	got=$(verify_py | sort)
+	[ "$got" = "$want" ] || { echo "  dkimpy: $got"; return 1; }
+}
+not_delivered() { ! grep -l -F "X-PF-Id: $PF_ID" "$PF_SINK"/* >/dev/null 2>&1; }
+ar_count() { local n; n=$(ar_fields | wc -l); [ "$n" -eq "$1" ] || { echo "  $n A-R fields:"; ar_fields | sed "s/^/    /"; return 1; }; }
+sig_count() { [ "$(grep -c '^DKIM-Signature:' "$PF_MSG")" -eq "$1" ]; }
+
+# ---- SPF ------------------------------------------------------------------
+pf_send --xclient-addr 192.0.2.10 --helo mail.client.example --from a@pass.example \
+	--header "From: a@pass.example" --header "Subject: spf pass"
+pf_check "spf pass: accepted" pf_reply_has 250
+pf_check "spf pass: delivered" pf_wait_delivered 30
+pf_check "spf pass: A-R spf=pass smtp.mailfrom" ar_has '^spf=pass smtp\.mailfrom=a@pass\.example$'
+pf_check "spf pass: A-R spf=pass smtp.helo" ar_has '^spf=pass smtp\.helo=mail\.client\.example$'
+pf_check "spf pass: dmarc=pass (SPF aligned)" ar_has '^dmarc=pass .*header\.from=pass\.example'
+pf_check "spf pass: dkim=none" ar_has '^dkim=none'
+
+pf_send --xclient-addr 198.51.100.9 --helo mail.client.example --from a@none.example \
+	--header "From: a@none.example" --header "Subject: spf fail"
+pf_check "spf fail, p=none: accepted" pf_reply_has 250
+pf_check "spf fail, p=none: delivered" pf_wait_delivered 30
+pf_check "spf fail: A-R spf=fail" ar_has '^spf=fail smtp\.mailfrom=a@none\.example$'
+pf_check "spf fail: helo fail too" ar_has '^spf=fail smtp\.helo=mail\.client\.example$'
+pf_check "p=none: dmarc=fail only reported" ar_has '^dmarc=fail .*policy\.dmarc=none'
+
+pf_send --xclient-addr 198.51.100.9 --from a@soft.example --header "From: a@soft.example"
+pf_check "spf softfail: delivered" pf_wait_delivered 30
+pf_check "spf softfail: A-R spf=softfail" ar_has '^spf=softfail smtp\.mailfrom=a@soft\.example$'
+pf_check "no DMARC record: dmarc=none" ar_has '^dmarc=none'
+
+pf_send --xclient-addr 198.51.100.9 --from a@unserved.org --header "From: a@none.example"
+pf_check "DNS failure: accepted (on-dns-failure accept)" pf_wait_delivered 30
+pf_check "DNS failure: spf=temperror" ar_has '^spf=temperror'
+
+# ---- DMARC reject, t=y ------------------------------------------------------
+pf_send --xclient-addr 198.51.100.9 --from bounce@soft.example \
+	--header "From: ceo@pass.example" --header "Subject: forged"
+pf_check "DMARC p=reject, forged From: 550 5.7.1" pf_reply_has "550 5.7.1"
+pf_check "forged From not delivered" not_delivered
+
+pf_send --xclient-addr 198.51.100.9 --from bounce@soft.example --header "From: ceo@testy.example"
+pf_check "p=reject with t=y: not rejected" pf_reply_has 250
+held() { postqueue -c "$PF_CONF" -j 2>/dev/null | grep -q '"queue_name": "hold"'; }
+pf_check "p=reject with t=y: held (quarantine)" held
+sleep 2
+pf_check "the held message is not delivered" not_delivered
+
+# ---- DKIM -------------------------------------------------------------------
+mkmsg() {  # mkmsg FILE FROM SUBJECT: a message with CRLF line ends
+	printf 'From: %s\r\nTo: rcpt@sink.example\r\nSubject: %s\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000\r\nMessage-ID: <%s@dk.example>\r\nX-PF-Id: %%PFID%%\r\n\r\nHello,\r\nthis body is signed.\r\n\r\n' \
+		"$2" "$3" "$RANDOM$RANDOM" >"$1"
+}
+send_file() {  # send_file FILE [SWAKS ARGS]: PF_ID is put in the X-PF-Id field
+	local f=$1
+	shift
+	PF_N=$((PF_N + 1))
+	PF_ID="pf-$$-$PF_N-$RANDOM"
+	sed "s/%PFID%/$PF_ID/" "$f" >"$f.send"
+	timeout 90 swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --timeout 60 --hide-informational \
+		--to rcpt@sink.example --data "@$f.send" "$@" >"$PF_OUT" 2>&1
+	PF_RC=$?
+}
+mkmsg "$PF_DIR/py.eml" "a@dk.example" "dkimpy"
+$PY - "$PF_DIR/py.eml" "$K/py.pem" <<'P' || exit 1
+import sys, dkim
+msg = open(sys.argv[1], 'rb').read()
+# the X-PF-Id value changes after signing: it is not signed
+sig = dkim.sign(msg, b'py', b'dk.example', open(sys.argv[2], 'rb').read(),
+                include_headers=[b'from', b'to', b'subject', b'date', b'message-id'])
+open(sys.argv[1], 'wb').write(sig + msg)
+P
+send_file "$PF_DIR/py.eml" --xclient-addr 198.51.100.9 --from a@dk.example
+pf_check "dkimpy-signed: delivered" pf_wait_delivered 30
+pf_check "dkimpy-signed: dkim=pass header.d=dk.example header.s=py" \
+	ar_has '^dkim=pass .*header\.d=dk\.example.*header\.s=py'
+pf_check "dkimpy-signed: dmarc=pass (DKIM aligned, SPF fails)" ar_has '^dmarc=pass'
+pf_check "dkimpy-signed: spf=fail" ar_has '^spf=fail'
+
+sed 's/this body is signed/this body was changed/' "$PF_DIR/py.eml" >"$PF_DIR/tampered.eml"
+send_file "$PF_DIR/tampered.eml" --xclient-addr 198.51.100.9 --from a@dk.example
+pf_check "tampered: delivered (p=none)" pf_wait_delivered 30
+pf_check "tampered: dkim=fail" ar_has '^dkim=fail .*header\.d=dk\.example'
+pf_check "tampered: dmarc=fail" ar_has '^dmarc=fail'
+
+mkmsg "$PF_DIR/mt.eml" "a@dk.example" "mailtrust-signed"
+"$MT" dkim sign --domain dk.example --selector mt --key "$K/mt.pem" --headers from:to:subject:date:message-id \
+	"$PF_DIR/mt.eml" >"$PF_DIR/mt.signed" || exit 1
+send_file "$PF_DIR/mt.signed" --xclient-addr 198.51.100.9 --from a@dk.example
+pf_check "mailtrust-signed: delivered" pf_wait_delivered 30
+pf_check "mailtrust-signed: dkim=pass header.s=mt" ar_has '^dkim=pass .*header\.d=dk\.example.*header\.s=mt'
+
+# ---- forged Authentication-Results ------------------------------------------
+pf_send --xclient-addr 192.0.2.10 --from a@pass.example --header "From: a@pass.example" \
+	--header "Authentication-Results: $AUTHSERV; dkim=pass header.d=pass.example; dmarc=pass" \
+	--header "Authentication-Results: other.example; spf=pass smtp.mailfrom=x@other.example"
+pf_check "forged A-R: delivered" pf_wait_delivered 30
+pf_check "forged A-R: exactly one field claims our authserv-id (ours)" ar_has '^spf=pass'
+pf_check "forged A-R: its dkim=pass is gone" sh -c "! grep -q 'dkim=pass header.d=pass.example; dmarc=pass' '$PF_MSG'"
+other_kept() { ar_fields | grep -q '^other.example; spf=pass smtp.mailfrom=x@other.example$'; }
+pf_check "forged A-R: another receiver's field is kept" other_kept
+pf_check "forged A-R: two A-R fields in all" ar_count 2
+
+# ---- outbound signing ----------------------------------------------------
+pf_send --xclient-addr 198.51.100.9 --xclient-login alice --from boss@out.example \
+	--header "From: Boss <boss@out.example>" --header "Subject: outbound"
+pf_check "authenticated sender: delivered" pf_wait_delivered 30
+pf_check "authenticated sender: two DKIM-Signature fields" sig_count 2
+pf_check "authenticated sender: dkimpy verifies rsa-sha256 and ed25519-sha256" \
+	verified "rsa-sha256 ok" "ed25519-sha256 ok"
+pf_check "authenticated sender: not verified (no A-R)" ar_count 0
+# the same From without authentication is inbound mail: out.example has
+# p=reject and SPF -all, so it is rejected
+pf_send --xclient-addr 198.51.100.9 --from boss@out.example --header "From: boss@out.example"
+pf_check "same From, not authenticated: verified and rejected (p=reject)" pf_reply_has "550 5.7.1"
+pf_check "not authenticated: not delivered" not_delivered
+pf_send --from boss@out.example --header "From: boss@out.example"
+pf_check "trusted network (127.0.0.1): delivered" pf_wait_delivered 30
+pf_check "trusted network: signed, dkimpy verifies both" verified "rsa-sha256 ok" "ed25519-sha256 ok"
+
+# ---- SIGHUP reloads keys ----------------------------------------------------
+rm -f "$K/out-ed.pem.new"
+"$MT" dkim keygen --domain out.example --selector ed --type ed25519 --out "$K/out-ed.pem.new" >/dev/null
+chmod 644 "$K/out-ed.pem.new"
+mv "$K/out-ed.pem.new" "$K/out-ed.pem"
+kill -HUP "$MILTER_PID"
+sleep 1
+pf_check "SIGHUP: milter still running" kill -0 "$MILTER_PID"
+pf_check "SIGHUP: reload logged" grep -q "reload: 2 signing keys loaded" "$PF_DIR/milter.log"
+pf_send --from boss@out.example --header "From: boss@out.example"
+pf_check "after SIGHUP: delivered" pf_wait_delivered 30
+pf_check "after SIGHUP: the new ed25519 key signs (the published record no longer matches it)" \
+	verified "rsa-sha256 ok" "ed25519-sha256 fail"
+
+# ---- one syslog line per message with every result ---------------------------
+pf_check "log: one line per message with spf, spf-helo, dkim, dmarc and action" \
+	grep -q -E 'inbound client=192\.0\.2\.10 .* spf=pass\(pass\.example\) spf-helo=pass\(mail\.client\.example\) dkim=none dmarc=pass\(from=pass\.example .*action=accept' "$PF_DIR/milter.log"
+
+# ---- the milter killed mid-run -----------------------------------------------
+# 12 messages sent one after the other in the background; the milter is
+# killed after the 4th is answered and restarted when all have been tried.
+# Every message answered 4xx is sent again (same X-PF-Id); in the end each
+# of the 12 is stored exactly once.
+: >"$PF_DIR/run.txt"
+(
+	for n in $(seq 1 12); do
+		id="kill-$$-$n"
+		timeout 90 swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --hide-informational \
+			--xclient-addr 192.0.2.10 --from a@pass.example --to rcpt@sink.example \
+			--header "From: a@pass.example" --add-header "X-PF-Id: $id" >"$PF_DIR/run-$n.out" 2>&1
+		code=$(grep -E '^<[*~-]* +[0-9]{3} ' "$PF_DIR/run-$n.out" | tail -n 2 | head -n 1 | awk '{print $2}')
+		echo "$id $code" >>"$PF_DIR/run.txt"
+		sleep 0.2
+	done
+) &
+SENDER=$!
+for i in $(seq 1 300); do
+	[ "$(wc -l <"$PF_DIR/run.txt")" -ge 4 ] && break
+	sleep 0.1
+done
+kill -9 "$MILTER_PID"
+wait "$MILTER_PID" 2>/dev/null
+wait "$SENDER"
+tempfailed=$(awk '$2 ~ /^4/' "$PF_DIR/run.txt" | wc -l)
+accepted=$(awk '$2 == 221 || $2 == 250' "$PF_DIR/run.txt" | wc -l)
+echo "  mid-run: $accepted accepted, $tempfailed tempfailed while the milter was down"
+pf_check "before the kill: messages accepted" [ "$accepted" -ge 3 ]
+pf_check "milter down: messages tempfailed (451 4.7.1 at MAIL FROM or after DATA)" [ "$tempfailed" -ge 5 ] && [ $((accepted + tempfailed)) -eq 12 ]
+pf_check "milter down: no message answered 5xx" sh -c "! awk '\$2 ~ /^5/' '$PF_DIR/run.txt' | grep -q ."
+start_milter
+while read -r id code; do
+	case $code in 4*) ;; *) continue ;; esac
+	timeout 90 swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --hide-informational --xclient-addr 192.0.2.10 \
+		--from a@pass.example --to rcpt@sink.example --header "From: a@pass.example" \
+		--add-header "X-PF-Id: $id" >"$PF_OUT" 2>&1
+done <"$PF_DIR/run.txt"
+count_ok() {
+	local n id c bad=0 i
+	for i in $(seq 1 100); do  # the queue manager may still be at it
+		[ "$(grep -l -F -- "X-PF-Id: kill-$$-" "$PF_SINK"/* 2>/dev/null | wc -l)" -ge 12 ] && break
+		sleep 0.1
+	done
+	sleep 1
+	for n in $(seq 1 12); do
+		id="kill-$$-$n"
+		c=$(grep -l -E -- "^X-PF-Id: $id\r?$" "$PF_SINK"/* 2>/dev/null | wc -l)
+		[ "$c" -eq 1 ] || { echo "  $id stored $c times"; bad=1; }
+	done
+	[ $bad -eq 0 ]
+}
+pf_check "milter killed mid-run: each of the 12 messages stored exactly once" count_ok
+pf_check "smtp-sink still alive" kill -0 "$PF_SINK_PID"
+pf_done
