@@ -27,6 +27,10 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 # DMARC: internationalized From domains to A-labels (RFC 8616); the Public
 # Suffix List for RFC 7489's organizational domains (compatibility mode)
 pkgs+=(libidn2-dev libpsl-dev publicsuffix)
+# mailtrust-milter: libmilter; its Postfix test: a private Postfix, swaks,
+# dkimpy (with PyNaCl for ed25519) and authres; bench/milter_load.sh
+# compares with OpenDKIM + OpenDMARC (run privately, never as services)
+pkgs+=(libmilter-dev postfix swaks python3-dkim python3-authres python3-nacl opendkim opendmarc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -37,7 +41,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # postfix, opendkim and opendmarc must not start as system services:
+  # Postfix gets "No configuration", and a temporary policy-rc.d tells
+  # invoke-rc.d to start nothing while installing
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  prc=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    prc=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$prc" >/dev/null
+    $SUDO chmod 755 "$prc"
+  fi
+  rc=0
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+  [ -n "$prc" ] && $SUDO rm -f "$prc"
+  [ $rc -eq 0 ] || exit $rc
 fi
 
 # The SPF suites: nothing to do when python3-spf's copies are in place, or
