@@ -160,7 +160,7 @@ static int open_listener(const char *spec, bool check_only)
 			unlink(path);
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
-		    chmod(path, opt.mode) < 0 || listen(fd, 128) < 0 || set_nonblock(fd) < 0) {
+		    chmod(path, opt.mode) < 0 || listen(fd, SOMAXCONN) < 0 || set_nonblock(fd) < 0) {
 			fprintf(stderr, "mailtrust-policyd: cannot listen on %s: %s\n", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
@@ -216,7 +216,7 @@ static int open_listener(const char *spec, bool check_only)
 	fd = socket(ai->ai_family, SOCK_STREAM, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0 ||
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0 ||
 	    set_nonblock(fd) < 0) {
 		fprintf(stderr, "mailtrust-policyd: cannot listen on %s: %s\n", spec, strerror(errno));
 		if (fd >= 0)
