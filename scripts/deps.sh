@@ -27,10 +27,14 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 # DMARC: internationalized From domains to A-labels (RFC 8616); the Public
 # Suffix List for RFC 7489's organizational domains (compatibility mode)
 pkgs+=(libidn2-dev libpsl-dev publicsuffix)
-# mailtrust-milter: libmilter; its Postfix test: a private Postfix, swaks,
+# The tests with a real Postfix (tests/postfix/): postfix (also smtp-sink,
+# smtp-source), swaks as the client, unshare (util-linux) and ip (iproute2)
+# for the private network namespace.  Installing postfix must start nothing.
+pkgs+=(postfix swaks util-linux iproute2)
+# mailtrust-milter: libmilter; its Postfix test (with the packages above):
 # dkimpy (with PyNaCl for ed25519) and authres; bench/milter_load.sh
 # compares with OpenDKIM + OpenDMARC (run privately, never as services)
-pkgs+=(libmilter-dev postfix swaks python3-dkim python3-authres python3-nacl opendkim opendmarc)
+pkgs+=(libmilter-dev python3-dkim python3-authres python3-nacl opendkim opendmarc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -40,21 +44,22 @@ SUDO=""
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  # postfix, opendkim and opendmarc must not start as system services:
-  # Postfix gets "No configuration", and a temporary policy-rc.d tells
-  # invoke-rc.d to start nothing while installing
+  # postfix: no configuration of the system instance, and no service
+  # started while installing (a policy-rc.d that says "101: not allowed"
+  # for as long as apt-get runs; one already in place is left alone)
   echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
-  prc=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    prc=/usr/sbin/policy-rc.d
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$prc" >/dev/null
-    $SUDO chmod 755 "$prc"
+  rcd=/usr/sbin/policy-rc.d
+  own_rcd=0
+  if [ ! -e "$rcd" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$rcd" >/dev/null
+    $SUDO chmod 755 "$rcd"
+    own_rcd=1
   fi
-  rc=0
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
-  [ -n "$prc" ] && $SUDO rm -f "$prc"
-  [ $rc -eq 0 ] || exit $rc
+  status=0
+  $SUDO apt-get update -qq && \
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  [ $own_rcd -eq 1 ] && $SUDO rm -f "$rcd"
+  [ $status -eq 0 ] || exit $status
 fi
 
 # The SPF suites: nothing to do when python3-spf's copies are in place, or
