@@ -91,9 +91,10 @@ sample_rss() {  # sample_rss OUT PID...: VmRSS (kB) of each PID every second
 		sleep 1
 	done
 }
-rss_summary() {  # rss_summary FILE COLUMN NAME
-	awk -v c="$2" -v n="$3" 'NF >= c { v = $c / 1024; if (NR == 1) f = v; if (min == "" || v < min) min = v;
-		if (v > max) max = v; l = v } END { printf "  %s RSS MB: first %.1f min %.1f max %.1f last %.1f (%d samples)\n", n, f, min, max, l, NR }' "$1"
+rss_summary() {  # rss_summary FILE COLUMN NAME: first, max, last, and every 5th sample
+	awk -v c="$2" -v n="$3" 'NF >= c { v = $c / 1024; if (NR == 1) f = v; if (v > max) max = v; l = v;
+		if (NR % 5 == 1) s = s sprintf(" %.0f", v) }
+		END { printf "  %s RSS MB: first %.1f max %.1f last %.1f (%d samples, 1/s); every 5 s:%s\n", n, f, max, l, NR, s }' "$1"
 }
 run_load() {  # run_load NAME: smtp-source N messages, wait for the sink
 	local name=$1 t0 t1 n i

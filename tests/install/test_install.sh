@@ -34,6 +34,26 @@ grep -q 'check_policy_service inet:127.0.0.1:10045' "$tmp/prefix/share/doc/mailt
 if LD_LIBRARY_PATH="$libdir" "$tmp/prefix/sbin/mailtrust-policyd" --version | grep -q '^mailtrust-policyd '; then ok
 else bad "installed mailtrust-policyd --version failed"; fi
 
+# mailtrust-milter (when libmilter was there to build it): the daemon, its
+# man pages, the unit naming the installed daemon, sysusers.d, the sample
+# configuration (which the installed daemon accepts) and the Postfix snippet
+if [ -x "$build/mailtrust-milter" ]; then
+  [ -x "$tmp/prefix/sbin/mailtrust-milter" ] && ok || bad "mailtrust-milter not installed in sbin"
+  for m in man8/mailtrust-milter.8 man5/mailtrust-milter.conf.5; do
+    [ -f "$tmp/prefix/share/man/$m" ] && ok || bad "man page $m not installed"
+  done
+  unit=$tmp/prefix/lib/systemd/system/mailtrust-milter.service
+  if grep -q "^ExecStart=$tmp/prefix/sbin/mailtrust-milter " "$unit" 2>/dev/null; then ok
+  else bad "$unit missing or its ExecStart does not name the installed daemon"; fi
+  grep -q '^ProtectSystem=strict' "$unit" 2>/dev/null && ok || bad "milter unit without hardening"
+  [ -f "$tmp/prefix/lib/sysusers.d/mailtrust-milter.conf" ] && ok || bad "milter sysusers.d entry not installed"
+  grep -q '^smtpd_milters = unix:/run/mailtrust/milter.sock' \
+    "$tmp/prefix/share/doc/mailtrust/milter/main.cf.snippet" 2>/dev/null && ok || bad "milter main.cf snippet not installed"
+  grep -v '^user ' "$tmp/prefix/share/doc/mailtrust/milter/milter.conf.sample" >"$tmp/milter.conf" 2>/dev/null
+  if LD_LIBRARY_PATH="$libdir" "$tmp/prefix/sbin/mailtrust-milter" -n -c "$tmp/milter.conf" >/dev/null; then ok
+  else bad "installed mailtrust-milter -n refused the installed sample"; fi
+fi
+
 # The README example, taken from README.md itself so the two stay in step.
 awk '/^```c$/ {on=1; next} /^```$/ {on=0} on' "$src/README.md" > "$tmp/body.c"
 {
