@@ -275,6 +275,9 @@ run verify --zone zone --ip 192.0.2.1 --json --add-header signed.eml
 expect_rc 64
 run verify --zone zone --ip 192.0.2.1 --bogus signed.eml
 expect_rc 64
+run verify --zone zone --ip 192.0.2.1 --authserv-id "$(printf 'mx\001')" signed.eml
+expect_rc 64
+expect_err "--authserv-id"
 run verify --zone zone --ip 192.0.2.1 no-such-file.eml
 expect_rc 66
 

@@ -410,6 +410,28 @@ static void test_hostile(void)
 	mt_authres_parsed_free(p);
 	mt_verdict_free(v);
 
+	/* 100 signatures: more than a field holds (64 results); the
+	 * evaluated ones (10 by default) are reported, the field renders */
+	cap = 100 * 120 + 200;
+	m = malloc(cap);
+	len = 0;
+	for (int i = 0; i < 100; i++)
+		len += (size_t)snprintf(m + len, cap - len,
+		                        "DKIM-Signature: v=1; a=rsa-sha256; d=football.example.com; "
+		                        "s=test; h=from; bh=AAAA; b=BBBB%d\r\n", i);
+	len += (size_t)snprintf(m + len, cap - len, "From: a@football.example.com\r\n\r\nx\r\n");
+	tx t6 = { "192.0.2.1", NULL, "a@football.example.com", m, len, 0, true, NULL };
+	v = run(&t6);
+	o = mt_verdict_result(v);
+	CHECK_INT(o->dkim_signatures, 100);
+	CHECK_INT(o->dkim_pass, 0);
+	CHECK_INT(o->dmarc, MT_DMARC_RESULT_PASS); /* SPF aligned */
+	p = field(v);
+	CHECK(p && p->method_count == 12); /* spf, 10 dkim, dmarc */
+	mt_authres_parsed_free(p);
+	mt_verdict_free(v);
+	free(m);
+
 	/* no From field at all */
 	static const char nofrom[] = "Subject: x\r\n\r\nbody\r\n";
 	tx t5 = { "192.0.2.1", NULL, "a@football.example.com", nofrom, sizeof nofrom - 1, 0, true,

@@ -618,6 +618,35 @@ static const char *clean(char *dst, size_t cap, const char *s)
 	return dst;
 }
 
+/* One signature's entry, as mt_dkim_verify_authres() writes it. */
+static mt_status add_dkim(mt_authres *ar, const mt_dkim_sig_result *r, mt_error *err)
+{
+	char why[320];
+	mt_authres_prop p[5];
+	mt_authres_method m = { 0 };
+	size_t np = 0;
+	const char *names[5] = { "d", "s", "i", "a", "b" };
+	const char *vals[5] = { r->d, r->s, r->i, r->a, r->b };
+	for (size_t k = 0; k < 5; k++)
+		if (*vals[k])
+			p[np++] = (mt_authres_prop){ "header", names[k], vals[k] };
+	m.method = "dkim";
+	m.result = mt_dkim_result_name(r->result);
+	if (r->result != MT_DKIM_PASS && *r->reason)
+		m.reason = clean(why, sizeof why, r->reason);
+	m.props = p;
+	m.prop_count = np;
+	mt_status st = mt_authres_add(ar, &m, NULL);
+	if (st == MT_EINVAL) { /* a value authres cannot carry: the result alone */
+		m.props = NULL;
+		m.prop_count = 0;
+		st = mt_authres_add(ar, &m, err);
+	} else if (st != MT_OK) {
+		st = mt_authres_add(ar, &m, err); /* again, for the message */
+	}
+	return st;
+}
+
 mt_status mt_verdict_authres(const mt_verdict *v, mt_authres *ar, mt_error *err)
 {
 	mt_status st;
@@ -633,8 +662,19 @@ mt_status mt_verdict_authres(const mt_verdict *v, mt_authres *ar, mt_error *err)
 	    (st = mt_spf_check_authres(v->spf_helo, ar, err)) != MT_OK)
 		return st;
 	if (mt_verdict_dkim(v)) {
-		if ((st = mt_dkim_verify_authres(v->dkim, ar, err)) != MT_OK)
-			return st;
+		size_t n = mt_dkim_verify_count(v->dkim);
+		if (n + 3 <= MT_AUTHRES_MAX_METHODS) {
+			if ((st = mt_dkim_verify_authres(v->dkim, ar, err)) != MT_OK)
+				return st;
+		} else {
+			/* more signatures than a field holds: the evaluated ones
+			 * (at most MT_DKIM_MAX_SIGNATURES) */
+			for (size_t i = 0; i < n; i++) {
+				const mt_dkim_sig_result *r = mt_dkim_verify_result(v->dkim, i);
+				if (r && r->evaluated && (st = add_dkim(ar, r, err)) != MT_OK)
+					return st;
+			}
+		}
 	} else if (v->header_error) {
 		mt_authres_method m = { 0 };
 		m.method = "dkim";

@@ -386,6 +386,7 @@ int cli_verify_main(int argc, char **argv)
 	mt_dns_zone *zone = NULL;
 	mt_dns_resolver *res = NULL;
 	msgbuf m = { 0 };
+	mt_authres *ar = NULL;
 	char *field = NULL, *mfield = NULL;
 	const char *fname = "standard input";
 	char host[HOST_NAME_MAX + 1], q[CLI_QUOTE_BUF], tmp[PATH_MAX];
@@ -414,6 +415,13 @@ int cli_verify_main(int argc, char **argv)
 			snprintf(host, sizeof host, "localhost");
 		host[sizeof host - 1] = '\0';
 		a.authserv_id = host;
+	}
+	/* a bad authserv-id is a usage error, found before any lookup */
+	memset(&err, 0, sizeof err);
+	if (mt_authres_new(a.authserv_id, &ar, &err) != MT_OK) {
+		cli_error("--authserv-id: %s", err.message);
+		rc = err.status == MT_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_USAGE;
+		goto out;
 	}
 	rc = cli_open_resolver(&a.dns, &zone, &res);
 	if (rc != 0)
@@ -449,8 +457,8 @@ int cli_verify_main(int argc, char **argv)
 		goto out;
 	}
 	if (mt_verdict_authres_field(v, a.authserv_id, MT_AUTHRES_PREFIX, &field, &err) != MT_OK) {
-		cli_error("--authserv-id: %s", err.message);
-		rc = err.status == MT_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_SOFTWARE;
+		cli_error("cannot build the Authentication-Results field: %s", err.message);
+		rc = CLI_EXIT_SOFTWARE;
 		goto out;
 	}
 	if (a.add_header) {
@@ -552,6 +560,7 @@ out:
 	free(m.data);
 	free(mfield);
 	mt_free(field);
+	mt_authres_free(ar);
 	mt_verdict_free(v);
 	mt_dns_resolver_free(res);
 	mt_dns_zone_free(zone);
