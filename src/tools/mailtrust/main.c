@@ -21,6 +21,9 @@ static void usage(FILE *fp)
 	      "             parse records\n"
 	      "  check      audit a domain's mail records: SPF, DMARC, DKIM and MX, with\n"
 	      "             the fixes and the records to publish ('mailtrust check DOMAIN')\n"
+	      "  verify     a receiver's verdict on a message: SPF (MAIL FROM and HELO),\n"
+	      "             DKIM, DMARC and one Authentication-Results field\n"
+	      "             ('mailtrust verify --ip IP [FILE]')\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"
@@ -68,6 +71,8 @@ int main(int argc, char **argv)
 		return cli_dmarc_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "check") == 0)
 		return cli_check_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "verify") == 0)
+		return cli_verify_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "help") == 0) {
 		usage(stdout);
 		return 0;
