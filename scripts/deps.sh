@@ -30,6 +30,9 @@ pkgs+=(libidn2-dev libpsl-dev publicsuffix)
 # mailtrust verify: its Authentication-Results field is parsed in the tests
 # by a second implementation, Debian's python3-authres
 pkgs+=(python3-authres)
+# DKIM interoperability peers (tests/interop/): dkimpy with ed25519, and
+# libopendkim for the OpenDKIM peer program (a library: no daemon)
+pkgs+=(python3-dkim python3-nacl libopendkim-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
