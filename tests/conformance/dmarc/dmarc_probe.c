@@ -5,7 +5,8 @@
  * key=value pairs (values escaped the same way).
  *
  *   mode tree|psl          organizational domains for the next checks
- *   psl FILE               the list PSL mode loads (default: the system's)
+ *   psl FILE|-             the list PSL mode loads (-: the system's, the
+ *                          default); loaded once and shared by the checks
  *   zone TEXT              one master-file line for the next check's zone
  *   author DOMAIN          the next check's Author Domain
  *   from RAW               ... read from a From field value instead
@@ -139,6 +140,7 @@ static const mt_dns_resolver_ops log_ops = { .resolve = log_resolve };
 typedef struct state {
 	mt_dmarc_org_mode mode;
 	char *server;           /* "ADDR@PORT" or NULL: the zone */
+	mt_dmarc_psl *psl;      /* loaded once for psl_file (mt_dmarc_psl_load) */
 	unsigned timeout_ms;
 	char *psl_file;
 	buf zone;
@@ -187,6 +189,13 @@ static void do_check(state *s, const char *id)
 	mt_dmarc_options_init(&o);
 	o.org_mode = s->mode;
 	o.psl_file = s->psl_file;
+	if (s->mode == MT_DMARC_ORG_PSL) {
+		if (!s->psl && mt_dmarc_psl_load(s->psl_file, &s->psl, &err) != MT_OK) {
+			out_kv("error", err.message);
+			goto out;
+		}
+		o.psl = s->psl;
+	}
 	if (mt_dmarc_check_new(&o, s->author ? s->author : "", &chk, &err) != MT_OK) {
 		out_kv("error", err.message);
 		goto out;
@@ -389,8 +398,13 @@ int main(void)
 			s.server = strcmp(a1, "-") == 0 ? NULL : strdup(a1);
 			s.timeout_ms = a2 ? (unsigned)strtoul(a2, NULL, 10) : 0;
 		} else if (strcmp(cmd, "psl") == 0 && a1) {
-			free(s.psl_file);
-			s.psl_file = strdup(a1);
+			const char *f = strcmp(a1, "-") == 0 ? NULL : a1;
+			if (!f != !s.psl_file || (f && strcmp(f, s.psl_file) != 0)) {
+				free(s.psl_file);
+				s.psl_file = f ? strdup(f) : NULL;
+				mt_dmarc_psl_free(s.psl);
+				s.psl = NULL;
+			}
 		} else if (strcmp(cmd, "zone") == 0 && a1) {
 			buf_add(&s.zone, a1, l1);
 			buf_add(&s.zone, "\n", 1);
@@ -432,6 +446,7 @@ int main(void)
 	reset(&s);
 	free(s.zone.p);
 	free(s.psl_file);
+	mt_dmarc_psl_free(s.psl);
 	free(s.server);
 	free(line);
 	return rc;
