@@ -30,6 +30,12 @@ pkgs+=(libidn2-dev libpsl-dev publicsuffix)
 # DMARC differential (tests/conformance/dmarc/differential.py): a second
 # implementation, python3-authheaders (Debian python3, not a virtualenv)
 pkgs+=(python3-authheaders)
+# mailtrust verify: its Authentication-Results field is parsed in the tests
+# by a second implementation, Debian's python3-authres
+pkgs+=(python3-authres)
+# DKIM interoperability peers (tests/interop/): dkimpy with ed25519, and
+# libopendkim for the OpenDKIM peer program (a library: no daemon)
+pkgs+=(python3-dkim python3-nacl libopendkim-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
