@@ -27,6 +27,9 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 # DMARC: internationalized From domains to A-labels (RFC 8616); the Public
 # Suffix List for RFC 7489's organizational domains (compatibility mode)
 pkgs+=(libidn2-dev libpsl-dev publicsuffix)
+# DMARC differential (tests/conformance/dmarc/differential.py): a second
+# implementation, python3-authheaders (Debian python3, not a virtualenv)
+pkgs+=(python3-authheaders)
 # mailtrust verify: its Authentication-Results field is parsed in the tests
 # by a second implementation, Debian's python3-authres
 pkgs+=(python3-authres)
