@@ -27,6 +27,9 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 # DMARC: internationalized From domains to A-labels (RFC 8616); the Public
 # Suffix List for RFC 7489's organizational domains (compatibility mode)
 pkgs+=(libidn2-dev libpsl-dev publicsuffix)
+# DKIM benchmark (make bench-dkim): OpenDKIM's library beside mailtrust, and
+# dkimpy + PyNaCl for shared/bench/dkim-corpus/gen-corpus
+pkgs+=(libopendkim-dev python3-dkim python3-nacl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
