@@ -3,6 +3,7 @@
 #include <mailtrust/dkim.h>
 #include <mailtrust/msg.h>
 #include "dkim/dkim_int.h"
+#include "msg/msg_int.h"
 #include "dkim/dkim_tags.h"
 #include "dns/dns_internal.h"
 #include "util/util.h"
@@ -357,6 +358,8 @@ mt_status mt_dkim_verify_new(const mt_dkim_verify_options *opts, mt_dkim_verify 
 	}
 	mt_msg_set_header_handler(v->msg, on_header, v);
 	mt_msg_set_body_handler(v->msg, on_body, v);
+	/* the body hashers take bare LF and a CR ending a piece themselves */
+	mt_msg_set_raw_body(v->msg, true);
 	*out = v;
 	return MT_OK;
 }
