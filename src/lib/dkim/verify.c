@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
@@ -407,6 +408,11 @@ static bool verify_sig(mt_dkim_verify *v, vsig *s, const mt_dkim_key *key)
 		    EVP_DigestVerify(mc, s->sig->b, s->sig->b_len, s->hhash, 32) == 1)
 			ok = true;
 		EVP_MD_CTX_free(mc);
+	} else if (key->rsa_vctx && s->sig->hash == MT_DKIM_HASH_SHA256) {
+		/* prepared once with the key: PKCS#1 v1.5, SHA-256 */
+		ok = EVP_PKEY_verify(key->rsa_vctx, s->sig->b, s->sig->b_len, s->hhash, 32) == 1;
+		if (!ok)
+			ERR_clear_error();
 	} else {
 		pc = EVP_PKEY_CTX_new(key->pkey, NULL);
 		if (pc && EVP_PKEY_verify_init(pc) == 1 &&
