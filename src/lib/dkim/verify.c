@@ -62,8 +62,8 @@ struct mt_dkim_verify {
 	mt_dkim_bodyhash_set *bhs;
 	vsig *sigs;
 	size_t nsig;
-	vkey keys[MT_DKIM_MAX_SIGNATURES];
-	size_t nkey;
+	vkey *keys;                /* one per distinct key name, room for key_cap */
+	size_t nkey, key_cap;
 	mt_dns_question qs[MT_DKIM_MAX_SIGNATURES];
 	bool header_done, finished, evaluated, aborted;
 	mt_status fail;            /* a failure in a callback (memory, libcrypto) */
@@ -163,7 +163,7 @@ static size_t key_for(mt_dkim_verify *v, const mt_dkim_sig *sig)
 	for (size_t k = 0; k < v->nkey; k++)
 		if (strcmp(v->keys[k].name, name) == 0)
 			return k;
-	if (v->nkey >= MT_DKIM_MAX_SIGNATURES)
+	if (v->nkey >= v->key_cap)
 		return SIZE_MAX;
 	memcpy(v->keys[v->nkey].name, name, (size_t)n + 1);
 	if (v->aborted) { /* the job ended before the header was read */
@@ -250,7 +250,10 @@ static void on_header(void *arg, mt_msg *msg)
 	if (total == 0)
 		return;
 	v->sigs = calloc(total, sizeof *v->sigs);
-	if (!v->sigs) {
+	/* at most one key per evaluated signature */
+	v->key_cap = total < v->o.max_signatures ? total : v->o.max_signatures;
+	v->keys = calloc(v->key_cap ? v->key_cap : 1, sizeof *v->keys);
+	if (!v->sigs || !v->keys) {
 		vfail(v, MT_ENOMEM, "out of memory");
 		return;
 	}
@@ -376,6 +379,7 @@ void mt_dkim_verify_free(mt_dkim_verify *v)
 	free(v->sigs);
 	for (size_t k = 0; k < v->nkey; k++)
 		keyset_release(v->keys[k].ks);
+	free(v->keys);
 	mt_dkim_bodyhash_set_free(v->bhs);
 	mt_msg_free(v->msg);
 	free(v);
