@@ -27,9 +27,14 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 # DMARC: internationalized From domains to A-labels (RFC 8616); the Public
 # Suffix List for RFC 7489's organizational domains (compatibility mode)
 pkgs+=(libidn2-dev libpsl-dev publicsuffix)
-# DKIM benchmark (make bench-dkim): OpenDKIM's library beside mailtrust, and
-# dkimpy + PyNaCl for shared/bench/dkim-corpus/gen-corpus
-pkgs+=(libopendkim-dev python3-dkim python3-nacl)
+# mailtrust verify: its Authentication-Results field is parsed in the tests
+# by a second implementation, Debian's python3-authres
+pkgs+=(python3-authres)
+# DKIM interoperability peers (tests/interop/): dkimpy with ed25519, and
+# libopendkim for the OpenDKIM peer program (a library: no daemon); make
+# bench-dkim uses the same three (OpenDKIM beside mailtrust, and the corpus
+# generator shared/bench/dkim-corpus/gen-corpus)
+pkgs+=(python3-dkim python3-nacl libopendkim-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
