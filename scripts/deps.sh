@@ -34,7 +34,9 @@ pkgs+=(python3-authheaders)
 # by a second implementation, Debian's python3-authres
 pkgs+=(python3-authres)
 # DKIM interoperability peers (tests/interop/): dkimpy with ed25519, and
-# libopendkim for the OpenDKIM peer program (a library: no daemon)
+# libopendkim for the OpenDKIM peer program (a library: no daemon); make
+# bench-dkim uses the same three (OpenDKIM beside mailtrust, and the corpus
+# generator shared/bench/dkim-corpus/gen-corpus)
 pkgs+=(python3-dkim python3-nacl libopendkim-dev)
 missing=()
 for p in "${pkgs[@]}"; do
