@@ -31,6 +31,12 @@ pkgs+=(libidn2-dev libpsl-dev publicsuffix)
 # smtp-source), swaks as the client, unshare (util-linux) and ip (iproute2)
 # for the private network namespace.  Installing postfix must start nothing.
 pkgs+=(postfix swaks util-linux iproute2)
+# mailtrust verify: its Authentication-Results field is parsed in the tests
+# by a second implementation, Debian's python3-authres
+pkgs+=(python3-authres)
+# DKIM interoperability peers (tests/interop/): dkimpy with ed25519, and
+# libopendkim for the OpenDKIM peer program (a library: no daemon)
+pkgs+=(python3-dkim python3-nacl libopendkim-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -334,8 +334,9 @@ MT_EXPORT const mt_dmarc_outcome *mt_dmarc_check_outcome(const mt_dmarc_check *c
 /* The check's parsed policy record (NULL when none was found). */
 MT_EXPORT const mt_dmarc_record *mt_dmarc_check_record(const mt_dmarc_check *chk);
 
-/* Add the "dmarc=" entry to ar: header.from and, when a policy was found,
- * policy.dmarc (the disposition); the reason on anything but pass.
+/* Add the "dmarc=" entry to ar: header.from and, when a policy record
+ * applies, policy.dmarc: the outcome's policy (p=, or the sp=/np= applied
+ * for a subdomain), on pass as on fail; the reason on anything but pass.
  * MT_ESTATE before the job is done. */
 MT_EXPORT mt_status mt_dmarc_check_authres(const mt_dmarc_check *chk, mt_authres *ar,
                                            mt_error *err);

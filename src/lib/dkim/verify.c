@@ -782,3 +782,8 @@ mt_status mt_dkim_verify_authres(const mt_dkim_verify *v, mt_authres *ar, mt_err
 	}
 	return MT_OK;
 }
+
+const mt_msg *mt_dkim_verify_msg(const mt_dkim_verify *v)
+{
+	return v ? v->msg : NULL;
+}

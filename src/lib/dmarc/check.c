@@ -792,8 +792,11 @@ mt_status mt_dmarc_check_authres(const mt_dmarc_check *c, mt_authres *ar, mt_err
 	mt_authres_prop props[2];
 	size_t np = 0;
 	props[np++] = (mt_authres_prop){ "header", "from", o->author_domain };
-	if (o->disposition != MT_DMARC_POLICY_ABSENT)
-		props[np++] = (mt_authres_prop){ "policy", "dmarc", mt_dmarc_policy_name(o->disposition) };
+	/* RFC 9989 IANA: "the evaluated DMARC policy applied/to be applied after
+	 * policy options have been processed": the p=, sp= or np= that governs
+	 * this Author Domain, also on pass (the disposition is the outcome's). */
+	if (o->policy != MT_DMARC_POLICY_ABSENT)
+		props[np++] = (mt_authres_prop){ "policy", "dmarc", mt_dmarc_policy_name(o->policy) };
 	mt_authres_method m = { 0 };
 	m.method = "dmarc";
 	m.result = mt_dmarc_result_name(o->result);
