@@ -3,14 +3,15 @@
  * libmilter, and DKIM signing of outbound mail.
  *
  * Threads: libmilter runs one thread per SMTP connection and calls the
- * callbacks below on it.  Each message's checks run at end of message on
- * that thread, as jobs of one driver (run.h) over a resolver borrowed from
- * a small pool (a resolver is used by one thread at a time).  The main
+ * callbacks below on it.  An inbound message's checks are one verdict job
+ * (verdict.h: SPF for MAIL FROM and HELO, every DKIM signature, DMARC),
+ * run at end of message on that thread over a resolver borrowed from a
+ * small pool (a resolver is used by one thread at a time).  The main
  * thread waits for signals: SIGHUP reloads the signing keys, SIGTERM and
  * SIGINT stop libmilter.
  *
- * Inbound: the header block is kept (it is bounded), the body only
- * streams through the DKIM verifier.  Outbound: the header block is kept
+ * Inbound: the header block is kept (it is bounded) and fed to the
+ * verdict at its end; the body only streams through.  Outbound: the header block is kept
  * until its end, when the From domain picks the keys, then header and
  * body stream through the signer.
  */
@@ -19,6 +20,7 @@
 #include <mailtrust/mailtrust.h>
 #include <mailtrust/dkim_sign.h>
 #include <mailtrust/dkim_key.h>
+#include <mailtrust/verdict.h>
 
 #include <libmilter/mfapi.h>
 
@@ -290,7 +292,7 @@ typedef struct conn {
 	size_t forged[MAX_FORGED];  /* their indices (1-based) that claim our id */
 	size_t from_count;
 	char *from_value;           /* the first From field's value */
-	mt_dkim_verify *ver;
+	mt_verdict *vd;             /* inbound: SPF x2, DKIM, DMARC in one job */
 	mt_dkim_sign *sig;
 	keyset *keys;
 	char sign_domain[256];
@@ -304,11 +306,11 @@ static void msg_reset(conn *c)
 	free(c->auth);
 	free(c->from_value);
 	sb_free(&c->header);
-	mt_dkim_verify_free(c->ver);
+	mt_verdict_free(c->vd);
 	mt_dkim_sign_free(c->sig);
 	keys_put(c->keys);
 	c->mailfrom = c->auth = c->from_value = NULL;
-	c->ver = NULL;
+	c->vd = NULL;
 	c->sig = NULL;
 	c->keys = NULL;
 	c->outbound = false;
@@ -403,8 +405,14 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	if (!c->outbound) {
 		mt_error e;
 		memset(&e, 0, sizeof(e));
-		if (mt_dkim_verify_new(NULL, &c->ver, &e) != MT_OK)
-			mark_broken(c, "dkim verifier", &e);
+		mt_verdict_options vo;
+		mt_verdict_options_init(&vo);
+		vo.receiver = g_conf.authserv_id;
+		vo.max_header_bytes = MAX_HEADER_BLOCK;
+		if (mt_verdict_new(&vo, &c->vd, &e) != MT_OK ||
+		    mt_verdict_set_connection(c->vd, c->ip, c->helo, &e) != MT_OK ||
+		    mt_verdict_set_mail_from(c->vd, c->mailfrom, &e) != MT_OK)
+			mark_broken(c, "verdict", &e);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -493,9 +501,9 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 		snprintf(c->sign_domain, sizeof c->sign_domain, "%s", f.domain);
 		if (mt_dkim_sign_feed(c->sig, c->header.p, c->header.len, &e) != MT_OK)
 			mark_broken(c, "dkim signer", &e);
-	} else if (c->ver) {
-		if (mt_dkim_verify_feed(c->ver, c->header.p, c->header.len, &e) != MT_OK)
-			mark_broken(c, "dkim verifier", &e);
+	} else if (c->vd && !c->broken) {
+		if (mt_verdict_feed(c->vd, c->header.p, c->header.len, &e) != MT_OK)
+			mark_broken(c, "verdict", &e);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -510,8 +518,8 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	memset(&e, 0, sizeof(e));
 	if (c->sig && mt_dkim_sign_feed(c->sig, data, len, &e) != MT_OK)
 		mark_broken(c, "dkim signer", &e);
-	else if (c->ver && mt_dkim_verify_feed(c->ver, data, len, &e) != MT_OK)
-		mark_broken(c, "dkim verifier", &e);
+	else if (c->vd && mt_verdict_feed(c->vd, data, len, &e) != MT_OK)
+		mark_broken(c, "verdict", &e);
 	return SMFIS_CONTINUE;
 }
 
@@ -589,42 +597,38 @@ static void log_spf(sbuf *log, const char *label, const mt_spf_outcome *o)
 	}
 }
 
-static void spf_entry(mt_authres *ar, const mt_spf_outcome *o, const char *prop)
+/* A field of our own when the verdict could not be had (a feed failed). */
+static char *fallback_field(const char *why)
 {
+	mt_authres *ar = NULL;
 	mt_authres_method m;
-	mt_authres_prop p = {"smtp", prop, NULL};
 	mt_error e;
+	char *out = NULL;
 
 	memset(&m, 0, sizeof(m));
+	if (mt_authres_new(g_conf.authserv_id, &ar, &e) != MT_OK)
+		return NULL;
+	m.result = "temperror";
+	m.reason = why;
 	m.method = "spf";
-	m.result = mt_spf_result_name(o->result);
-	p.value = strcmp(prop, "helo") == 0 ? o->helo : o->sender;
-	if (p.value && *p.value) {
-		m.props = &p;
-		m.prop_count = 1;
-	}
-	if (mt_authres_add(ar, &m, &e) != MT_OK) {
-		m.props = NULL;
-		m.prop_count = 0;
-		mt_authres_add(ar, &m, &e);
-	}
+	mt_authres_add(ar, &m, &e);
+	m.method = "dkim";
+	mt_authres_add(ar, &m, &e);
+	m.method = "dmarc";
+	mt_authres_add(ar, &m, &e);
+	mt_authres_render(ar, MT_AUTHRES_FOLD, 0, &out, &e);
+	mt_authres_free(ar);
+	return out;
 }
 
 static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 {
 	mt_error e;
-	mt_spf_options so;
-	mt_spf_check *spf_mf = NULL, *spf_helo = NULL;
-	mt_dmarc_check *dm = NULL;
-	mt_authres *ar = NULL;
-	mt_run *run = NULL;
-	mt_run_options ro;
 	mt_dns_resolver *res = NULL;
-	mt_dmarc_from from;
-	const mt_spf_outcome *omf = NULL, *ohelo = NULL;
+	const mt_verdict_outcome *o = NULL;
 	const mt_dmarc_outcome *od = NULL;
 	char *arv = NULL;
-	bool temperror = false, dkim_ready = false;
+	bool temperror = false;
 	sfsistat ret = SMFIS_ACCEPT;
 
 	memset(&e, 0, sizeof(e));
@@ -640,73 +644,34 @@ static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 	if (c->nforged)
 		sb_fmt(log, " removed-ar=%zu", c->nforged);
 
-	if (mt_authres_new(g_conf.authserv_id, &ar, &e) != MT_OK)
-		goto fail;
-	res = pool_take();
-	mt_run_options_init(&ro);
-	ro.max_jobs = 8;
-	if (mt_run_new(res, &ro, &run, &e) != MT_OK)
-		goto fail;
-
-	mt_spf_options_init(&so);
-	so.receiver = g_conf.authserv_id;
-	if (c->have_ip) {
-		mt_spf_request rq;
-		memset(&rq, 0, sizeof(rq));
-		rq.ip = c->ip;
-		rq.sender = c->mailfrom;
-		rq.helo = c->helo;
-		rq.identity = MT_SPF_MAILFROM;
-		if (mt_spf_check_new(&so, &spf_mf, &e) != MT_OK ||
-		    mt_spf_check_start(spf_mf, &rq, &e) != MT_OK ||
-		    mt_run_add(run, mt_spf_check_job_ops(), spf_mf, 0, NULL) != MT_OK)
-			goto fail;
-		if (c->helo && *c->helo) {
-			rq.identity = MT_SPF_HELO;
-			if (mt_spf_check_new(&so, &spf_helo, &e) != MT_OK ||
-			    mt_spf_check_start(spf_helo, &rq, &e) != MT_OK ||
-			    mt_run_add(run, mt_spf_check_job_ops(), spf_helo, 0, NULL) != MT_OK)
-				goto fail;
+	if (!c->broken && c->vd && mt_verdict_finish(c->vd, &e) != MT_OK)
+		mark_broken(c, "verdict", &e);
+	if (c->broken || !c->vd) {
+		temperror = true;
+		arv = fallback_field(c->broken ? c->broken_why : "not evaluated");
+		sb_str(log, " verdict=temperror(");
+		sb_logval(log, c->broken ? c->broken_why : "not evaluated");
+		sb_str(log, ")");
+	} else {
+		res = pool_take();
+		if (mt_verdict_run(c->vd, res) != MT_OK || !(o = mt_verdict_result(c->vd))) {
+			pool_give(res);
+			res = NULL;
+			sb_str(log, " error=the verdict did not finish action=tempfail");
+			smfi_setreply(ctx, "451", "4.3.0", "Authentication could not be checked; try again later");
+			return SMFIS_TEMPFAIL;
 		}
-	}
-	if (!c->broken && c->ver && mt_dkim_verify_finish(c->ver, &e) == MT_OK &&
-	    mt_dkim_verify_header_done(c->ver)) {
-		if (mt_run_add(run, mt_dkim_verify_job_ops(), c->ver, 0, NULL) != MT_OK)
-			goto fail;
-		dkim_ready = true;
-	} else if (!c->broken && c->ver) {
-		mark_broken(c, "dkim verifier", &e);
-	}
-	while (mt_run_jobs(run) > 0) {
-		void *job, *user;
-		if (mt_run_wait(run, -1) != MT_OK)
-			break;
-		while (mt_run_next(run, &job, &user))
-			;
-	}
-	if (spf_mf) {
-		omf = mt_spf_check_outcome(spf_mf);
-		if (omf) {
-			spf_entry(ar, omf, "mailfrom");
-			temperror |= omf->result == MT_SPF_TEMPERROR;
-		}
-	}
-	if (spf_helo) {
-		ohelo = mt_spf_check_outcome(spf_helo);
-		if (ohelo)
-			spf_entry(ar, ohelo, "helo");
-	}
-	log_spf(log, "spf", omf);
-	log_spf(log, "spf-helo", ohelo);
-
-	size_t nsig = 0;
-	if (dkim_ready && mt_dkim_verify_done(c->ver)) {
-		mt_dkim_verify_authres(c->ver, ar, &e);
-		nsig = mt_dkim_verify_count(c->ver);
+		pool_give(res);
+		res = NULL;
+		log_spf(log, "spf", mt_verdict_spf_mailfrom(c->vd));
+		log_spf(log, "spf-helo", mt_verdict_spf_helo(c->vd));
+		temperror |= o->spf_mailfrom == MT_SPF_TEMPERROR;
+		const mt_dkim_verify *dv = mt_verdict_dkim(c->vd);
+		size_t nsig = dv ? mt_dkim_verify_count(dv) : 0;
 		if (nsig == 0)
 			sb_str(log, " dkim=none");
 		for (size_t i = 0; i < nsig; i++) {
-			const mt_dkim_sig_result *r = mt_dkim_verify_result(c->ver, i);
+			const mt_dkim_sig_result *r = mt_dkim_verify_result(dv, i);
 			if (!r)
 				continue;
 			temperror |= r->result == MT_DKIM_TEMPERROR;
@@ -716,62 +681,28 @@ static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 			sb_logval(log, r->s);
 			sb_str(log, ")");
 		}
-	} else {
-		mt_authres_method m = {0};
-		m.method = "dkim";
-		m.result = "temperror";
-		m.reason = c->broken ? c->broken_why : "not evaluated";
-		mt_authres_add(ar, &m, &e);
-		sb_str(log, " dkim=temperror(");
-		sb_logval(log, c->broken ? c->broken_why : "not evaluated");
-		sb_str(log, ")");
+		od = mt_verdict_dmarc(c->vd);
+		temperror |= o->dmarc == MT_DMARC_RESULT_TEMPERROR;
+		sb_fmt(log, " dmarc=%s(from=", mt_dmarc_result_name(o->dmarc));
+		sb_logval(log, o->from_domain);
+		sb_fmt(log, " policy=%s disposition=%s%s)",
+		       o->policy == MT_DMARC_POLICY_ABSENT ? "-" : mt_dmarc_policy_name(o->policy),
+		       o->disposition == MT_DMARC_POLICY_ABSENT ? "-" : mt_dmarc_policy_name(o->disposition),
+		       od && od->testing ? " t=y" : "");
+		if (o->dmarc != MT_DMARC_RESULT_PASS && o->reason && *o->reason) {
+			sb_str(log, " dmarc-reason=\"");
+			sb_logval(log, o->reason);
+			sb_str(log, "\"");
+		}
+		if (mt_verdict_authres_field(c->vd, g_conf.authserv_id, MT_AUTHRES_FOLD, &arv, &e) != MT_OK)
+			arv = NULL;
 	}
-
-	/* DMARC after SPF and DKIM: they are its Authenticated Identifiers */
-	from_domain(c, &from);
-	if (from.status == MT_DMARC_FROM_OK) {
-		if (mt_dmarc_check_new(NULL, from.domain, &dm, &e) != MT_OK)
-			goto fail;
-		if (omf)
-			mt_dmarc_check_set_spf(dm, omf->result == MT_SPF_PASS, omf->domain ? omf->domain : "",
-			                       &e);
-		for (size_t i = 0; dkim_ready && i < nsig && i < MT_DMARC_DKIM_MAX; i++) {
-			const mt_dkim_sig_result *r = mt_dkim_verify_result(c->ver, i);
-			if (r && r->d && *r->d)
-				mt_dmarc_check_add_dkim(dm, r->d, r->result == MT_DKIM_PASS, &e);
-		}
-		if (mt_run_add(run, mt_dmarc_check_job_ops(), dm, 0, NULL) != MT_OK)
-			goto fail;
-		while (mt_run_jobs(run) > 0) {
-			void *job, *user;
-			if (mt_run_wait(run, -1) != MT_OK)
-				break;
-			while (mt_run_next(run, &job, &user))
-				;
-		}
-		od = mt_dmarc_check_outcome(dm);
-		if (od) {
-			mt_dmarc_check_authres(dm, ar, &e);
-			temperror |= od->result == MT_DMARC_RESULT_TEMPERROR;
-			sb_fmt(log, " dmarc=%s(from=%s policy=%s disposition=%s%s)",
-			       mt_dmarc_result_name(od->result), from.domain,
-			       od->policy == MT_DMARC_POLICY_ABSENT ? "-" : mt_dmarc_policy_name(od->policy),
-			       od->disposition == MT_DMARC_POLICY_ABSENT ? "-"
-			                                                 : mt_dmarc_policy_name(od->disposition),
-			       od->testing ? " t=y" : "");
-		}
-	} else {
-		mt_authres_method m = {0};
-		bool none = from.status == MT_DMARC_FROM_ABSENT || from.status == MT_DMARC_FROM_NO_DOMAIN;
-		m.method = "dmarc";
-		m.result = none ? "none" : "permerror";
-		m.reason = mt_dmarc_from_status_name(from.status);
-		mt_authres_add(ar, &m, &e);
-		sb_fmt(log, " dmarc=%s(%s)", m.result, m.reason);
+	if (!arv) {
+		sb_str(log, " error=");
+		sb_logval(log, e.message);
+		sb_str(log, " action=tempfail");
+		return SMFIS_TEMPFAIL;
 	}
-
-	if (mt_authres_render(ar, MT_AUTHRES_FOLD, 0, &arv, &e) != MT_OK)
-		goto fail;
 
 	/* what to do */
 	if (temperror && g_conf.dns_failure == MTM_DNSFAIL_TEMPFAIL) {
@@ -780,18 +711,18 @@ static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 		ret = SMFIS_TEMPFAIL;
 		goto out;
 	}
-	if (od && od->result == MT_DMARC_RESULT_FAIL && g_conf.dmarc_action != MTM_DMARC_REPORT &&
-	    (od->disposition == MT_DMARC_POLICY_REJECT || od->disposition == MT_DMARC_POLICY_QUARANTINE)) {
+	if (o && o->dmarc == MT_DMARC_RESULT_FAIL && g_conf.dmarc_action != MTM_DMARC_REPORT &&
+	    (o->disposition == MT_DMARC_POLICY_REJECT || o->disposition == MT_DMARC_POLICY_QUARANTINE)) {
 		char text[400];
-		if (od->disposition == MT_DMARC_POLICY_REJECT && g_conf.dmarc_action == MTM_DMARC_REJECT) {
-			snprintf(text, sizeof text, "Rejected by DMARC policy for %s", from.domain);
+		if (o->disposition == MT_DMARC_POLICY_REJECT && g_conf.dmarc_action == MTM_DMARC_REJECT) {
+			snprintf(text, sizeof text, "Rejected by DMARC policy for %s", o->from_domain);
 			smfi_setreply(ctx, "550", "5.7.1", text);
 			sb_str(log, " action=reject");
 			ret = SMFIS_REJECT;
 			goto out;
 		}
 		snprintf(text, sizeof text, "DMARC policy %s for %s",
-		         mt_dmarc_policy_name(od->disposition), from.domain);
+		         mt_dmarc_policy_name(o->disposition), o->from_domain);
 		smfi_quarantine(ctx, text);
 		sb_str(log, " action=quarantine");
 	} else {
@@ -801,20 +732,7 @@ static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 		sb_str(log, " (the MTA refused the Authentication-Results field)");
 		ret = SMFIS_TEMPFAIL;
 	}
-	goto out;
-fail:
-	sb_str(log, " error=");
-	sb_logval(log, e.message);
-	sb_str(log, " action=tempfail");
-	ret = SMFIS_TEMPFAIL;
 out:
-	mt_run_free(run);
-	if (res)
-		pool_give(res);
-	mt_spf_check_free(spf_mf);
-	mt_spf_check_free(spf_helo);
-	mt_dmarc_check_free(dm);
-	mt_authres_free(ar);
 	mt_free(arv);
 	return ret;
 }
