@@ -91,7 +91,16 @@ start_milter() {
 	exit 1
 }
 start_milter
-pf_check "milter runs as nobody" sh -c "[ \$(ps -o user= -p $MILTER_PID) = nobody ]"
+# the socket listens before the switch to nobody: wait for it (up to 5 s)
+runs_as_nobody() {
+	local i
+	for i in $(seq 1 50); do
+		[ "$(ps -o user= -p "$MILTER_PID" 2>/dev/null | tr -d ' ')" = nobody ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+pf_check "milter runs as nobody" runs_as_nobody
 
 pf_start
 pf_set "smtpd_milters = inet:127.0.0.1:$MPORT" "milter_default_action = tempfail" \
