@@ -68,7 +68,7 @@ print(s.getsockname()[1], flush=True)
 time.sleep(60)
 ' > "$WORK/silent.port" &
 	SILENT_PID=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
+	for _ in $(seq 100); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done  # python may start slowly under load
 	SPORT=$(cat "$WORK/silent.port")
 	start=$(date +%s)
 	LAST="mailtrust verify --resolver 127.0.0.1@$SPORT --timeout 1500"
