@@ -16,4 +16,5 @@
 #include <mailtrust/dkim_check.h>
 #include <mailtrust/dmarc_verify.h>
 #include <mailtrust/dmarc.h>
+#include <mailtrust/verdict.h>
 #endif

@@ -335,6 +335,15 @@ MT_EXPORT mt_status mt_spf_received_spf(const mt_spf_check *chk, char **out);
 MT_EXPORT mt_status mt_spf_authres_entry(const mt_spf_check *chk, char **out);
 MT_EXPORT mt_status mt_spf_authres_header(const mt_spf_check *chk, const char *authserv_id,
                                           char **out);
+/*
+ * Add the same "spf=" entry to a field being built (authres.h), as the
+ * DKIM and DMARC checks do; several checks (MAIL FROM and HELO) may add
+ * theirs to one field.  MT_ESTATE while the check is running; MT_ERANGE
+ * past MT_AUTHRES_MAX_METHODS (from mt_authres_add).
+ */
+struct mt_authres;
+MT_EXPORT mt_status mt_spf_check_authres(const mt_spf_check *chk, struct mt_authres *ar,
+                                         mt_error *err);
 
 /*
  * Expand an SPF macro-string (RFC 7208 section 7) for a started check, as

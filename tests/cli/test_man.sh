@@ -9,7 +9,8 @@ for cmd in "spf check:mailtrust-spf.1" "spf parse:mailtrust-spf.1" "spf verify:m
            "dkim keygen:mailtrust-dkim.1" "dkim verify:mailtrust-dkim.1" \
            "dkim check-key:mailtrust-dkim.1" "dkim sign:mailtrust-dkim.1" "dkim:mailtrust-dkim.1" \
            "dmarc check:mailtrust-dmarc.1" "dmarc build:mailtrust-dmarc.1" \
-           "dmarc parse:mailtrust-dmarc.1" "dmarc:mailtrust-dmarc.1" "check:mailtrust.1"; do
+           "dmarc parse:mailtrust-dmarc.1" "dmarc:mailtrust-dmarc.1" "check:mailtrust.1" \
+           "verify:mailtrust-verify.1"; do
 	args=${cmd%%:*}
 	page=$MAN/${cmd#*:}
 	# shellcheck disable=SC2086
@@ -85,6 +86,19 @@ for verb in check build parse; do
 	LAST="mailtrust.1: dmarc $verb"
 	if grep -q "mailtrust dmarc $verb" "$MAN/mailtrust.1"; then ok; else bad "not named"; fi
 done
+# verify: every exit status in its page, named in mailtrust(1) and --help
+for code in 0 1 4 5 6 64 65 66 69 70 73 74; do
+	LAST="mailtrust-verify.1: exit status $code"
+	if sed -n '/^\.SH EXIT STATUS/,/^\.SH EXAMPLES/p' "$MAN/mailtrust-verify.1" | grep -q "^\.B $code\$"; then ok
+	else bad "not documented"; fi
+	LAST="mailtrust verify --help: exit status $code"
+	run verify --help
+	if grep -Eq "(^| )$code( |,|$)" "$OUT"; then ok; else bad "not in --help"; fi
+done
+LAST="mailtrust.1: mailtrust verify"
+if grep -q "mailtrust verify" "$MAN/mailtrust.1"; then ok; else bad "not named"; fi
+run --help
+expect_out "verify "
 printf '$ORIGIN example.com.\n@ 300 TXT "v=spf1 -all"\n' >"$TMP/sel.zone"
 run check example.com --zone "$TMP/sel.zone" --json
 tried=$("$PYTHON" -c 'import json,sys; print(", ".join(json.load(sys.stdin)["dkim_selectors_tried"]) + ".")' <"$OUT")

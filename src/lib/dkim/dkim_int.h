@@ -121,4 +121,10 @@ struct mt_msg;
 mt_status mt_dkim_sign_header(const struct mt_dkim_keygen *key, const struct mt_msg *msg,
                               const char *const *names, size_t n, mt_dkim_canon c,
                               const char *field, size_t field_len, char **b64, mt_error *err);
+/* The verifier's message reader (msg.h): its header fields, for a caller
+ * in the library that needs more of the header (the verdict's From). */
+struct mt_dkim_verify;
+struct mt_msg;
+const struct mt_msg *mt_dkim_verify_msg(const struct mt_dkim_verify *v);
+
 #endif

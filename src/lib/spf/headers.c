@@ -260,3 +260,17 @@ mt_status mt_spf_authres_header(const mt_spf_check *chk, const char *authserv_id
 	mt_authres_free(ar);
 	return st;
 }
+
+mt_status mt_spf_check_authres(const mt_spf_check *chk, mt_authres *ar, mt_error *err)
+{
+	mt_status st;
+	struct entry e;
+	char *unused = NULL;
+	if (!chk || !ar)
+		return mt_error_set(err, MT_EINVAL, "mt_spf_check_authres: NULL argument");
+	const mt_spf_outcome *o = begin(chk, &unused, &st);
+	if (!o)
+		return mt_error_set(err, st, "the SPF check is not finished");
+	make_entry(&e, chk, o);
+	return mt_authres_add(ar, &e.m, err);
+}

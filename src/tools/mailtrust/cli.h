@@ -191,5 +191,7 @@ mt_status cli_server_resolver(void *ctx, const char *address, unsigned port,
                               mt_dns_resolver **out);
 /* mailtrust check DOMAIN: the audit (check_cmd.c). */
 int cli_check_main(int argc, char **argv);
+/* mailtrust verify: a receiver's verdict on a message (verify_cmd.c). */
+int cli_verify_main(int argc, char **argv);
 
 #endif

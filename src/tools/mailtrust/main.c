@@ -15,12 +15,15 @@ static void usage(FILE *fp)
 	      "Areas:\n"
 	      "  spf        Sender Policy Framework (RFC 7208): check a host; parse,\n"
 	      "             verify, merge and build records\n"
-	      "  dkim       DomainKeys Identified Mail (RFC 6376): generate a signing key\n"
-	      "             and its DNS record (verify, sign, check-key: planned)\n"
+	      "  dkim       DomainKeys Identified Mail (RFC 6376, 8463): verify and sign\n"
+	      "             messages, generate keys, check a published key\n"
 	      "  dmarc      DMARC (RFC 9989): check a domain's policy record; build and\n"
 	      "             parse records\n"
 	      "  check      audit a domain's mail records: SPF, DMARC, DKIM and MX, with\n"
 	      "             the fixes and the records to publish ('mailtrust check DOMAIN')\n"
+	      "  verify     a receiver's verdict on a message: SPF (MAIL FROM and HELO),\n"
+	      "             DKIM, DMARC and one Authentication-Results field\n"
+	      "             ('mailtrust verify --ip IP [FILE]')\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"
@@ -28,7 +31,8 @@ static void usage(FILE *fp)
 	      "\n"
 	      "Run 'mailtrust <area> --help' for an area's commands; see mailtrust(1).\n"
 	      "Exit status: 64 usage error, 70 internal error; 'spf check' exits with\n"
-	      "its result (see 'mailtrust spf check --help').\n",
+	      "its result (see 'mailtrust spf check --help'), 'verify' with the DMARC\n"
+	      "result (see 'mailtrust verify --help').\n",
 	      fp);
 }
 
@@ -68,6 +72,8 @@ int main(int argc, char **argv)
 		return cli_dmarc_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "check") == 0)
 		return cli_check_main(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "verify") == 0)
+		return cli_verify_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "help") == 0) {
 		usage(stdout);
 		return 0;
