@@ -20,6 +20,19 @@ done
 soname=$(objdump -p "$libdir"/libmailtrust.so 2>/dev/null | awk '/SONAME/ {print $2}')
 [ "$soname" = "libmailtrust.so.0" ] && ok || bad "SONAME is '$soname', want libmailtrust.so.0"
 [ -f "$libdir/libmailtrust.a" ] && ok || bad "static library not installed"
+# mailtrust-policyd: the daemon, its man page, the systemd unit naming the
+# installed daemon, the sysusers.d entry and the Postfix snippet
+[ -x "$tmp/prefix/sbin/mailtrust-policyd" ] && ok || bad "mailtrust-policyd not installed in sbin"
+[ -f "$tmp/prefix/share/man/man8/mailtrust-policyd.8" ] && ok || bad "mailtrust-policyd.8 not installed"
+unit=$tmp/prefix/lib/systemd/system/mailtrust-policyd.service
+if grep -q "^ExecStart=$tmp/prefix/sbin/mailtrust-policyd " "$unit" 2>/dev/null; then ok
+else bad "$unit missing or its ExecStart does not name the installed daemon"; fi
+grep -q '^NoNewPrivileges=yes' "$unit" 2>/dev/null && ok || bad "unit without hardening"
+[ -f "$tmp/prefix/lib/sysusers.d/mailtrust-policyd.conf" ] && ok || bad "sysusers.d entry not installed"
+grep -q 'check_policy_service inet:127.0.0.1:10045' "$tmp/prefix/share/doc/mailtrust/policyd/main.cf.snippet" \
+  2>/dev/null && ok || bad "main.cf snippet not installed"
+if LD_LIBRARY_PATH="$libdir" "$tmp/prefix/sbin/mailtrust-policyd" --version | grep -q '^mailtrust-policyd '; then ok
+else bad "installed mailtrust-policyd --version failed"; fi
 
 # The README example, taken from README.md itself so the two stay in step.
 awk '/^```c$/ {on=1; next} /^```$/ {on=0} on' "$src/README.md" > "$tmp/body.c"

@@ -125,6 +125,13 @@ class Runner:
         self.jobs = args.jobs
         self.broken = []
         self.tmp = tempfile.mkdtemp(prefix="mt-interop.")
+        # the peer in a sanitizer build: OpenDKIM's own leaks suppressed
+        # (lsan-opendkim.supp says which); harmless without a sanitizer
+        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan-opendkim.supp")
+        lsan = "suppressions=%s:fast_unwind_on_malloc=0:print_suppressions=0" % supp
+        if os.environ.get("LSAN_OPTIONS"):
+            lsan = os.environ["LSAN_OPTIONS"] + ":" + lsan
+        self.peer_env = dict(os.environ, LSAN_OPTIONS=lsan)
         self.zone = os.path.join(self.data, "interop.zone")
         self.keys = read_zone(self.zone)
         self.keytable = os.path.join(self.tmp, "keytable")
@@ -186,7 +193,7 @@ class Runner:
         args = [self.peer, "sign", self.pem[c.alg], SELECTOR[c.alg], DOMAIN, c.alg, c.canon,
                 "1" if c.l else "0", ":".join(h.lower() for h in SIGNED),
                 ":".join(h.lower() for h in OVERSIGNED) if c.over else "", path_in, out]
-        r = subprocess.run(args, capture_output=True)
+        r = subprocess.run(args, capture_output=True, env=self.peer_env)
         if r.returncode != 0:
             raise RuntimeError("opendkim_peer sign: status %d: %s" % (r.returncode, r.stderr.decode(errors="replace")))
         return open(out, "rb").read()
@@ -232,7 +239,8 @@ class Runner:
         out = []
         for i in range(0, len(paths), 200):
             chunk = paths[i:i + 200]
-            r = subprocess.run([self.peer, "verify", self.keytable] + chunk, capture_output=True)
+            r = subprocess.run([self.peer, "verify", self.keytable] + chunk, capture_output=True,
+                               env=self.peer_env)
             lines = r.stdout.decode(errors="replace").splitlines()
             if r.returncode != 0 or len(lines) != len(chunk):
                 raise RuntimeError("opendkim_peer verify: status %d, %d lines for %d messages: %s" % (
@@ -326,6 +334,9 @@ def main():
     ap.add_argument("--peer", default="")
     ap.add_argument("--data", required=True)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tamper-every", type=int, default=1, metavar="N",
+                    help="tamper with every N-th signed message only (the sanitizer build: its"
+                         " processes start slowly)")
     ap.add_argument("--jobs", type=int, default=2, help="mailtrust processes at once (default 2)")
     args = ap.parse_args()
     if not args.peer or not os.access(args.peer, os.X_OK):
@@ -422,7 +433,7 @@ def main():
         counts[k] = 0
     per_pair.clear()
     tpaths = []
-    for c in clean:
+    for c in clean[::args.tamper_every]:
         for name, new, want in tamperings(c, signed[c.key()][1]):
             p = os.path.join(run.tmp, "t-%s-%s" % (name, c.fname()))
             with open(p, "wb") as f:
@@ -435,9 +446,11 @@ def main():
         for v in VERIFIERS:
             got, detail = results[v][i]
             judge(c.signer, v, c.key(), name, want, got, detail)
-    print("tampering: %d changes to %d signed messages (of %d; the others did not verify everywhere),"
+    print("tampering: %d changes to %d signed messages (%s%d that all three verifiers accept, of %d signed),"
           " %d cells: %d as expected, %d expected failures, %d unexpected" % (
-              len(kinds), len(clean), len(paths), sum(counts.values()), counts["pass"], counts["xfail"],
+              len(kinds), len(clean[::args.tamper_every]),
+              "every %d-th of the " % args.tamper_every if args.tamper_every > 1 else "the ",
+              len(clean), len(cells), sum(counts.values()), counts["pass"], counts["xfail"],
               counts["unexpected"]))
     for k in sorted(per_pair):
         v = per_pair[k]
