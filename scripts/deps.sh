@@ -27,6 +27,9 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 # DMARC: internationalized From domains to A-labels (RFC 8616); the Public
 # Suffix List for RFC 7489's organizational domains (compatibility mode)
 pkgs+=(libidn2-dev libpsl-dev publicsuffix)
+# DMARC differential (tests/conformance/dmarc/differential.py): a second
+# implementation, python3-authheaders (Debian python3, not a virtualenv)
+pkgs+=(python3-authheaders)
 # The tests with a real Postfix (tests/postfix/): postfix (also smtp-sink,
 # smtp-source), swaks as the client, unshare (util-linux) and ip (iproute2)
 # for the private network namespace.  Installing postfix must start nothing.
@@ -35,7 +38,9 @@ pkgs+=(postfix swaks util-linux iproute2)
 # by a second implementation, Debian's python3-authres
 pkgs+=(python3-authres)
 # DKIM interoperability peers (tests/interop/): dkimpy with ed25519, and
-# libopendkim for the OpenDKIM peer program (a library: no daemon)
+# libopendkim for the OpenDKIM peer program (a library: no daemon); make
+# bench-dkim uses the same three (OpenDKIM beside mailtrust, and the corpus
+# generator shared/bench/dkim-corpus/gen-corpus)
 pkgs+=(python3-dkim python3-nacl libopendkim-dev)
 missing=()
 for p in "${pkgs[@]}"; do

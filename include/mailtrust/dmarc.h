@@ -252,11 +252,26 @@ typedef enum mt_dmarc_org_mode {
 	MT_DMARC_ORG_PSL,          /* RFC 7489 3.2: the Public Suffix List */
 } mt_dmarc_org_mode;
 
+/*
+ * A Public Suffix List loaded once, for PSL mode: loading the list takes
+ * about 10 ms, so a receiver loads it once and gives it to every check
+ * (mt_dmarc_options.psl).  Read-only after loading: any number of checks
+ * in any threads may share it; free it after the last of them.
+ * file NULL: the system's list (Debian package publicsuffix).  MT_EIO when
+ * it cannot be read, MT_EINVAL for out NULL.
+ */
+typedef struct mt_dmarc_psl mt_dmarc_psl;
+MT_EXPORT mt_status mt_dmarc_psl_load(const char *file, mt_dmarc_psl **out, mt_error *err);
+MT_EXPORT void mt_dmarc_psl_free(mt_dmarc_psl *psl);
+
 typedef struct mt_dmarc_options {
 	size_t size;                /* sizeof(mt_dmarc_options), set by init */
 	mt_dmarc_org_mode org_mode;
 	const char *psl_file;       /* PSL mode: the list to load (NULL: the
 	                               system's, Debian package publicsuffix) */
+	const mt_dmarc_psl *psl;    /* PSL mode: a loaded list (borrowed, must
+	                               outlive the check); when set, psl_file
+	                               is not read */
 } mt_dmarc_options;
 
 MT_EXPORT void mt_dmarc_options_init(mt_dmarc_options *opts);

@@ -103,6 +103,13 @@ expect_rc 0
 expect_out "spf=pass smtp.helo=mail.example.com"
 V --ip 198.51.100.7 --helo mail.example.com --mail-from '' tampered.eml
 expect_rc 1
+# "<>" is the null reverse-path too, "<addr>" is addr
+V --ip 198.51.100.7 --helo mail.example.com --mail-from '<>' tampered.eml
+expect_rc 1
+expect_out "spf=fail smtp.mailfrom=mail.example.com"
+V --ip 192.0.2.1 --mail-from '<alice@example.com>' tampered.eml
+expect_rc 0
+expect_out "spf=pass smtp.mailfrom=example.com"
 # ...but not when MAIL FROM is not null (RFC 7208 2.4, draft 4.4.2)
 V --ip 192.0.2.1 --helo mail.example.com --mail-from bounce@other.test tampered.eml
 expect_rc 1

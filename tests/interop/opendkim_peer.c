@@ -12,8 +12,10 @@
  *   opendkim_peer verify KEYTABLE MSG...
  *       KEYTABLE has lines "SELECTOR._domainkey.DOMAIN<TAB>TXT record";
  *       the key lookup callback answers from it (dkim_set_key_lookup).
- *       Prints one line per message: "MSG RESULT DETAIL", RESULT pass,
- *       fail (DETAIL says which), or error (what OpenDKIM returned).
+ *       Prints one line per message: "MSG RESULT...", one RESULT per
+ *       signature in the order OpenDKIM lists them: pass, fail:WHY (the
+ *       body hash, the signature, or OpenDKIM's error string), or one
+ *       error:WHAT when OpenDKIM found no signature to evaluate.
  *
  * Both read bare LF input as CRLF (DKIM_LIBFLAGS_FIXCRLF), the way an MTA
  * hands a message to opendkim.  Exit status 0, or 2 for a usage or I/O
@@ -282,25 +284,28 @@ static void verify_one(DKIM_LIB *lib, const char *path)
 	if (st == DKIM_STAT_OK)
 		st = dkim_eom(dkim, NULL);
 	if (dkim_getsiglist(dkim, &sigs, &nsigs) != DKIM_STAT_OK || nsigs < 1) {
-		printf("%s error %s\n", path, dkim_getresultstr(st));
+		printf("%s error:%s\n", path, dkim_getresultstr(st));
 	} else {
-		DKIM_SIGINFO *sig = sigs[0];
-		unsigned int flags = dkim_sig_getflags(sig);
-		int bh = dkim_sig_getbh(sig);
-		int err = dkim_sig_geterror(sig);
-		const char *es = dkim_sig_geterrorstr(err);
-		if ((flags & DKIM_SIGFLAG_PASSED) && bh == DKIM_SIGBH_MATCH)
-			printf("%s pass\n", path);
-		else if (bh == DKIM_SIGBH_MISMATCH)
-			printf("%s fail body-hash\n", path);
-		else if ((flags & DKIM_SIGFLAG_PROCESSED) && err == DKIM_SIGERROR_OK)
-			printf("%s fail signature\n", path);
-		else {
-			printf("%s fail ", path);
-			for (const char *p = es ? es : "unknown"; *p; p++)
-				putchar(*p == ' ' ? '-' : *p);
-			putchar('\n');
+		printf("%s", path);
+		for (int i = 0; i < nsigs; i++) {
+			DKIM_SIGINFO *sig = sigs[i];
+			unsigned int flags = dkim_sig_getflags(sig);
+			int bh = dkim_sig_getbh(sig);
+			int err = dkim_sig_geterror(sig);
+			const char *es = dkim_sig_geterrorstr(err);
+			if ((flags & DKIM_SIGFLAG_PASSED) && bh == DKIM_SIGBH_MATCH)
+				printf(" pass");
+			else if (bh == DKIM_SIGBH_MISMATCH)
+				printf(" fail:body-hash");
+			else if ((flags & DKIM_SIGFLAG_PROCESSED) && err == DKIM_SIGERROR_OK)
+				printf(" fail:signature");
+			else {
+				printf(" fail:");
+				for (const char *p = es ? es : "unknown"; *p; p++)
+					putchar(*p == ' ' ? '-' : *p);
+			}
 		}
+		putchar('\n');
 	}
 	dkim_free(dkim);
 	free(msg);

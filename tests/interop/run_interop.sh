@@ -3,13 +3,14 @@
 # (Debian python3-dkim, python3-nacl: /usr/bin/python3, whatever python3
 # comes first in PATH) and runs interop_dkim.py with it.
 #
-#   run_interop.sh MAILTRUST OPENDKIM_PEER|"" DATA_DIR
+#   run_interop.sh MAILTRUST OPENDKIM_PEER|"" DATA_DIR [interop_dkim.py options]
 #
 # A missing peer (no such python3, the OpenDKIM peer not built) skips the
 # test (exit 77) with a message, or fails it when CI=true: CI must run it.
 MT=${1:?usage: $0 MAILTRUST OPENDKIM_PEER DATA_DIR}
 PEER=$2
 DATA=${3:?usage: $0 MAILTRUST OPENDKIM_PEER DATA_DIR}
+shift 3
 HERE=$(dirname "$0")
 
 missing() {
@@ -34,7 +35,7 @@ done
 [ -n "$PEER" ] && [ -x "$PEER" ] ||
 	missing "SKIP: the OpenDKIM peer was not built: cmake found no libopendkim (Debian libopendkim-dev)"
 
-"$py" "$HERE/interop_dkim.py" --mailtrust "$MT" --peer "$PEER" --data "$DATA"
+"$py" "$HERE/interop_dkim.py" --mailtrust "$MT" --peer "$PEER" --data "$DATA" "$@"
 rc=$?
 [ $rc -eq 77 ] && missing "SKIP: a peer is missing (above)"
 exit $rc

@@ -124,6 +124,34 @@ static void test_base64(void)
 	CHECK(!mt_dkim_base64_decode("dGVz====", 8, out, &n));
 	CHECK(!mt_dkim_base64_decode("dGVzdB==", 8, out, &n));  /* stray low bits */
 	CHECK(!mt_dkim_base64_decode("dG-z", 4, out, &n));
+	CHECK(!mt_dkim_base64_decode("dGVzdA==dGVz", 12, out, &n)); /* a whole quad after '=' */
+	CHECK(!mt_dkim_base64_decode("dGVz\x80GVz", 8, out, &n));
+	{
+		/* every length 0..60 of pseudo-random octets, encoded by OpenSSL and
+		 * folded with WSP and CRLF at a place moving with the length */
+		uint8_t raw[60], back[60];
+		unsigned char enc[81], fold[100];
+		uint32_t x = 12345;
+		for (size_t len = 0; len <= sizeof raw; len++) {
+			size_t el, fl = 0, cut;
+			for (size_t k = 0; k < len; k++) {
+				x = x * 1103515245u + 12345u;
+				raw[k] = (uint8_t)(x >> 16);
+			}
+			el = (size_t)EVP_EncodeBlock(enc, raw, (int)len);
+			cut = el ? len % el : 0;
+			for (size_t k = 0; k < el; k++) {
+				if (k == cut) {
+					memcpy(fold + fl, " \r\n\t", 4);
+					fl += 4;
+				}
+				fold[fl++] = enc[k];
+			}
+			n = 999;
+			CHECK(mt_dkim_base64_decode((const char *)fold, fl, back, &n));
+			CHECK(n == len && memcmp(back, raw, len) == 0);
+		}
+	}
 }
 
 /* ---- signatures -------------------------------------------------------- */

@@ -294,6 +294,48 @@ static void test_psl_mode(void)
 	CHECK(strstr(err.message, "/nonexistent/psl.dat") != NULL);
 }
 
+/* A list loaded once and shared by many checks gives the answers a list
+ * loaded by each check gives; the checks never read psl_file then. */
+static void test_psl_shared(void)
+{
+	mt_error err;
+	mt_dmarc_psl *psl = NULL;
+	CHECK_INT(mt_dmarc_psl_load("/nonexistent/psl.dat", &psl, &err), MT_EIO);
+	CHECK(psl == NULL && strstr(err.message, "/nonexistent/psl.dat") != NULL);
+	CHECK_INT(mt_dmarc_psl_load(NULL, NULL, &err), MT_EINVAL);
+	CHECK_INT(mt_dmarc_psl_load(NULL, &psl, &err), MT_OK);
+	mt_dmarc_psl_free(NULL);
+	mt_dns_resolver *res = mt_dns_zone_resolver_new(zone);
+	static const struct { const char *author, *spf; mt_dmarc_result want; const char *org; } cs[] = {
+		{ "a.example.co.uk", "b.other.co.uk", MT_DMARC_RESULT_FAIL, "example.co.uk" },
+		{ "example.com", "bounce.example.com", MT_DMARC_RESULT_PASS, "example.com" },
+		{ "sub.example.com", "example.com", MT_DMARC_RESULT_PASS, "example.com" },
+	};
+	for (int round = 0; round < 100; round++) {
+		for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+			mt_dmarc_options o;
+			mt_dmarc_options_init(&o);
+			o.org_mode = MT_DMARC_ORG_PSL;
+			o.psl = psl;
+			o.psl_file = "/nonexistent/psl.dat"; /* not read: psl is given */
+			mt_dmarc_check *c = NULL;
+			if (mt_dmarc_check_new(&o, cs[i].author, &c, &err) != MT_OK) {
+				CHECK(!"mt_dmarc_check_new with a shared list");
+				continue;
+			}
+			CHECK_INT(mt_dmarc_check_set_spf(c, true, cs[i].spf, &err), MT_OK);
+			CHECK_INT(mt_dmarc_check_run(c, res), MT_OK);
+			if (round == 0 || OUT(c)->result != cs[i].want) {
+				CHECK_INT(OUT(c)->result, cs[i].want);
+				CHECK_STR(OUT(c)->org_domain, cs[i].org);
+			}
+			mt_dmarc_check_free(c);
+		}
+	}
+	mt_dns_resolver_free(res);
+	mt_dmarc_psl_free(psl);
+}
+
 static void test_authres(void)
 {
 	spec s = { "example.com", true, "attacker.test", NULL, false, 0 };
@@ -329,6 +371,7 @@ int main(void)
 	test_tree_walk();
 	test_errors();
 	test_psl_mode();
+	test_psl_shared();
 	test_authres();
 	mt_dns_zone_free(zone);
 	return mt_test_done();

@@ -1,6 +1,7 @@
 /* DKIM canonicalization (RFC 6376 section 3.4) and streaming body hashes. */
 #include "dkim/dkim_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -242,9 +243,10 @@ mt_dkim_bodyhash *mt_dkim_bodyhash_new(mt_dkim_canon c, mt_dkim_hash h, bool has
 		md = EVP_sha1();
 	else
 		return NULL;
-	bh = calloc(1, sizeof *bh);
+	bh = malloc(sizeof *bh);   /* the block needs no zeroing */
 	if (!bh)
 		return NULL;
+	memset(bh, 0, offsetof(mt_dkim_bodyhash, block));
 	bh->r.canon = c;
 	bh->r.hash = h;
 	bh->r.has_limit = has_limit;
@@ -367,12 +369,132 @@ static void update_relaxed_fast(mt_dkim_bodyhash *bh, const unsigned char *p, si
 }
 #undef PUT
 
-/* relaxed without l=: each whole line of the chunk that starts with nothing
+static const unsigned char wsp_tab[256] = { [' '] = 1, ['\t'] = 1 };
+
+#if defined(__SSE2__)
+/* relaxed without l=: one line from i, when nothing is pending but the
+ * previous line's CRLF (crlfs <= 1).  The line is taken 16 octets at a
+ * time: the octets before the first CR, LF, tab or WSP that follows a WSP
+ * are already canonical and copied whole (a single SP stays); that octet
+ * is handled alone and the vectors go on after it.  A final SP is taken
+ * back at the line end.  Returns the index after the line end with *done
+ * set; or, when fewer than 16 octets are left in the chunk, the block is
+ * full or a CR ends the chunk, the index reached with the state as
+ * update_relaxed_fast() continues from (*done false). */
+static size_t relaxed_line_sse2(mt_dkim_bodyhash *bh, const unsigned char *p, size_t len,
+                                size_t i, bool *done)
+{
+	const __m128i sp = _mm_set1_epi8(' '), tb = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	unsigned char *blk = bh->block;
+	size_t o, start, j = i;
+	bool held = bh->crlfs == 1;   /* the previous line's CRLF, written if content follows */
+	unsigned prev = 0;            /* the last octet written is an SP standing for WSP */
+
+	*done = false;
+	if (bh->blen + 2 + 16 > MT_DKIM_HASH_BLOCK)
+		flush_block(bh);
+	o = bh->blen;
+	if (held) {
+		blk[o++] = '\r';
+		blk[o++] = '\n';
+	}
+	start = o;
+	while (len - j >= 16 && o + 16 <= MT_DKIM_HASH_BLOCK) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+		__m128i tab = _mm_cmpeq_epi8(v, tb);
+		__m128i w = _mm_or_si128(_mm_cmpeq_epi8(v, sp), tab);
+		__m128i w1 = _mm_or_si128(_mm_slli_si128(w, 1), _mm_cvtsi32_si128(prev ? 0xff : 0));
+		__m128i bad = _mm_or_si128(_mm_or_si128(tab, _mm_and_si128(w, w1)),
+		                           _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+		unsigned stop = (unsigned)_mm_movemask_epi8(bad);
+		unsigned n = stop ? (unsigned)__builtin_ctz(stop) : 16u;
+		unsigned char c;
+		_mm_storeu_si128((__m128i *)(void *)(blk + o), v);
+		o += n;
+		j += n;
+		if (n)
+			prev = wsp_tab[p[j - 1]];
+		if (n == 16)
+			continue;
+		c = p[j];
+		if (c == '\n') {
+			j++;
+			goto line_end;           /* a bare LF counts as CRLF */
+		}
+		if (c == '\r') {
+			if (j + 1 == len)
+				break;               /* a CR at the chunk end waits */
+			if (p[j + 1] == '\n') {
+				j += 2;
+				goto line_end;
+			}
+			blk[o++] = '\r';        /* a CR alone is an ordinary octet */
+			prev = 0;
+			j++;
+			continue;
+		}
+		blk[o] = ' ';                /* WSP: one SP, after a non-WSP only */
+		o += !prev;
+		prev = 1;
+		j++;
+	}
+	/* not at a line end: the state for update_relaxed_fast() */
+	o -= prev;
+	bh->pending_wsp = prev != 0;
+	if (o == start) {
+		o -= held ? 2 : 0;           /* nothing but WSP yet: the CRLF stays counted */
+	} else {
+		bh->crlfs = 0;
+		bh->line_open = true;
+		bh->any_content = true;
+	}
+	bh->blen = o;
+	if (bh->blen == MT_DKIM_HASH_BLOCK)
+		flush_block(bh);
+	return j;
+line_end:
+	o -= prev;
+	if (o == start) {
+		o -= held ? 2 : 0;           /* an empty line: only counted */
+		bh->crlfs++;
+	} else {
+		bh->crlfs = 1;
+		bh->any_content = true;
+	}
+	bh->blen = o;
+	if (bh->blen == MT_DKIM_HASH_BLOCK)
+		flush_block(bh);
+	*done = true;
+	return j;
+}
+
+/* relaxed without l=: whole lines through relaxed_line_sse2(); the rest of
+ * a line it cannot take (continued from the last chunk, after several
+ * empty lines, at the chunk end, longer than the block) octet by octet. */
+static void update_relaxed(mt_dkim_bodyhash *bh, const unsigned char *p, size_t len, size_t i)
+{
+	while (i < len) {
+		const unsigned char *nl;
+		size_t e;
+		if (!bh->line_open && !bh->pending_wsp && bh->crlfs <= 1 && len - i >= 16) {
+			bool done;
+			i = relaxed_line_sse2(bh, p, len, i, &done);
+			if (done)
+				continue;
+		}
+		nl = memchr(p + i, '\n', len - i);
+		e = nl ? (size_t)(nl - p) + 1 : len;
+		update_relaxed_fast(bh, p, e, i);
+		i = e;
+	}
+}
+#else
+/* relaxed without l= (no SSE2): each whole line of the chunk that starts with nothing
  * pending but its predecessor's CRLF is reduced without branching on the
  * octets (every WSP becomes an SP that is kept only after a non-WSP, a
  * final one is taken back); partial lines and the rest go through
  * update_relaxed_fast(). */
-static const unsigned char wsp_tab[256] = { [' '] = 1, ['\t'] = 1 };
 
 static void update_relaxed(mt_dkim_bodyhash *bh, const unsigned char *p, size_t len, size_t i)
 {
@@ -404,26 +526,6 @@ static void update_relaxed(mt_dkim_bodyhash *bh, const unsigned char *p, size_t 
 		start = o;
 		for (size_t j = i; j < ce;) {
 			size_t e = ce - j > 16 ? j + 16 : ce;
-#if defined(__SSE2__)
-			/* 16 octets without a tab or two WSP in a row (counting the
-			 * octet before them) are already canonical: copied whole.
-			 * The output never outruns the input, so 16 octets fit. */
-			if (j > i && ce - j >= 16) {
-				const __m128i sp = _mm_set1_epi8(' '), tb = _mm_set1_epi8('\t');
-				__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
-				__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + j - 1));
-				__m128i tab = _mm_cmpeq_epi8(v, tb);
-				__m128i w = _mm_or_si128(_mm_cmpeq_epi8(v, sp), tab);
-				__m128i w1 = _mm_or_si128(_mm_cmpeq_epi8(v1, sp), _mm_cmpeq_epi8(v1, tb));
-				if (_mm_movemask_epi8(_mm_or_si128(tab, _mm_and_si128(w, w1))) == 0) {
-					_mm_storeu_si128((__m128i *)(void *)(bh->block + o), v);
-					o += 16;
-					j += 16;
-					prev = wsp_tab[p[j - 1]];
-					continue;
-				}
-			}
-#endif
 			for (; j < e; j++) {
 				unsigned char c = p[j];
 				unsigned w = wsp_tab[c];
@@ -446,6 +548,8 @@ static void update_relaxed(mt_dkim_bodyhash *bh, const unsigned char *p, size_t 
 		i = k + 1;
 	}
 }
+
+#endif
 
 mt_status mt_dkim_bodyhash_update(mt_dkim_bodyhash *bh, const void *data, size_t len)
 {

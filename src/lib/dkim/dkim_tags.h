@@ -146,6 +146,11 @@ typedef struct mt_dkim_key {
 	bool acceptable;            /* false when RSA < 1024 bits (RFC 8301 3.2);
 	                               perm says why */
 	void *pkey;                 /* EVP_PKEY *, owned; NULL when revoked or bad */
+	void *rsa_vctx;             /* RSA: an EVP_PKEY_CTX * made once, initialised
+	                               for PKCS#1 v1.5 SHA-256 verification (owned;
+	                               NULL if that failed: the caller makes its
+	                               own).  Used by one thread at a time, like
+	                               the key's cache. */
 	bool k_given;
 	size_t k_off, h_off, t_off; /* offsets of the k=, h=, t= tags (when given) */
 	size_t len;                 /* the record's length */

@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ void mt_dkim_key_free(mt_dkim_key *key)
 {
 	if (!key)
 		return;
+	EVP_PKEY_CTX_free(key->rsa_vctx);
 	EVP_PKEY_free(key->pkey);
 	mt_arena_free(key->arena);
 	free(key);
@@ -158,6 +160,18 @@ static void decode_key(mt_dkim_key *key, const mt_dkim_tag *t)
 	}
 	key->pkey = pk;
 	key->bits = EVP_PKEY_get_bits(pk);
+	{
+		/* the context every verification with this key would set up */
+		EVP_PKEY_CTX *vc = EVP_PKEY_CTX_new(pk, NULL);
+		if (vc && EVP_PKEY_verify_init(vc) == 1 &&
+		    EVP_PKEY_CTX_set_rsa_padding(vc, RSA_PKCS1_PADDING) == 1 &&
+		    EVP_PKEY_CTX_set_signature_md(vc, EVP_sha256()) == 1) {
+			key->rsa_vctx = vc;
+		} else {
+			EVP_PKEY_CTX_free(vc);
+			ERR_clear_error();
+		}
+	}
 	if (key->bits < 1024) {
 		mt_dkim_perm_set(&key->perm, t->name_off, "p", 1,
 		                 "tag \"p\" at offset %zu: RSA key of %d bits, less than 1024 (RFC 8301 3.2)",

@@ -4,6 +4,7 @@
 #include <mailtrust/dkim_sign.h>
 #include <mailtrust/msg.h>
 #include "dkim/dkim_int.h"
+#include "msg/msg_int.h"
 #include "dkim/dkim_tags.h"
 #include "util/util.h"
 
@@ -510,6 +511,8 @@ mt_status mt_dkim_sign_new(const mt_dkim_sign_options *opts, mt_dkim_sign **out,
 		goto fail;
 	mt_msg_set_header_handler(s->msg, on_header, s);
 	mt_msg_set_body_handler(s->msg, on_body, s);
+	/* the body hashers take bare LF and a CR ending a piece themselves */
+	mt_msg_set_raw_body(s->msg, true);
 	*out = s;
 	return MT_OK;
 fail:

@@ -3,6 +3,7 @@
 #include <mailtrust/dkim.h>
 #include <mailtrust/msg.h>
 #include "dkim/dkim_int.h"
+#include "msg/msg_int.h"
 #include "dkim/dkim_tags.h"
 #include "dns/dns_internal.h"
 #include "util/util.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
@@ -60,8 +62,8 @@ struct mt_dkim_verify {
 	mt_dkim_bodyhash_set *bhs;
 	vsig *sigs;
 	size_t nsig;
-	vkey keys[MT_DKIM_MAX_SIGNATURES];
-	size_t nkey;
+	vkey *keys;                /* one per distinct key name, room for key_cap */
+	size_t nkey, key_cap;
 	mt_dns_question qs[MT_DKIM_MAX_SIGNATURES];
 	bool header_done, finished, evaluated, aborted;
 	mt_status fail;            /* a failure in a callback (memory, libcrypto) */
@@ -161,7 +163,7 @@ static size_t key_for(mt_dkim_verify *v, const mt_dkim_sig *sig)
 	for (size_t k = 0; k < v->nkey; k++)
 		if (strcmp(v->keys[k].name, name) == 0)
 			return k;
-	if (v->nkey >= MT_DKIM_MAX_SIGNATURES)
+	if (v->nkey >= v->key_cap)
 		return SIZE_MAX;
 	memcpy(v->keys[v->nkey].name, name, (size_t)n + 1);
 	if (v->aborted) { /* the job ended before the header was read */
@@ -248,7 +250,10 @@ static void on_header(void *arg, mt_msg *msg)
 	if (total == 0)
 		return;
 	v->sigs = calloc(total, sizeof *v->sigs);
-	if (!v->sigs) {
+	/* at most one key per evaluated signature */
+	v->key_cap = total < v->o.max_signatures ? total : v->o.max_signatures;
+	v->keys = calloc(v->key_cap ? v->key_cap : 1, sizeof *v->keys);
+	if (!v->sigs || !v->keys) {
 		vfail(v, MT_ENOMEM, "out of memory");
 		return;
 	}
@@ -357,6 +362,8 @@ mt_status mt_dkim_verify_new(const mt_dkim_verify_options *opts, mt_dkim_verify 
 	}
 	mt_msg_set_header_handler(v->msg, on_header, v);
 	mt_msg_set_body_handler(v->msg, on_body, v);
+	/* the body hashers take bare LF and a CR ending a piece themselves */
+	mt_msg_set_raw_body(v->msg, true);
 	*out = v;
 	return MT_OK;
 }
@@ -372,6 +379,7 @@ void mt_dkim_verify_free(mt_dkim_verify *v)
 	free(v->sigs);
 	for (size_t k = 0; k < v->nkey; k++)
 		keyset_release(v->keys[k].ks);
+	free(v->keys);
 	mt_dkim_bodyhash_set_free(v->bhs);
 	mt_msg_free(v->msg);
 	free(v);
@@ -404,6 +412,11 @@ static bool verify_sig(mt_dkim_verify *v, vsig *s, const mt_dkim_key *key)
 		    EVP_DigestVerify(mc, s->sig->b, s->sig->b_len, s->hhash, 32) == 1)
 			ok = true;
 		EVP_MD_CTX_free(mc);
+	} else if (key->rsa_vctx && s->sig->hash == MT_DKIM_HASH_SHA256) {
+		/* prepared once with the key: PKCS#1 v1.5, SHA-256 */
+		ok = EVP_PKEY_verify(key->rsa_vctx, s->sig->b, s->sig->b_len, s->hhash, 32) == 1;
+		if (!ok)
+			ERR_clear_error();
 	} else {
 		pc = EVP_PKEY_CTX_new(key->pkey, NULL);
 		if (pc && EVP_PKEY_verify_init(pc) == 1 &&

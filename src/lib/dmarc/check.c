@@ -48,9 +48,14 @@ typedef struct ident {
 	int walk;               /* walks[] index, -1 none */
 } ident;
 
+struct mt_dmarc_psl {
+	psl_ctx_t *ctx;
+};
+
 struct mt_dmarc_check {
 	mt_dmarc_options o;
-	psl_ctx_t *psl;
+	const psl_ctx_t *psl;   /* o.psl's, or owned_psl */
+	psl_ctx_t *owned_psl;   /* loaded for this check from psl_file */
 	mt_arena *arena;
 	char author[256];
 
@@ -115,6 +120,34 @@ static bool norm(const char *in, char *out, size_t cap)
 	return true;
 }
 
+mt_status mt_dmarc_psl_load(const char *file, mt_dmarc_psl **out, mt_error *err)
+{
+	if (!out)
+		return mt_error_set(err, MT_EINVAL, "mt_dmarc_psl_load: NULL argument");
+	*out = NULL;
+	if (!file)
+		file = DEFAULT_PSL;
+	mt_dmarc_psl *p = calloc(1, sizeof *p);
+	if (!p)
+		return mt_error_set(err, MT_ENOMEM, "out of memory");
+	p->ctx = psl_load_file(file);
+	if (!p->ctx) {
+		free(p);
+		return mt_error_set(err, MT_EIO,
+		                    "cannot load the Public Suffix List %s (Debian: publicsuffix)", file);
+	}
+	*out = p;
+	return MT_OK;
+}
+
+void mt_dmarc_psl_free(mt_dmarc_psl *psl)
+{
+	if (!psl)
+		return;
+	psl_free(psl->ctx);
+	free(psl);
+}
+
 void mt_dmarc_options_init(mt_dmarc_options *opts)
 {
 	if (!opts)
@@ -152,9 +185,11 @@ mt_status mt_dmarc_check_new(const mt_dmarc_options *opts, const char *author_do
 		mt_dmarc_check_free(c);
 		return mt_error_set(err, MT_EINVAL, "\"%.64s\" is not a domain name", author_domain);
 	}
-	if (c->o.org_mode == MT_DMARC_ORG_PSL) {
+	if (c->o.org_mode == MT_DMARC_ORG_PSL && c->o.psl) {
+		c->psl = c->o.psl->ctx;
+	} else if (c->o.org_mode == MT_DMARC_ORG_PSL) {
 		const char *file = c->o.psl_file ? c->o.psl_file : DEFAULT_PSL;
-		c->psl = psl_load_file(file);
+		c->psl = c->owned_psl = psl_load_file(file);
 		if (!c->psl) {
 			mt_dmarc_check_free(c);
 			return mt_error_set(err, MT_EIO,
@@ -175,8 +210,8 @@ void mt_dmarc_check_free(mt_dmarc_check *c)
 		return;
 	for (size_t i = 0; i < c->nnames; i++)
 		mt_dmarc_record_free(c->names[i].rec);
-	if (c->psl)
-		psl_free(c->psl);
+	if (c->owned_psl)
+		psl_free(c->owned_psl);
 	mt_arena_free(c->arena);
 	free(c);
 }

@@ -30,6 +30,7 @@ struct mt_msg {
 	bool sep_seen;
 	bool hdr_done;
 	bool body_begun;
+	bool raw_body;          /* mt_msg_set_raw_body() */
 	uint64_t in_off;
 
 	/* the header block, CRLF-normalised */
@@ -125,6 +126,12 @@ mt_status mt_msg_set_header_handler(mt_msg *m, mt_msg_header_fn fn, void *arg)
 	m->hdr_fn = fn;
 	m->hdr_arg = arg;
 	return MT_OK;
+}
+
+void mt_msg_set_raw_body(mt_msg *m, bool raw)
+{
+	if (m && !m->body_begun)
+		m->raw_body = raw;
 }
 
 mt_status mt_msg_set_body_handler(mt_msg *m, mt_msg_body_fn fn, void *arg)
@@ -562,7 +569,19 @@ mt_status mt_msg_feed(mt_msg *m, const void *data, size_t len, mt_error *err)
 		p += used;
 		len -= used;
 	}
-	if (m->state == ST_BODY) {
+	if (m->state == ST_BODY && m->raw_body) {
+		/* as fed: the consumer takes line ends itself */
+		m->in_off += len;
+		if (len) {
+			m->body_begun = true;
+			m->body_len += len;
+			if (m->body_fn) {
+				m->in_cb = true;
+				m->body_fn(m->body_arg, p, len);
+				m->in_cb = false;
+			}
+		}
+	} else if (m->state == ST_BODY) {
 		st = body_feed(m, p, len, err);
 		if (st == MT_OK)
 			body_flush(m);

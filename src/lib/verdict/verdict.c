@@ -113,9 +113,10 @@ mt_status mt_verdict_new(const mt_verdict_options *opts, mt_verdict **out, mt_er
 	dko.max_fields = v->o.max_fields;
 	if ((st = mt_dkim_verify_new(&dko, &v->dkim, err)) != MT_OK)
 		goto fail;
-	/* the DMARC check is made once the From domain is known; the options
-	 * are checked now (a PSL that cannot be loaded is an error of the call) */
-	{
+	/* the DMARC check is made once the From domain is known; a PSL that
+	 * cannot be loaded is an error of this call (the DMARC check loads the
+	 * list itself) */
+	if (v->o.org_mode != MT_DMARC_ORG_TREEWALK) {
 		mt_dmarc_options dmo;
 		mt_dmarc_check *probe = NULL;
 		mt_dmarc_options_init(&dmo);
@@ -124,8 +125,6 @@ mt_status mt_verdict_new(const mt_verdict_options *opts, mt_verdict **out, mt_er
 		                                                                      : NULL;
 		if ((st = mt_dmarc_check_new(&dmo, "example.invalid", &probe, err)) != MT_OK)
 			goto fail;
-		/* keep it: its PSL is loaded once; the Author Domain is set later
-		 * by making the real check with the same options */
 		mt_dmarc_check_free(probe);
 		if (dmo.psl_file && !(v->o.psl_file = dupstr(dmo.psl_file))) {
 			st = mt_error_set(err, MT_ENOMEM, "out of memory");

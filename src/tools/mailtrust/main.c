@@ -31,7 +31,8 @@ static void usage(FILE *fp)
 	      "\n"
 	      "Run 'mailtrust <area> --help' for an area's commands; see mailtrust(1).\n"
 	      "Exit status: 64 usage error, 70 internal error; 'spf check' exits with\n"
-	      "its result (see 'mailtrust spf check --help').\n",
+	      "its result (see 'mailtrust spf check --help'), 'verify' with the DMARC\n"
+	      "result (see 'mailtrust verify --help').\n",
 	      fp);
 }
 

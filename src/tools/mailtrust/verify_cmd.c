@@ -43,8 +43,8 @@ static void verify_usage(FILE *fp)
 	      "      --helo NAME           the name it gave in HELO/EHLO; checked by SPF on\n"
 	      "                            its own, and DMARC's SPF identity when MAIL FROM\n"
 	      "                            is null\n"
-	      "      --mail-from ADDR      the MAIL FROM address without <>; absent or ''\n"
-	      "                            is the null reverse-path (a bounce)\n"
+	      "      --mail-from ADDR      the MAIL FROM address (<> around it are taken off);\n"
+	      "                            absent, '' or '<>' is the null reverse-path (a bounce)\n"
 	      "      --authserv-id ID      the field's authserv-id (default: this host's name)\n"
 	      "      --zone FILE           answer DNS questions from this zone file (offline)\n"
 	      "      --resolver ADDR[@PORT]\n"
@@ -89,6 +89,7 @@ enum {
 typedef struct vf_args {
 	const char *file;
 	const char *ip, *helo, *mail_from, *authserv_id, *out;
+	char *mail_from_buf;
 	cli_dns dns;
 	bool psl, add_header, json;
 	unsigned long long now;
@@ -179,6 +180,18 @@ static int parse_args(int argc, char **argv, vf_args *a)
 	}
 	if (a->helo && a->helo[0] == '\0')
 		a->helo = NULL;
+	/* "<>" is the null reverse-path; "<addr>" is addr, as SMTP writes it */
+	if (a->mail_from) {
+		size_t n = strlen(a->mail_from);
+		if (n >= 2 && a->mail_from[0] == '<' && a->mail_from[n - 1] == '>') {
+			a->mail_from_buf = strndup(a->mail_from + 1, n - 2);
+			if (!a->mail_from_buf) {
+				cli_error("out of memory");
+				return CLI_EXIT_SOFTWARE;
+			}
+			a->mail_from = a->mail_from_buf;
+		}
+	}
 	return 0;
 }
 
@@ -559,6 +572,7 @@ out:
 		close(fd);
 	free(m.data);
 	free(mfield);
+	free(a.mail_from_buf);
 	mt_free(field);
 	mt_authres_free(ar);
 	mt_verdict_free(v);

@@ -5,14 +5,19 @@
  * key=value pairs (values escaped the same way).
  *
  *   mode tree|psl          organizational domains for the next checks
- *   psl FILE               the list PSL mode loads (default: the system's)
+ *   psl FILE|-             the list PSL mode loads (-: the system's, the
+ *                          default); loaded once and shared by the checks
  *   zone TEXT              one master-file line for the next check's zone
  *   author DOMAIN          the next check's Author Domain
  *   from RAW               ... read from a From field value instead
  *   spf pass|fail DOMAIN   the MAIL FROM identity
  *   dkim pass|fail DOMAIN  one DKIM signature (repeatable)
- *   check ID               run the check; prints its outcome and the names
- *                          asked in order; then forgets zone/author/spf/dkim
+ *   resolver ADDR@PORT MS  ask that server through libunbound (forwarding,
+ *                          MS ms per question) instead of a zone, for the
+ *                          following checks ("resolver -" goes back)
+ *   check ID               run the check; prints its outcome, the names
+ *                          asked in order and the time taken (ms); then
+ *                          forgets zone/author/spf/dkim
  *   record ID TXT          parse a record
  *   fromparse ID RAW       parse a From field value
  *   walk ID DOMAIN         the tree walk's targets
@@ -134,6 +139,9 @@ static const mt_dns_resolver_ops log_ops = { .resolve = log_resolve };
 
 typedef struct state {
 	mt_dmarc_org_mode mode;
+	char *server;           /* "ADDR@PORT" or NULL: the zone */
+	mt_dmarc_psl *psl;      /* loaded once for psl_file (mt_dmarc_psl_load) */
+	unsigned timeout_ms;
 	char *psl_file;
 	buf zone;
 	char *author;
@@ -181,6 +189,13 @@ static void do_check(state *s, const char *id)
 	mt_dmarc_options_init(&o);
 	o.org_mode = s->mode;
 	o.psl_file = s->psl_file;
+	if (s->mode == MT_DMARC_ORG_PSL) {
+		if (!s->psl && mt_dmarc_psl_load(s->psl_file, &s->psl, &err) != MT_OK) {
+			out_kv("error", err.message);
+			goto out;
+		}
+		o.psl = s->psl;
+	}
 	if (mt_dmarc_check_new(&o, s->author ? s->author : "", &chk, &err) != MT_OK) {
 		out_kv("error", err.message);
 		goto out;
@@ -194,14 +209,27 @@ static void do_check(state *s, const char *id)
 			out_kv("error", err.message);
 			goto out;
 		}
-	zres = mt_dns_zone_resolver_new(zone);
+	if (s->server) {
+		mt_dns_unbound_options uo;
+		mt_dns_unbound_options_init(&uo);
+		uo.forwarder = s->server;
+		uo.timeout_ms = s->timeout_ms;
+		if (mt_dns_unbound_resolver_new(&uo, &zres, &err) != MT_OK) {
+			out_kv("error", err.message);
+			goto out;
+		}
+	} else
+		zres = mt_dns_zone_resolver_new(zone);
 	lr.inner = zres;
+	uint64_t t0 = mt_dns_now_ms();
 	res = zres ? mt_dns_resolver_new(&log_ops, &lr) : NULL;
 	if (!res || mt_dmarc_check_run(chk, res) != MT_OK) {
 		out_kv("error", "check failed to run");
 		goto out;
 	}
+	uint64_t t1 = mt_dns_now_ms();
 	const mt_dmarc_outcome *oc = mt_dmarc_check_outcome(chk);
+	out_int("ms", (long)(t1 - t0));
 	out_kv("author", oc->author_domain);
 	out_kv("result", mt_dmarc_result_name(oc->result));
 	out_kv("policy", mt_dmarc_policy_name(oc->policy));
@@ -365,9 +393,18 @@ int main(void)
 		size_t l1 = a1 ? unescape(a1) : 0, l2 = a2 ? unescape(a2) : 0;
 		if (strcmp(cmd, "mode") == 0 && a1)
 			s.mode = strcmp(a1, "psl") == 0 ? MT_DMARC_ORG_PSL : MT_DMARC_ORG_TREEWALK;
-		else if (strcmp(cmd, "psl") == 0 && a1) {
-			free(s.psl_file);
-			s.psl_file = strdup(a1);
+		else if (strcmp(cmd, "resolver") == 0 && a1) {
+			free(s.server);
+			s.server = strcmp(a1, "-") == 0 ? NULL : strdup(a1);
+			s.timeout_ms = a2 ? (unsigned)strtoul(a2, NULL, 10) : 0;
+		} else if (strcmp(cmd, "psl") == 0 && a1) {
+			const char *f = strcmp(a1, "-") == 0 ? NULL : a1;
+			if (!f != !s.psl_file || (f && strcmp(f, s.psl_file) != 0)) {
+				free(s.psl_file);
+				s.psl_file = f ? strdup(f) : NULL;
+				mt_dmarc_psl_free(s.psl);
+				s.psl = NULL;
+			}
 		} else if (strcmp(cmd, "zone") == 0 && a1) {
 			buf_add(&s.zone, a1, l1);
 			buf_add(&s.zone, "\n", 1);
@@ -409,6 +446,8 @@ int main(void)
 	reset(&s);
 	free(s.zone.p);
 	free(s.psl_file);
+	mt_dmarc_psl_free(s.psl);
+	free(s.server);
 	free(line);
 	return rc;
 }

@@ -110,9 +110,7 @@ class Suite:
 
 
 def check_cmds(cid, mode, author=None, frm=None, zone=(), spf=None, dkim=(), psl=None):
-    c = [("mode", mode)]
-    if psl:
-        c.append(("psl", psl))
+    c = [("mode", mode), ("psl", psl or "-")]
     c += [("zone", z) for z in zone]
     if frm is not None:
         c.append(("from", frm))
