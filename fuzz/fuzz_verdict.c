@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static mt_dns_zone *zone;
 static mt_dns_resolver *res;
+static mt_dmarc_psl *psl; /* loaded once, shared by every PSL-mode verdict */
 
 static const char ZONE[] =
 	"$ORIGIN football.example.com.\n"
@@ -42,7 +43,7 @@ static void setup(void)
 	if (!zone || mt_dns_zone_load_text(zone, ZONE, sizeof ZONE - 1, NULL, "fuzz", NULL) != MT_OK)
 		abort();
 	res = mt_dns_zone_resolver_new(zone);
-	if (!res)
+	if (!res || mt_dmarc_psl_load(NULL, &psl, NULL) != MT_OK)
 		abort();
 }
 
@@ -59,8 +60,10 @@ static mt_verdict *run(unsigned flags, const uint8_t *msg, size_t len, const uin
 		o.max_header_bytes = 512;
 		o.max_fields = 8;
 	}
-	if (flags & 0x40)
+	if (flags & 0x40) {
 		o.org_mode = MT_DMARC_ORG_PSL;
+		o.psl = psl;
+	}
 	if (mt_verdict_new(&o, &v, NULL) != MT_OK)
 		abort();
 	if (mt_verdict_set_connection(v, "192.0.2.1",

@@ -77,6 +77,10 @@ typedef struct mt_verdict_options {
 	size_t max_fields;        /*   1 MiB and 1000 fields) */
 	const char *receiver;     /* this host's name for SPF's %{r} (NULL:
 	                             "unknown"); copied */
+	const mt_dmarc_psl *psl;  /* PSL mode: a list loaded once with
+	                             mt_dmarc_psl_load() and shared by many
+	                             verdicts (borrowed: it must outlive them);
+	                             NULL: each verdict loads psl_file itself */
 } mt_verdict_options;
 
 MT_EXPORT void mt_verdict_options_init(mt_verdict_options *opts);

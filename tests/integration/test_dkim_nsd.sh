@@ -153,7 +153,9 @@ print(s.getsockname()[1], flush=True)
 time.sleep(120)
 ' > "$WORK/silent.port" &
 	SILENT_PID=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
+	# python3 may take more than a second to start on a loaded machine
+	for _ in $(seq 200); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
+	[ -s "$WORK/silent.port" ] || { echo "FAIL: the silent server did not start"; kill "$SILENT_PID" 2>/dev/null; exit 1; }
 	SPORT=$(cat "$WORK/silent.port")
 	start=$(date +%s)
 	LAST="mailtrust dkim verify --resolver 127.0.0.1@$SPORT --timeout 1500"

@@ -46,8 +46,17 @@ pf_spawn policyd "$PD" -l -s "unix:$SOCK" -u nobody --resolver "$PF_RESOLVER" \
 PD_PID=$PF_PID
 for i in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 pf_check "policyd socket created" test -S "$SOCK"
-pf_check "policyd runs as nobody" \
-	sh -c "awk '/^Uid:/ { print \$2 }' /proc/$PD_PID/status | grep -qx $(id -u nobody)"
+# the socket is opened before the switch to nobody: wait for the switch
+runs_as_nobody() {
+	local i
+	for i in $(seq 50); do
+		awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$PD_PID/status" 2>/dev/null |
+			grep -qx "$(id -u nobody) $(id -u nobody) $(id -u nobody) $(id -u nobody)" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+pf_check "policyd runs as nobody (real, effective, saved, fs uid)" runs_as_nobody
 
 pf_start
 pf_set "smtpd_recipient_restrictions = check_policy_service unix:$SOCK"

@@ -80,6 +80,8 @@ typedef struct tx {
 	const char *extra_zone;
 } tx;
 
+static const mt_dmarc_psl *use_psl; /* set: PSL mode with this shared list */
+
 static mt_verdict *run(const tx *t)
 {
 	mt_dns_zone *zone = mt_dns_zone_new();
@@ -95,6 +97,10 @@ static mt_verdict *run(const tx *t)
 		          MT_OK);
 	mt_verdict_options_init(&o);
 	o.now = 1528637909 + 3600; /* an hour after the signatures' t= */
+	if (use_psl) {
+		o.org_mode = MT_DMARC_ORG_PSL;
+		o.psl = use_psl;
+	}
 	CHECK_INT(mt_verdict_new(&o, &v, &err), MT_OK);
 	CHECK_INT(mt_verdict_set_connection(v, t->ip, t->helo, &err), MT_OK);
 	CHECK_INT(mt_verdict_set_mail_from(v, t->mail_from, &err), MT_OK);
@@ -329,6 +335,39 @@ static void test_temperror(void)
 	mt_verdict_free(v);
 }
 
+/* PSL mode (RFC 7489's Organizational Domains): one list loaded once and
+ * lent to many verdicts gives the same answers as the tree walk here (the
+ * policy is at the From domain itself); a list that cannot be loaded is
+ * an error of mt_verdict_new, and a verdict loading its own list works. */
+static void test_psl(void)
+{
+	mt_dmarc_psl *psl = NULL;
+	mt_error err;
+	CHECK_INT(mt_dmarc_psl_load(NULL, &psl, &err), MT_OK);
+	for (int i = 0; i < 3; i++) {
+		tx t = { "192.0.2.1", "mail.football.example.com", "joe@football.example.com", message,
+		         message_len, 0, true, NULL };
+		use_psl = psl;
+		mt_verdict *v = run(&t);
+		use_psl = NULL;
+		CHECK_INT(mt_verdict_result(v)->dmarc, MT_DMARC_RESULT_PASS);
+		CHECK_INT(mt_verdict_result(v)->policy, MT_DMARC_POLICY_REJECT);
+		mt_verdict_free(v);
+	}
+	mt_dmarc_psl_free(psl); /* after the last verdict that borrowed it */
+
+	mt_verdict_options o;
+	mt_verdict *v = NULL;
+	mt_verdict_options_init(&o);
+	o.org_mode = MT_DMARC_ORG_PSL;
+	o.psl_file = "/nonexistent/public_suffix_list.dat";
+	CHECK(mt_verdict_new(&o, &v, &err) != MT_OK);
+	CHECK(v == NULL);
+	o.psl_file = NULL;
+	CHECK_INT(mt_verdict_new(&o, &v, &err), MT_OK);
+	mt_verdict_free(v);
+}
+
 /* Hostile headers: several From fields, thousands of them, a huge field,
  * NUL octets.  Results with reasons, never a failed call or a crash. */
 static void test_hostile(void)
@@ -538,6 +577,7 @@ int main(void)
 	test_null_mail_from();
 	test_none();
 	test_temperror();
+	test_psl();
 	test_hostile();
 	test_api();
 	test_driver();

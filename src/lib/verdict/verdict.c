@@ -24,6 +24,7 @@ typedef struct relay {
 struct mt_verdict {
 	mt_verdict_options o;
 	char *receiver;
+	mt_dmarc_psl *own_psl;      /* PSL mode without opts.psl: loaded here */
 	char *ip, *helo, *mail_from;
 	bool have_conn;
 
@@ -113,23 +114,20 @@ mt_status mt_verdict_new(const mt_verdict_options *opts, mt_verdict **out, mt_er
 	dko.max_fields = v->o.max_fields;
 	if ((st = mt_dkim_verify_new(&dko, &v->dkim, err)) != MT_OK)
 		goto fail;
-	/* the DMARC check is made once the From domain is known; a PSL that
-	 * cannot be loaded is an error of this call (the DMARC check loads the
-	 * list itself) */
+	/* the DMARC check is made once the From domain is known; in PSL mode
+	 * the list is loaded here, once per verdict, unless the caller shares
+	 * one (opts.psl); a list that cannot be loaded is an error of this call */
+	v->o.psl = NULL;
 	if (v->o.org_mode != MT_DMARC_ORG_TREEWALK) {
-		mt_dmarc_options dmo;
-		mt_dmarc_check *probe = NULL;
-		mt_dmarc_options_init(&dmo);
-		dmo.org_mode = v->o.org_mode;
-		dmo.psl_file = opts && opts->size >= offsetof(mt_verdict_options, now) ? opts->psl_file
-		                                                                      : NULL;
-		if ((st = mt_dmarc_check_new(&dmo, "example.invalid", &probe, err)) != MT_OK)
+		const char *file = opts && opts->size >= offsetof(mt_verdict_options, now)
+		                           ? opts->psl_file : NULL;
+		if (opts && opts->size >= offsetof(mt_verdict_options, psl) + sizeof opts->psl &&
+		    opts->psl)
+			v->o.psl = opts->psl;
+		else if ((st = mt_dmarc_psl_load(file, &v->own_psl, err)) != MT_OK)
 			goto fail;
-		mt_dmarc_check_free(probe);
-		if (dmo.psl_file && !(v->o.psl_file = dupstr(dmo.psl_file))) {
-			st = mt_error_set(err, MT_ENOMEM, "out of memory");
-			goto fail;
-		}
+		else
+			v->o.psl = v->own_psl;
 	}
 	v->sub[SUB_SPF_MF] = v->spf_mf;
 	v->sub[SUB_SPF_HELO] = v->spf_helo;
@@ -153,7 +151,7 @@ void mt_verdict_free(mt_verdict *v)
 	mt_dkim_verify_free(v->dkim);
 	mt_dmarc_check_free(v->dmarc);
 	free(v->receiver);
-	free((char *)v->o.psl_file);
+	mt_dmarc_psl_free(v->own_psl);
 	free(v->ip);
 	free(v->helo);
 	free(v->mail_from);
@@ -372,7 +370,7 @@ static mt_status start_dmarc(mt_verdict *v)
 	}
 	mt_dmarc_options_init(&dmo);
 	dmo.org_mode = v->o.org_mode;
-	dmo.psl_file = v->o.psl_file;
+	dmo.psl = v->o.psl;
 	memset(&e, 0, sizeof e);
 	st = mt_dmarc_check_new(&dmo, v->from.domain, &v->dmarc, &e);
 	if (st == MT_ENOMEM)
