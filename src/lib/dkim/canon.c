@@ -372,6 +372,26 @@ static void update_relaxed_fast(mt_dkim_bodyhash *bh, const unsigned char *p, si
 static const unsigned char wsp_tab[256] = { [' '] = 1, ['\t'] = 1 };
 
 #if defined(__SSE2__)
+/* A relaxed line written to the block from start to o ends: a final SP
+ * standing for WSP is taken back (prev); an empty line is only counted
+ * (with the held CRLF of the line before taken back too), a line with
+ * content leaves its own CRLF held. */
+static inline void relaxed_line_end(mt_dkim_bodyhash *bh, size_t o, size_t start, bool held,
+                                    unsigned prev)
+{
+	o -= prev;
+	if (o == start) {
+		o -= held ? 2 : 0;
+		bh->crlfs++;
+	} else {
+		bh->crlfs = 1;
+		bh->any_content = true;
+	}
+	bh->blen = o;
+	if (bh->blen == MT_DKIM_HASH_BLOCK)
+		flush_block(bh);
+}
+
 /* relaxed without l=: one line from i, when nothing is pending but the
  * previous line's CRLF (crlfs <= 1).  The line is taken 16 octets at a
  * time: the octets before the first CR, LF, tab or WSP that follows a WSP
@@ -454,17 +474,7 @@ static size_t relaxed_line_sse2(mt_dkim_bodyhash *bh, const unsigned char *p, si
 		flush_block(bh);
 	return j;
 line_end:
-	o -= prev;
-	if (o == start) {
-		o -= held ? 2 : 0;           /* an empty line: only counted */
-		bh->crlfs++;
-	} else {
-		bh->crlfs = 1;
-		bh->any_content = true;
-	}
-	bh->blen = o;
-	if (bh->blen == MT_DKIM_HASH_BLOCK)
-		flush_block(bh);
+	relaxed_line_end(bh, o, start, held, prev);
 	*done = true;
 	return j;
 }
@@ -534,17 +544,7 @@ static void update_relaxed(mt_dkim_bodyhash *bh, const unsigned char *p, size_t 
 				prev = w;
 			}
 		}
-		o -= prev;
-		if (o == start) {
-			o -= held ? 2 : 0;       /* an empty line: only counted */
-			bh->crlfs++;
-		} else {
-			bh->crlfs = 1;
-			bh->any_content = true;
-		}
-		bh->blen = o;
-		if (bh->blen == MT_DKIM_HASH_BLOCK)
-			flush_block(bh);
+		relaxed_line_end(bh, o, start, held, prev);
 		i = k + 1;
 	}
 }
