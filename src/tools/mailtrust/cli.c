@@ -3,6 +3,8 @@
 #include "json.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -250,4 +252,67 @@ int cli_area_main(const char *area, void (*usage)(FILE *fp), const cli_command *
 	}
 	cli_error("%s: unknown command '%s' (see '%s --help')", area, cli_quote(q, argv[optind]), where);
 	return CLI_EXIT_USAGE;
+}
+
+bool cli_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+int cli_outfile_open(const char *path, char *tmp, int *fd, const char *who)
+{
+	char q[CLI_QUOTE_BUF];
+	const char *slash = strrchr(path, '/');
+	int n = snprintf(tmp, PATH_MAX, "%.*s.%s.tmpXXXXXX", slash ? (int)(slash - path + 1) : 0,
+	                 path, slash ? slash + 1 : path);
+	mode_t um;
+
+	*fd = -1;
+	if (n < 0 || n >= PATH_MAX) {
+		tmp[0] = '\0';
+		cli_error("%sthe output file name '%s' is too long", who, cli_quote(q, path));
+		return CLI_EXIT_CANTCREAT;
+	}
+	*fd = mkstemp(tmp);
+	if (*fd < 0) {
+		cli_error("%scannot create the output file '%s': %s", who, cli_quote(q, path),
+		          strerror(errno));
+		tmp[0] = '\0';
+		return CLI_EXIT_CANTCREAT;
+	}
+	um = umask(0);
+	umask(um);
+	if (fchmod(*fd, 0666 & ~um) != 0) {
+		cli_error("%swriting %s failed: %s", who, cli_quote(q, path), strerror(errno));
+		return CLI_EXIT_IOERR;
+	}
+	return 0;
+}
+
+int cli_outfile_commit(int *fd, const char *tmp, const char *path, const char *who)
+{
+	char q[CLI_QUOTE_BUF];
+	int f = *fd;
+
+	*fd = -1;
+	if (f >= 0 && (fsync(f) != 0) + (close(f) != 0)) {
+		cli_error("%swriting %s failed: %s", who, cli_quote(q, path), strerror(errno));
+		return CLI_EXIT_IOERR;
+	}
+	if (rename(tmp, path) != 0) {
+		cli_error("%scannot create the output file '%s': %s", who, cli_quote(q, path),
+		          strerror(errno));
+		return CLI_EXIT_CANTCREAT;
+	}
+	return 0;
 }

@@ -74,6 +74,20 @@ size_t cli_text_width(const char *s, size_t len);
  * cut.  Writes into buf and returns it, so that a 100 KB argument gives a
  * one-line message.  s may be NULL (the empty string).
  */
+/*
+ * Output files written completely or not at all: cli_outfile_open() makes
+ * a temporary file beside PATH (".NAME.tmpXXXXXX", mode 0666 & ~umask)
+ * and names it in tmp (PATH_MAX octets); cli_outfile_commit() syncs and
+ * closes *fd, then renames tmp to PATH.  Each prints its error, prefixed
+ * by who ("dkim sign: " or ""), and returns 0 or the exit status
+ * (CLI_EXIT_CANTCREAT, CLI_EXIT_IOERR); *fd is -1 after a commit.  On
+ * failure the caller closes *fd (when >= 0) and unlinks tmp.
+ * cli_write_all() writes all of data, retrying after EINTR.
+ */
+int cli_outfile_open(const char *path, char *tmp, int *fd, const char *who);
+int cli_outfile_commit(int *fd, const char *tmp, const char *path, const char *who);
+bool cli_write_all(int fd, const void *data, size_t len);
+
 #define CLI_QUOTE_MAX 64
 #define CLI_QUOTE_BUF ((CLI_QUOTE_MAX + 4) * 4 + 4)
 const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s);

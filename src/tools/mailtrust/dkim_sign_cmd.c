@@ -362,21 +362,6 @@ out:
 	return rc;
 }
 
-static bool write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
 /*
  * The line (from 1) of the input offset a library message names ("offset
  * N"), counting the LFs before it in fd (read again from start into buf,
@@ -559,7 +544,7 @@ int cli_dkim_sign_main(int argc, char **argv)
 			first = false;
 			lf = nl && (nl == buf || nl[-1] != '\r');
 		}
-		if (spool_fd >= 0 && !write_all(spool_fd, buf, (size_t)n)) {
+		if (spool_fd >= 0 && !cli_write_all(spool_fd, buf, (size_t)n)) {
 			cli_error("dkim sign: writing the temporary copy of the message failed: %s",
 			          strerror(errno));
 			rc = CLI_EXIT_IOERR;
@@ -589,27 +574,10 @@ int cli_dkim_sign_main(int argc, char **argv)
 
 	/* the output */
 	if (a.out) {
-		const char *slash = strrchr(a.out, '/');
-		int n = snprintf(tmp, sizeof tmp, "%.*s.%s.tmpXXXXXX",
-		                 slash ? (int)(slash - a.out + 1) : 0, a.out, slash ? slash + 1 : a.out);
-		mode_t um;
-		if (n < 0 || (size_t)n >= sizeof tmp) {
-			cli_error("dkim sign: the output file name '%s' is too long", cli_quote(q, a.out));
-			rc = CLI_EXIT_CANTCREAT;
+		rc = cli_outfile_open(a.out, tmp, &out_fd, "dkim sign: ");
+		tmp_made = tmp[0] != '\0';
+		if (rc != 0)
 			goto out;
-		}
-		out_fd = mkstemp(tmp);
-		if (out_fd < 0) {
-			cli_error("dkim sign: cannot create the output file '%s': %s", cli_quote(q, a.out),
-			          strerror(errno));
-			rc = CLI_EXIT_CANTCREAT;
-			goto out;
-		}
-		tmp_made = true;
-		um = umask(0);
-		umask(um);
-		if (fchmod(out_fd, 0666 & ~um) != 0)
-			goto write_error;
 	} else {
 		out_fd = STDOUT_FILENO;
 	}
@@ -619,7 +587,7 @@ int cli_dkim_sign_main(int argc, char **argv)
 		rc = CLI_EXIT_NOINPUT;
 		goto out;
 	}
-	if (!write_all(out_fd, fields, flen))
+	if (!cli_write_all(out_fd, fields, flen))
 		goto write_error;
 	for (;;) {
 		ssize_t n = read(src_fd, buf, SIGN_CHUNK);
@@ -635,7 +603,7 @@ int cli_dkim_sign_main(int argc, char **argv)
 		copied += (uint64_t)n;
 		if (copied > total)
 			break;
-		if (!write_all(out_fd, buf, (size_t)n))
+		if (!cli_write_all(out_fd, buf, (size_t)n))
 			goto write_error;
 	}
 	if (copied != total) {
@@ -646,17 +614,8 @@ int cli_dkim_sign_main(int argc, char **argv)
 		goto out;
 	}
 	if (a.out) {
-		if (fsync(out_fd) != 0 || close(out_fd) != 0) {
-			out_fd = -1;
-			goto write_error;
-		}
-		out_fd = -1;
-		if (rename(tmp, a.out) != 0) {
-			cli_error("dkim sign: cannot create the output file '%s': %s", cli_quote(q, a.out),
-			          strerror(errno));
-			rc = CLI_EXIT_CANTCREAT;
+		if ((rc = cli_outfile_commit(&out_fd, tmp, a.out, "dkim sign: ")) != 0)
 			goto out;
-		}
 		tmp_made = false;
 	}
 	rc = 0;

@@ -238,20 +238,6 @@ static int read_message(int fd, const char *fname, mt_verdict *v, msgbuf *m)
 	}
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* The folded field with the message's line ends (CRLF when its first line
  * has one, else LF), and a final line end. */
 static char *field_for_message(const char *field, const msgbuf *m, size_t *len)
@@ -487,35 +473,18 @@ int cli_verify_main(int argc, char **argv)
 		mt_free(folded);
 	}
 	if (a.out) {
-		const char *slash = strrchr(a.out, '/');
-		int n = snprintf(tmp, sizeof tmp, "%.*s.%s.tmpXXXXXX",
-		                 slash ? (int)(slash - a.out + 1) : 0, a.out, slash ? slash + 1 : a.out);
-		mode_t um;
-		if (n < 0 || (size_t)n >= sizeof tmp) {
-			cli_error("the output file name '%s' is too long", cli_quote(q, a.out));
-			rc = CLI_EXIT_CANTCREAT;
+		rc = cli_outfile_open(a.out, tmp, &out_fd, "");
+		tmp_made = tmp[0] != '\0';
+		if (rc != 0)
 			goto out;
-		}
-		out_fd = mkstemp(tmp);
-		if (out_fd < 0) {
-			cli_error("cannot create the output file '%s': %s", cli_quote(q, a.out),
-			          strerror(errno));
-			rc = CLI_EXIT_CANTCREAT;
-			goto out;
-		}
-		tmp_made = true;
-		um = umask(0);
-		umask(um);
-		if (fchmod(out_fd, 0666 & ~um) != 0)
-			goto write_error;
 	}
 	if (a.add_header) {
 		int ofd = out_fd >= 0 ? out_fd : STDOUT_FILENO;
-		if (!write_all(ofd, mfield, mflen) || !write_all(ofd, m.data, m.len))
+		if (!cli_write_all(ofd, mfield, mflen) || !cli_write_all(ofd, m.data, m.len))
 			goto write_error;
 	} else if (!a.json) {
 		int ofd = out_fd >= 0 ? out_fd : STDOUT_FILENO;
-		if (!write_all(ofd, field, strlen(field)) || !write_all(ofd, "\n", 1))
+		if (!cli_write_all(ofd, field, strlen(field)) || !cli_write_all(ofd, "\n", 1))
 			goto write_error;
 	}
 	if (a.json) {
@@ -535,20 +504,9 @@ int cli_verify_main(int argc, char **argv)
 			print_json(stdout, v, field);
 		}
 	}
-	if (out_fd >= 0) {
-		if (fsync(out_fd) != 0 || close(out_fd) != 0) {
-			out_fd = -1;
-			goto write_error;
-		}
-		out_fd = -1;
-	}
 	if (a.out) {
-		if (rename(tmp, a.out) != 0) {
-			cli_error("cannot create the output file '%s': %s", cli_quote(q, a.out),
-			          strerror(errno));
-			rc = CLI_EXIT_CANTCREAT;
+		if ((rc = cli_outfile_commit(&out_fd, tmp, a.out, "")) != 0)
 			goto out;
-		}
 		tmp_made = false;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
