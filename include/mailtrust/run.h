@@ -113,6 +113,13 @@ MT_EXPORT int mt_run_timeout(const mt_run *run);
 MT_EXPORT size_t mt_run_jobs(const mt_run *run);
 MT_EXPORT size_t mt_run_running(const mt_run *run);
 
+/* Run one job to its end on a driver of its own over res, blocking: what
+ * every module's blocking call (mt_spf_check_run(), mt_dkim_verify_run(),
+ * mt_dmarc_check_run(), mt_verdict_run()) does.  MT_OK when the driver
+ * gave the job back (finished, or aborted when its time ran out), else
+ * the driver's error (MT_ENOMEM, MT_EDNS ...). */
+MT_EXPORT mt_status mt_run_one(mt_dns_resolver *res, const mt_run_job_ops *ops, void *job);
+
 #ifdef __cplusplus
 }
 #endif

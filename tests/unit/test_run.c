@@ -962,6 +962,24 @@ static void test_generic_job(void)
 	CHECK(!ok.aborted);
 	CHECK_INT(ok.records, 3);
 	mt_run_free(run);
+
+	/* mt_run_one: the same generic job to its end, blocking; a job whose
+	 * time runs out is given back aborted; bad arguments refused */
+	gjob one = {.names = {"m1.mx10.example", "m2.mx10.example", "nx.example"}, .n = 3};
+	CHECK_INT(mt_run_one(zres, &g_ops, &one), MT_OK);
+	CHECK(!one.aborted);
+	CHECK_INT(one.records, 2);
+	CHECK(one.answered[0] && one.answered[1] && one.answered[2]);
+	t = new_testres(rules, 2, MT_DNS_TEST_REVERSE, 5000);
+	gjob late = {.names = {"dead.example"}, .n = 1, .budget = 40};
+	uint64_t t1 = ms();
+	CHECK_INT(mt_run_one(t, &g_ops, &late), MT_OK);
+	CHECK(late.aborted && strstr(late.why, "40 ms"));
+	CHECK(ms() - t1 < 1000);
+	mt_dns_resolver_free(t);
+	CHECK_INT(mt_run_one(NULL, &g_ops, &one), MT_EINVAL);
+	CHECK_INT(mt_run_one(zres, NULL, &one), MT_EINVAL);
+	CHECK_INT(mt_run_one(zres, &g_ops, NULL), MT_EINVAL);
 }
 
 /* A check that was never started: the blocking run says so (as it did

@@ -721,23 +721,13 @@ const mt_run_job_ops *mt_dkim_verify_job_ops(void)
 
 mt_status mt_dkim_verify_run(mt_dkim_verify *v, mt_dns_resolver *res)
 {
-	mt_run_options o;
-	mt_run *run = NULL;
 	mt_status st;
 
 	if (!v || !res)
 		return MT_EINVAL;
 	if (!v->header_done)
 		return MT_ESTATE;
-	mt_run_options_init(&o);
-	o.max_jobs = 1;
-	st = mt_run_new(res, &o, &run, NULL);
-	if (st != MT_OK)
-		return st;
-	st = mt_run_add(run, &dkim_job_ops, v, 0, NULL);
-	while (st == MT_OK && !mt_run_next(run, NULL, NULL))
-		st = mt_run_wait(run, -1);
-	mt_run_free(run);
+	st = mt_run_one(res, &dkim_job_ops, v);
 	evaluate(v);
 	return st;
 }

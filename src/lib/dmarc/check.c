@@ -651,17 +651,7 @@ mt_status mt_dmarc_check_run(mt_dmarc_check *c, mt_dns_resolver *res)
 {
 	if (!c || !res)
 		return MT_EINVAL;
-	mt_run_options o;
-	mt_run *run = NULL;
-	mt_run_options_init(&o);
-	o.max_jobs = 1;
-	mt_status st = mt_run_new(res, &o, &run, NULL);
-	if (st != MT_OK)
-		return st;
-	st = mt_run_add(run, &dmarc_job_ops, c, 0, NULL);
-	while (st == MT_OK && !mt_run_next(run, NULL, NULL))
-		st = mt_run_wait(run, -1);
-	mt_run_free(run);
+	mt_status st = mt_run_one(res, &dmarc_job_ops, c);
 	if (!c->done)
 		job_abort(c, "the driver failed");
 	return st;

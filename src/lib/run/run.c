@@ -438,3 +438,23 @@ size_t mt_run_running(const mt_run *r)
 {
 	return r ? r->running : 0;
 }
+
+mt_status mt_run_one(mt_dns_resolver *res, const mt_run_job_ops *ops, void *job)
+{
+	mt_run_options o;
+	mt_run *run = NULL;
+	mt_status st;
+
+	if (!res || !ops || !job)
+		return MT_EINVAL;
+	mt_run_options_init(&o);
+	o.max_jobs = 1;
+	st = mt_run_new(res, &o, &run, NULL);
+	if (st != MT_OK)
+		return st;
+	st = mt_run_add(run, ops, job, 0, NULL);
+	while (st == MT_OK && !mt_run_next(run, NULL, NULL))
+		st = mt_run_wait(run, -1);
+	mt_run_free(run);
+	return st;
+}

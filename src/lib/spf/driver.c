@@ -45,21 +45,11 @@ const mt_run_job_ops *mt_spf_check_job_ops(void)
 
 mt_status mt_spf_check_run(mt_spf_check *chk, mt_dns_resolver *res)
 {
-	mt_run_options o;
-	mt_run *run = NULL;
 	mt_status st;
 
 	if (!chk || !res)
 		return MT_EINVAL;
-	mt_run_options_init(&o);
-	o.max_jobs = 1;
-	st = mt_run_new(res, &o, &run, NULL);
-	if (st != MT_OK)
-		return st;
-	st = mt_run_add(run, &spf_job_ops, chk, 0, NULL);
-	while (st == MT_OK && !mt_run_next(run, NULL, NULL))
-		st = mt_run_wait(run, -1);
-	mt_run_free(run);
+	st = mt_run_one(res, &spf_job_ops, chk);
 	/* The driver gives back a job it could not step (a check that was
 	 * never started): that is the caller's error, and there is no
 	 * outcome to read. */

@@ -551,23 +551,13 @@ const mt_run_job_ops *mt_verdict_job_ops(void)
 
 mt_status mt_verdict_run(mt_verdict *v, mt_dns_resolver *res)
 {
-	mt_run_options o;
-	mt_run *run = NULL;
 	mt_status st;
 
 	if (!v || !res)
 		return MT_EINVAL;
 	if (!v->finished || !v->have_conn)
 		return MT_ESTATE;
-	mt_run_options_init(&o);
-	o.max_jobs = 1;
-	st = mt_run_new(res, &o, &run, NULL);
-	if (st != MT_OK)
-		return st;
-	st = mt_run_add(run, &verdict_job_ops, v, 0, NULL);
-	while (st == MT_OK && !mt_run_next(run, NULL, NULL))
-		st = mt_run_wait(run, -1);
-	mt_run_free(run);
+	st = mt_run_one(res, &verdict_job_ops, v);
 	if (!v->done)
 		job_abort(v, "the driver failed");
 	return st;
