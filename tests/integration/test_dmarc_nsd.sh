@@ -27,6 +27,7 @@ NOAUTH='v=DMARC1; p=reject; rua=mailto:agg@thirdparty.example'
 MOVED='v=DMARC1; p=quarantine; rua=mailto:dmarc@moved.example'
 
 if [ "${1:-}" = "--run" ]; then
+	. "$HERE/lib_silent.sh"
 	MT=$2 PORT=$3
 	passed=0 failed=0
 	OUT=$(mktemp) || exit 1
@@ -112,18 +113,7 @@ sys.exit(1 if bad else 0)' "$OUT" "$@"; then ok; else bad "JSON check"; fi
 		'j["mx"] == [{"preference": 10, "exchange": "mx.owner.example"}]'
 
 	# 6. a server that never answers: could not check (3), in bounded time
-	python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1], flush=True)
-time.sleep(120)
-' > "$WORK/silent.port" &
-	SILENT_PID=$!
-	# python3 may take more than a second to start on a loaded machine
-	for _ in $(seq 200); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
-	[ -s "$WORK/silent.port" ] || { echo "FAIL: the silent server did not start"; kill "$SILENT_PID" 2>/dev/null; exit 1; }
-	SPORT=$(cat "$WORK/silent.port")
+	silent_start "$WORK"
 	start=$(date +%s)
 	LAST="mailtrust dmarc check --resolver 127.0.0.1@$SPORT --timeout 1000"
 	"$MT" dmarc check --resolver "127.0.0.1@$SPORT" --timeout 1000 owner.example > "$OUT" 2>&1
@@ -138,8 +128,7 @@ time.sleep(120)
 	"$MT" check --resolver "127.0.0.1@$SPORT" --timeout 1000 --dkim-selector s1 owner.example > "$OUT" 2>&1
 	RC=$?
 	elapsed=$(( $(date +%s) - start ))
-	kill "$SILENT_PID" 2>/dev/null
-	wait "$SILENT_PID" 2>/dev/null
+	silent_stop
 	want_rc 3
 	if [ "$elapsed" -le 30 ]; then ok; else bad "took $elapsed s"; fi
 
