@@ -5,7 +5,9 @@
 # a forged Authentication-Results field with our authserv-id removed,
 # outbound signing for an authenticated sender (XCLIENT LOGIN) checked by
 # dkimpy, and the milter killed: mail tempfailed, resent after a restart,
-# delivered exactly once.
+# delivered exactly once.  Then dmarc-action quarantine (p=quarantine and
+# p=reject held in Postfix's hold queue), dmarc-action report (delivered
+# with dmarc=fail) and the milter on a Unix socket owned by its user.
 #
 #   test_milter.sh MILTER MAILTRUST
 if [ ! -f "$(dirname "$0")/lib.sh" ]; then
@@ -53,6 +55,8 @@ _dmarc.dk TXT "v=DMARC1; p=none"
 out      TXT "v=spf1 -all"
 _dmarc.out TXT "v=DMARC1; p=reject"
 mail.client TXT "v=spf1 ip4:192.0.2.10 -all"
+quar     TXT "v=spf1 -all"
+_dmarc.quar TXT "v=DMARC1; p=quarantine"
 Z
 	# a TXT string holds 255 octets at most
 	printf 'py._domainkey.dk TXT ('
@@ -362,6 +366,132 @@ pf_check "on-dns-failure tempfail: DNS failure answered 451 4.4.3" pf_reply_has 
 pf_check "on-dns-failure tempfail: not delivered" not_delivered
 pf_send --xclient-addr 192.0.2.10 --from a@pass.example --header "From: a@pass.example"
 pf_check "on-dns-failure tempfail: a message DNS can decide is delivered" pf_wait_delivered 30
+
+# ---- dmarc-action quarantine ------------------------------------------------
+# the same configuration with another dmarc-action (and socket, user)
+milter_conf() {  # milter_conf ACTION SOCKET USER >FILE
+	sed -e "s|^dmarc-action .*|dmarc-action $1|" -e "s|^socket .*|socket $2|" \
+		-e "s|^user .*|user $3|" "$PF_DIR/milter.conf"
+}
+# SIGKILL: a SIGTERM'd milter takes ~4.5 s to exit (libmilter's listener
+# notices smfi_stop only at its next poll timeout), graceful stops are
+# covered above; the milter keeps nothing to flush
+kill_milter() { kill -9 "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null; }
+restart_milter() {  # restart_milter ACTION: the milter on inet:$MPORT again
+	kill_milter
+	milter_conf "$1" "inet:$MPORT@127.0.0.1" nobody >"$PF_DIR/milter-$1.conf"
+	pf_spawn "milter-$1" "$MILTER" -l -c "$PF_DIR/milter-$1.conf"
+	MILTER_PID=$PF_PID
+	local i
+	for i in $(seq 1 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$MPORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "milter ($1) did not start" >&2
+	cat "$PF_DIR/milter-$1.log" >&2
+	exit 1
+}
+# the queue ID of the last pf_send ("250 2.0.0 Ok: queued as ID")
+queue_id() { sed -n 's/.* queued as \([0-9A-Za-z]*\).*/\1/p' "$PF_OUT" | tail -n 1; }
+in_hold() {  # in_hold QID: in the hold directory and listed by postqueue as held
+	[ -n "$1" ] && [ -f "$PF_DIR/queue/hold/$1" ] || { echo "  $1 not in $PF_DIR/queue/hold"; return 1; }
+	postqueue -c "$PF_CONF" -j | $PY -c '
+import sys, json
+q = [json.loads(l) for l in sys.stdin if l.strip()]
+sys.exit(0 if any(m["queue_id"] == sys.argv[1] and m["queue_name"] == "hold" for m in q) else 1)' "$1"
+}
+held_has() {  # held_has QID REGEX: a header field (unfolded) of the held message matches
+	postcat -c "$PF_CONF" -h -q "$1" 2>/dev/null | tr -d '\r' |
+		awk '/^[ \t]/ { sub(/^[ \t]+/, " "); f = f $0; next } { if (f != "") print f; f = $0 } END { if (f != "") print f }' |
+		grep -q -E "$2"
+}
+# queued: the end-of-data reply is 250 2.0.0 (MAIL and RCPT get 250 2.1.x
+# before a milter's verdict), and no 5xx anywhere
+queued() { pf_reply_has "250 2.0.0" && ! grep -q -E '^<[*~-]* +5[0-9][0-9]' "$PF_OUT"; }
+id_not_delivered() { ! grep -l -F "X-PF-Id: $1" "$PF_SINK"/* >/dev/null 2>&1; }
+restart_milter quarantine
+pf_send --xclient-addr 198.51.100.9 --from bounce@soft.example \
+	--header "From: ceo@quar.example" --header "Subject: forged, p=quarantine"
+pf_check "quarantine, p=quarantine forged From: accepted (250)" queued
+q1=$(queue_id) id1=$PF_ID
+pf_check "quarantine, p=quarantine: $q1 in the hold queue" in_hold "$q1"
+pf_check "quarantine, p=quarantine: held with our A-R dmarc=fail" \
+	held_has "$q1" "^Authentication-Results: $AUTHSERV;.* dmarc=fail .*policy\.dmarc=quarantine"
+pf_check "quarantine, p=quarantine: the held copy carries its X-PF-Id" held_has "$q1" "^X-PF-Id: $id1\$"
+pf_send --xclient-addr 198.51.100.9 --from bounce@soft.example \
+	--header "From: ceo@pass.example" --header "Subject: forged, p=reject"
+pf_check "quarantine, p=reject forged From: accepted, not 550" queued
+q2=$(queue_id) id2=$PF_ID
+pf_check "quarantine, p=reject: $q2 in the hold queue" in_hold "$q2"
+pf_send --xclient-addr 192.0.2.10 --from a@pass.example --header "From: a@pass.example"
+pf_check "quarantine: a passing message is delivered" pf_wait_delivered 30
+pf_check "quarantine: the passing message has dmarc=pass" ar_has '^dmarc=pass'
+pf_check "quarantine: not held, so not in the hold queue" sh -c "! ls '$PF_DIR/queue/hold' | grep -q -x '$(queue_id)'"
+# sent before the passing message, which is already delivered
+pf_check "quarantine: neither held message reached the sink" id_not_delivered "$id1"
+pf_check "quarantine: (p=reject) not in the sink" id_not_delivered "$id2"
+pf_check "quarantine: Postfix logged milter-hold for both" \
+	sh -c "grep -q '$q1: milter-hold: END-OF-MESSAGE' '$PF_DIR/maillog' && grep -q '$q2: milter-hold: END-OF-MESSAGE' '$PF_DIR/maillog'"
+pf_check "quarantine: milter logged action=quarantine twice" \
+	[ "$(grep -c 'action=quarantine' "$PF_DIR/milter-quarantine.log")" -eq 2 ]
+
+# ---- dmarc-action report -------------------------------------------------------
+restart_milter report
+pf_send --xclient-addr 198.51.100.9 --from bounce@soft.example \
+	--header "From: ceo@pass.example" --header "Subject: forged, report only"
+pf_check "report, p=reject forged From: accepted (250, no 550)" queued
+q3=$(queue_id)
+pf_check "report, p=reject: delivered to the sink" pf_wait_delivered 30
+pf_check "report, p=reject: A-R dmarc=fail policy.dmarc=reject" ar_has '^dmarc=fail .*policy\.dmarc=reject'
+pf_check "report, p=reject: not held" [ ! -e "$PF_DIR/queue/hold/$q3" ]
+pf_send --xclient-addr 198.51.100.9 --from bounce@soft.example --header "From: ceo@quar.example"
+pf_check "report, p=quarantine: delivered to the sink" pf_wait_delivered 30
+pf_check "report, p=quarantine: A-R dmarc=fail policy.dmarc=quarantine" ar_has '^dmarc=fail .*policy\.dmarc=quarantine'
+pf_check "report: milter logged action=accept for both" \
+	[ "$(grep -c 'dmarc=fail.*action=accept' "$PF_DIR/milter-report.log")" -eq 2 ]
+
+# ---- a Unix socket ------------------------------------------------------------
+# The milter opens the socket as root, gives it to its user and drops to
+# that user.  Postfix's smtpd runs as postfix, so the milter runs as postfix
+# too (a socket of another user is reachable only by that user's group).
+kill_milter
+mkdir -p "$PF_DIR/msock"
+chmod 755 "$PF_DIR/msock"
+SOCK=$PF_DIR/msock/milter.sock
+milter_conf reject "unix:$SOCK" postfix >"$PF_DIR/milter-unix.conf"
+pf_spawn milter-unix "$MILTER" -l -c "$PF_DIR/milter-unix.conf"
+MILTER_PID=$PF_PID
+runs_as() {  # runs_as USER: the milter process has become USER (up to 5 s)
+	local i
+	for i in $(seq 1 50); do
+		[ "$(ps -o user= -p "$MILTER_PID" 2>/dev/null | tr -d ' ')" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+pf_check "unix socket: milter runs as postfix" runs_as postfix
+# umask 007 (mailtrust-milter.conf(5)): owner and group only
+pf_check "unix socket: $SOCK is a socket owned by postfix:postfix, mode 770" \
+	[ "$(stat -c '%F %U:%G %a' "$SOCK" 2>/dev/null)" = "socket postfix:postfix 770" ]
+sock_connect() {  # sock_connect USER: USER can connect to $SOCK
+	setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups $PY -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])' "$SOCK" 2>/dev/null
+}
+pf_check "unix socket: postfix can connect" sock_connect postfix
+sock_refused() { ! sock_connect "$1"; }
+pf_check "unix socket: nobody cannot (permissions enforced)" sock_refused nobody
+pf_set "smtpd_milters = unix:$SOCK"
+pf_send --xclient-addr 192.0.2.10 --from a@pass.example --header "From: a@pass.example"
+pf_check "unix socket: passing message delivered" pf_wait_delivered 30
+pf_check "unix socket: A-R spf=pass" ar_has '^spf=pass smtp\.mailfrom=pass\.example$'
+pf_check "unix socket: A-R dmarc=pass" ar_has '^dmarc=pass'
+pf_send --xclient-addr 198.51.100.9 --from bounce@soft.example --header "From: ceo@pass.example"
+pf_check "unix socket: p=reject forged From: 550 5.7.1" pf_reply_has "550 5.7.1"
+pf_check "unix socket: forged not delivered" not_delivered
+pf_check "unix socket: milter logged both messages" \
+	[ "$(grep -c 'inbound client=' "$PF_DIR/milter-unix.log")" -eq 2 ]
 
 pf_check "smtp-sink still alive" kill -0 "$PF_SINK_PID"
 pf_done
