@@ -434,6 +434,9 @@ pf_check "quarantine: Postfix logged milter-hold for both" \
 	sh -c "grep -q '$q1: milter-hold: END-OF-MESSAGE' '$PF_DIR/maillog' && grep -q '$q2: milter-hold: END-OF-MESSAGE' '$PF_DIR/maillog'"
 pf_check "quarantine: milter logged action=quarantine twice" \
 	[ "$(grep -c 'action=quarantine' "$PF_DIR/milter-quarantine.log")" -eq 2 ]
+# the reason is readable free text between quotes (spaces kept)
+pf_check "quarantine: the log's dmarc-reason is quoted text with its spaces" \
+	grep -q -E 'dmarc-reason="[^"?]+ [^"?]+"' "$PF_DIR/milter-quarantine.log"
 
 # ---- dmarc-action report -------------------------------------------------------
 restart_milter report

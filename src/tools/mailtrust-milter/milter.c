@@ -275,6 +275,18 @@ static void sb_logval(sbuf *b, const char *s)
 	}
 }
 
+/* Free text for a log line (a reason, an error message), written between
+ * double quotes by the caller: printable ASCII and spaces, a double quote
+ * as ', anything else as ?, at most 200 octets. */
+static void sb_logtext(sbuf *b, const char *s)
+{
+	size_t n = 0;
+	for (; s && *s && n < 200; s++, n++) {
+		char ch = *s == '"' ? '\'' : (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+		sb_add(b, &ch, 1);
+	}
+}
+
 /* ---- Per-connection state ---------------------------------------------- */
 typedef struct conn {
 	char ip[INET6_ADDRSTRLEN];
@@ -554,9 +566,9 @@ static sfsistat outbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 		sb_logval(log, c->auth);
 	}
 	if (c->broken) {
-		sb_str(log, " sign=error (");
-		sb_logval(log, c->broken_why);
-		sb_str(log, ")");
+		sb_str(log, " sign=error(\"");
+		sb_logtext(log, c->broken_why);
+		sb_str(log, "\")");
 		return SMFIS_ACCEPT;
 	}
 	if (!c->sig) {
@@ -564,9 +576,9 @@ static sfsistat outbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 		return SMFIS_ACCEPT;
 	}
 	if (mt_dkim_sign_finish(c->sig, &e) != MT_OK) {
-		sb_str(log, " sign=error (");
-		sb_logval(log, e.message);
-		sb_str(log, ")");
+		sb_str(log, " sign=error(\"");
+		sb_logtext(log, e.message);
+		sb_str(log, "\")");
 		return SMFIS_ACCEPT;
 	}
 	size_t n = mt_dkim_sign_count(c->sig);
@@ -649,9 +661,9 @@ static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 	if (c->broken || !c->vd) {
 		temperror = true;
 		arv = fallback_field(c->broken ? c->broken_why : "not evaluated");
-		sb_str(log, " verdict=temperror(");
-		sb_logval(log, c->broken ? c->broken_why : "not evaluated");
-		sb_str(log, ")");
+		sb_str(log, " verdict=temperror(\"");
+		sb_logtext(log, c->broken ? c->broken_why : "not evaluated");
+		sb_str(log, "\")");
 	} else {
 		res = pool_take();
 		if (mt_verdict_run(c->vd, res) != MT_OK || !(o = mt_verdict_result(c->vd))) {
@@ -691,16 +703,16 @@ static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 		       od && od->testing ? " t=y" : "");
 		if (o->dmarc != MT_DMARC_RESULT_PASS && o->reason && *o->reason) {
 			sb_str(log, " dmarc-reason=\"");
-			sb_logval(log, o->reason);
+			sb_logtext(log, o->reason);
 			sb_str(log, "\"");
 		}
 		if (mt_verdict_authres_field(c->vd, g_conf.authserv_id, MT_AUTHRES_FOLD, &arv, &e) != MT_OK)
 			arv = NULL;
 	}
 	if (!arv) {
-		sb_str(log, " error=");
-		sb_logval(log, e.message);
-		sb_str(log, " action=tempfail");
+		sb_str(log, " error=\"");
+		sb_logtext(log, e.message);
+		sb_str(log, "\" action=tempfail");
 		return SMFIS_TEMPFAIL;
 	}
 
