@@ -496,5 +496,89 @@ pf_check "unix socket: forged not delivered" not_delivered
 pf_check "unix socket: milter logged both messages" \
 	[ "$(grep -c 'inbound client=' "$PF_DIR/milter-unix.log")" -eq 2 ]
 
+# ---- many messages at once on the one driver --------------------------------
+# 8 sessions in parallel: every message is checked (its own A-R spf=pass)
+# and delivered once.
+par_pids=()
+for n in $(seq 1 8); do
+	timeout 90 swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --hide-informational \
+		--xclient-addr 192.0.2.10 --from a@pass.example --to rcpt@sink.example \
+		--header "From: a@pass.example" --add-header "X-PF-Id: par-$$-$n" \
+		>"$PF_DIR/par-$n.out" 2>&1 &
+	par_pids+=($!)
+done
+wait "${par_pids[@]}"
+par_ok() {
+	local n f i bad=0
+	for i in $(seq 1 100); do
+		[ "$(grep -l -F -- "X-PF-Id: par-$$-" "$PF_SINK"/* 2>/dev/null | wc -l)" -ge 8 ] && break
+		sleep 0.1
+	done
+	for n in $(seq 1 8); do
+		f=$(grep -l -F -- "X-PF-Id: par-$$-$n" "$PF_SINK"/* 2>/dev/null)
+		[ "$(printf '%s' "$f" | grep -c .)" -eq 1 ] || { echo "  par-$n stored: ${f:-never}"; bad=1; continue; }
+		grep -q -E "^Authentication-Results: $AUTHSERV;" "$f" && grep -q 'spf=pass smtp.mailfrom=pass.example' "$f" ||
+			{ echo "  par-$n: no A-R with spf=pass"; bad=1; }
+	done
+	[ $bad -eq 0 ]
+}
+pf_check "8 messages in parallel: each checked (A-R spf=pass) and delivered once" par_ok
+
+# ---- stopped with a message in flight ----------------------------------------
+# The resolver never answers (a UDP socket on loopback that only reads);
+# the milter gets SIGTERM once the message's first question has arrived.
+# The message in flight is answered 451 4.3.0 by the milter itself (its
+# verdict aborted), and the milter exits well before the verdict's own
+# 30 s budget (libmilter's listener takes up to ~5 s to notice the stop).
+pf_spawn silentdns $PY -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    s.recvfrom(4096)
+    with open(sys.argv[2], "a") as f:
+        f.write("q\n")' "$PF_DIR/silent.port" "$PF_DIR/silent.q"
+for i in $(seq 1 50); do [ -s "$PF_DIR/silent.port" ] && break; sleep 0.1; done
+kill_milter
+milter_conf reject "inet:$MPORT@127.0.0.1" nobody |
+	sed -e "s|^resolver .*|resolver 127.0.0.1@$(cat "$PF_DIR/silent.port")|" >"$PF_DIR/milter-stop.conf"
+echo "dns-timeout 60000" >>"$PF_DIR/milter-stop.conf"
+pf_spawn milter-stop "$MILTER" -l -c "$PF_DIR/milter-stop.conf"
+MILTER_PID=$PF_PID
+for i in $(seq 1 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$MPORT") 2>/dev/null && break
+	sleep 0.1
+done
+pf_set "smtpd_milters = inet:127.0.0.1:$MPORT"
+PF_ID="stop-$$"
+PF_OUT=$PF_DIR/stop.out
+timeout 90 swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --timeout 60 --hide-informational \
+	--xclient-addr 192.0.2.10 --from a@pass.example --to rcpt@sink.example \
+	--header "From: a@pass.example" --add-header "X-PF-Id: $PF_ID" >"$PF_OUT" 2>&1 &
+STOP_SENDER=$!
+for i in $(seq 1 200); do [ -s "$PF_DIR/silent.q" ] && break; sleep 0.1; done
+pf_check "stop: the message's DNS question reached the silent resolver" [ -s "$PF_DIR/silent.q" ]
+t0=$(date +%s)
+kill -TERM "$MILTER_PID"
+stopped_in() {  # stopped_in SECONDS: the milter has exited within that time
+	local i
+	for i in $(seq 1 $(($1 * 10))); do
+		kill -0 "$MILTER_PID" 2>/dev/null || { wait "$MILTER_PID" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	echo "  still running after $1 s"
+	return 1
+}
+pf_check "stop: the milter exits within 15 s with a verdict in flight" stopped_in 15
+echo "  (stopped after $(($(date +%s) - t0)) s)"
+wait "$STOP_SENDER"
+pf_check "stop: the message in flight is answered 451 4.3.0 by the milter" pf_reply_has "451 4.3.0"
+pf_check "stop: not delivered" not_delivered
+pf_check "stop: logged as tempfail" \
+	grep -q 'error=the verdict did not finish action=tempfail' "$PF_DIR/milter-stop.log"
+
 pf_check "smtp-sink still alive" kill -0 "$PF_SINK_PID"
 pf_done

@@ -5,8 +5,9 @@
  * Threads: libmilter runs one thread per SMTP connection and calls the
  * callbacks below on it.  An inbound message's checks are one verdict job
  * (verdict.h: SPF for MAIL FROM and HELO, every DKIM signature, DMARC),
- * run at end of message on that thread over a resolver borrowed from a
- * small pool (a resolver is used by one thread at a time).  The main
+ * handed at end of message to the one driver thread (one resolver with its
+ * cache, one mt_run, many verdicts in flight); the callback thread waits
+ * for it to come back, then writes the field and logs.  The main
  * thread waits for signals: SIGHUP reloads the signing keys, SIGTERM and
  * SIGINT stop libmilter.
  *
@@ -29,14 +30,17 @@
 #include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -155,56 +159,286 @@ static void keys_reload(void)
 	syslog(LOG_INFO, "reload: %zu signing keys loaded", ks->n);
 }
 
-/* ---- Resolver pool ---------------------------------------------------- */
-static pthread_mutex_t g_pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_pool_cv = PTHREAD_COND_INITIALIZER;
-static mt_dns_resolver *g_pool[64];
-static size_t g_pool_free;
+/* ---- The verdict driver ------------------------------------------------- */
+/*
+ * One thread owns the one resolver stack (a cache in front of libunbound)
+ * and one mt_run over it.  A callback thread with a finished-feeding
+ * verdict queues a request (the queue is bounded: a full queue makes the
+ * sender wait), wakes the driver through an eventfd, and waits on the
+ * request's condition variable until the driver gives the verdict back
+ * (finished, or aborted when its time ran out) or fails it (the driver
+ * stops, or the resolver fails).  Only the driver thread touches the
+ * resolver and the mt_run; a verdict belongs to the driver from its
+ * queueing until it is given back.
+ */
+#define DRV_QUEUE_MAX 256
 
-static int pool_init(const mtm_conf *c, char *err, size_t cap)
+typedef struct drv_req {
+	mt_verdict *vd;
+	mt_status st;        /* MT_OK: the driver gave the job back */
+	bool done;
+	pthread_cond_t cv;
+	struct drv_req *next, *prev; /* queue, then the in-flight list */
+} drv_req;
+
+static pthread_mutex_t g_drv_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_drv_space = PTHREAD_COND_INITIALIZER;
+static drv_req *g_q_head, *g_q_tail;  /* waiting to be added */
+static size_t g_q_len;
+static drv_req *g_fly;               /* in the mt_run (driver thread only) */
+static bool g_drv_stop, g_drv_up;
+static int g_drv_efd = -1;
+static pthread_t g_drv_th;
+static mt_dns_resolver *g_res;
+static mt_run *g_run;
+
+static int drv_resolver_new(const mtm_conf *c, mt_dns_resolver **out, char *err, size_t cap)
 {
-	for (unsigned i = 0; i < c->dns_contexts; i++) {
-		mt_dns_unbound_options uo;
-		mt_dns_cache_options co;
-		mt_dns_resolver *inner = NULL, *res = NULL;
-		mt_error me;
+	mt_dns_unbound_options uo;
+	mt_dns_cache_options co;
+	mt_dns_resolver *inner = NULL;
+	mt_error me;
 
-		memset(&me, 0, sizeof(me));
-		mt_dns_unbound_options_init(&uo);
-		uo.forwarder = c->resolver;
-		uo.timeout_ms = c->dns_timeout_ms;
-		if (mt_dns_unbound_resolver_new(&uo, &inner, &me) != MT_OK) {
-			snprintf(err, cap, "resolver: %s", me.message);
-			return -1;
-		}
-		mt_dns_cache_options_init(&co);
-		co.max_bytes = 16 * 1024 * 1024;
-		co.own_inner = true;
-		if (mt_dns_cache_resolver_new(inner, &co, &res, &me) != MT_OK) {
-			snprintf(err, cap, "resolver cache: %s", me.message);
-			return -1;
-		}
-		g_pool[g_pool_free++] = res;
+	memset(&me, 0, sizeof(me));
+	mt_dns_unbound_options_init(&uo);
+	uo.forwarder = c->resolver;
+	uo.timeout_ms = c->dns_timeout_ms;
+	if (mt_dns_unbound_resolver_new(&uo, &inner, &me) != MT_OK) {
+		snprintf(err, cap, "resolver: %s", me.message);
+		return -1;
+	}
+	mt_dns_cache_options_init(&co);
+	co.max_bytes = 16 * 1024 * 1024;
+	co.own_inner = true;
+	if (mt_dns_cache_resolver_new(inner, &co, out, &me) != MT_OK) {
+		snprintf(err, cap, "resolver cache: %s", me.message);
+		return -1;
 	}
 	return 0;
 }
 
-static mt_dns_resolver *pool_take(void)
+static mt_run *drv_run_new(char *err, size_t cap)
 {
-	pthread_mutex_lock(&g_pool_mu);
-	while (g_pool_free == 0)
-		pthread_cond_wait(&g_pool_cv, &g_pool_mu);
-	mt_dns_resolver *r = g_pool[--g_pool_free];
-	pthread_mutex_unlock(&g_pool_mu);
-	return r;
+	mt_run *run = NULL;
+	mt_error me;
+
+	memset(&me, 0, sizeof(me));
+	if (mt_run_new(g_res, NULL, &run, &me) != MT_OK) {
+		snprintf(err, cap, "driver: %s", me.message);
+		return NULL;
+	}
+	return run;
 }
 
-static void pool_give(mt_dns_resolver *r)
+/* Give a request back (g_drv_mu held). */
+static void drv_hand_back(drv_req *r, mt_status st)
 {
-	pthread_mutex_lock(&g_pool_mu);
-	g_pool[g_pool_free++] = r;
-	pthread_cond_signal(&g_pool_cv);
-	pthread_mutex_unlock(&g_pool_mu);
+	r->st = st;
+	r->done = true;
+	pthread_cond_signal(&r->cv);
+}
+
+static void fly_unlink(drv_req *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		g_fly = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	r->next = r->prev = NULL;
+}
+
+/* Drop the mt_run with every job in it: its questions are cancelled, the
+ * verdicts aborted (their waiting checks end in temperror) and failed
+ * back to their threads (driver thread). */
+static void drv_fail_in_flight(const char *why)
+{
+	mt_run_free(g_run);
+	g_run = NULL;
+	pthread_mutex_lock(&g_drv_mu);
+	while (g_fly) {
+		drv_req *r = g_fly;
+		fly_unlink(r);
+		mt_verdict_job_ops()->abort(r->vd, why);
+		drv_hand_back(r, MT_ESTATE);
+	}
+	pthread_mutex_unlock(&g_drv_mu);
+}
+
+static void *drv_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd pfd[2];
+		nfds_t n = 1;
+		int tmo;
+		uint64_t cnt;
+		bool stop;
+
+		/* take the queue into the driver while it has room */
+		pthread_mutex_lock(&g_drv_mu);
+		stop = g_drv_stop;
+		while (!stop && g_run && g_q_head) {
+			drv_req *r = g_q_head;
+			mt_status st = mt_run_add(g_run, mt_verdict_job_ops(), r->vd, 0, r);
+			if (st == MT_EAGAIN)
+				break;
+			g_q_head = r->next;
+			if (!g_q_head)
+				g_q_tail = NULL;
+			g_q_len--;
+			pthread_cond_signal(&g_drv_space);
+			r->next = r->prev = NULL;
+			if (st != MT_OK) {
+				drv_hand_back(r, st);
+				continue;
+			}
+			r->next = g_fly;
+			if (g_fly)
+				g_fly->prev = r;
+			g_fly = r;
+		}
+		pthread_mutex_unlock(&g_drv_mu);
+		if (stop)
+			break;
+
+		if (!g_run) {
+			char err[256];
+			g_run = drv_run_new(err, sizeof err);
+			if (!g_run) {
+				syslog(LOG_ERR, "%s", err);
+				sleep(1);
+				continue;
+			}
+		}
+		mt_status st = mt_run_process(g_run);
+		if (st == MT_OK) {
+			void *job, *user;
+			pthread_mutex_lock(&g_drv_mu);
+			while (mt_run_next(g_run, &job, &user)) {
+				drv_req *r = user;
+				fly_unlink(r);
+				drv_hand_back(r, MT_OK);
+			}
+			pthread_mutex_unlock(&g_drv_mu);
+		} else {
+			syslog(LOG_ERR, "driver: %s: the messages in flight get a temporary failure",
+			       mt_strerror(st));
+			drv_fail_in_flight("the driver failed");
+			continue; /* a new driver over the same resolver */
+		}
+
+		pfd[0].fd = g_drv_efd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = mt_run_fd(g_run);
+		pfd[1].events = POLLIN;
+		if (pfd[1].fd >= 0)
+			n = 2;
+		tmo = mt_run_timeout(g_run);
+		if (poll(pfd, n, tmo) < 0 && errno != EINTR) {
+			syslog(LOG_ERR, "driver: poll: %s", strerror(errno));
+			sleep(1);
+		}
+		if (pfd[0].revents & POLLIN) {
+			ssize_t rd = read(g_drv_efd, &cnt, sizeof cnt);
+			(void)rd;
+		}
+	}
+	/* stopping: fail what is in flight and what is still queued */
+	drv_fail_in_flight("the milter is stopping");
+	pthread_mutex_lock(&g_drv_mu);
+	while (g_q_head) {
+		drv_req *r = g_q_head;
+		g_q_head = r->next;
+		r->next = NULL;
+		drv_hand_back(r, MT_ESTATE);
+	}
+	g_q_tail = NULL;
+	g_q_len = 0;
+	pthread_cond_broadcast(&g_drv_space);
+	pthread_mutex_unlock(&g_drv_mu);
+	return NULL;
+}
+
+static void drv_wake(void)
+{
+	uint64_t one = 1;
+	ssize_t wr = write(g_drv_efd, &one, sizeof one);
+	(void)wr; /* EAGAIN: the counter is already set, the driver wakes anyway */
+}
+
+static int drv_start(const mtm_conf *c, char *err, size_t cap)
+{
+	if (drv_resolver_new(c, &g_res, err, cap) != 0)
+		return -1;
+	g_run = drv_run_new(err, cap);
+	if (!g_run)
+		return -1;
+	g_drv_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g_drv_efd < 0) {
+		snprintf(err, cap, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	if (pthread_create(&g_drv_th, NULL, drv_thread, NULL) != 0) {
+		snprintf(err, cap, "cannot start the driver thread");
+		return -1;
+	}
+	g_drv_up = true;
+	return 0;
+}
+
+/* Stop the driver: the messages in flight or queued get a temporary
+ * failure, later ones too.  Returns when the driver thread has ended. */
+static void drv_stop(void)
+{
+	if (!g_drv_up)
+		return;
+	pthread_mutex_lock(&g_drv_mu);
+	g_drv_stop = true;
+	pthread_cond_broadcast(&g_drv_space);
+	pthread_mutex_unlock(&g_drv_mu);
+	drv_wake();
+	pthread_join(g_drv_th, NULL);
+	g_drv_up = false;
+	mt_dns_resolver_free(g_res);
+	g_res = NULL;
+	close(g_drv_efd);
+	g_drv_efd = -1;
+}
+
+/* Run v on the driver and wait for it (a callback thread).  MT_OK when the
+ * driver gave it back finished or timed out; else the verdict did not run
+ * (stopping, the driver failed). */
+static mt_status drv_run(mt_verdict *v)
+{
+	drv_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.vd = v;
+	pthread_cond_init(&r.cv, NULL);
+	pthread_mutex_lock(&g_drv_mu);
+	while (!g_drv_stop && g_q_len >= DRV_QUEUE_MAX)
+		pthread_cond_wait(&g_drv_space, &g_drv_mu);
+	if (g_drv_stop) {
+		pthread_mutex_unlock(&g_drv_mu);
+		pthread_cond_destroy(&r.cv);
+		return MT_ESTATE;
+	}
+	if (g_q_tail)
+		g_q_tail->next = &r;
+	else
+		g_q_head = &r;
+	g_q_tail = &r;
+	g_q_len++;
+	pthread_mutex_unlock(&g_drv_mu);
+	drv_wake();
+	pthread_mutex_lock(&g_drv_mu);
+	while (!r.done)
+		pthread_cond_wait(&r.cv, &g_drv_mu);
+	pthread_mutex_unlock(&g_drv_mu);
+	pthread_cond_destroy(&r.cv);
+	return r.st;
 }
 
 /* ---- A bounded text buffer -------------------------------------------- */
@@ -636,7 +870,6 @@ static char *fallback_field(const char *why)
 static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 {
 	mt_error e;
-	mt_dns_resolver *res = NULL;
 	const mt_verdict_outcome *o = NULL;
 	const mt_dmarc_outcome *od = NULL;
 	char *arv = NULL;
@@ -665,16 +898,11 @@ static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 		sb_logtext(log, c->broken ? c->broken_why : "not evaluated");
 		sb_str(log, "\")");
 	} else {
-		res = pool_take();
-		if (mt_verdict_run(c->vd, res) != MT_OK || !(o = mt_verdict_result(c->vd))) {
-			pool_give(res);
-			res = NULL;
+		if (drv_run(c->vd) != MT_OK || !(o = mt_verdict_result(c->vd))) {
 			sb_str(log, " error=the verdict did not finish action=tempfail");
 			smfi_setreply(ctx, "451", "4.3.0", "Authentication could not be checked; try again later");
 			return SMFIS_TEMPFAIL;
 		}
-		pool_give(res);
-		res = NULL;
 		log_spf(log, "spf", mt_verdict_spf_mailfrom(c->vd));
 		log_spf(log, "spf-helo", mt_verdict_spf_helo(c->vd));
 		temperror |= o->spf_mailfrom == MT_SPF_TEMPERROR;
@@ -935,10 +1163,6 @@ int main(int argc, char **argv)
 	}
 	if (g_conf.user && drop_privileges(g_conf.user, g_conf.socket) != 0)
 		return EXIT_RUNTIME;
-	if (pool_init(&g_conf, err, sizeof err) != 0) {
-		fprintf(stderr, "mailtrust-milter: %s\n", err);
-		return EXIT_RUNTIME;
-	}
 
 	/* Signals are taken by this (the main) thread with sigwait: a signal
 	 * sent to the process goes to the thread group leader when it waits
@@ -950,6 +1174,11 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* after the mask: the driver thread must not take the signals */
+	if (drv_start(&g_conf, err, sizeof err) != 0) {
+		fprintf(stderr, "mailtrust-milter: %s\n", err);
+		return EXIT_RUNTIME;
+	}
 	pthread_t th;
 	if (pthread_create(&th, NULL, milter_thread, NULL) != 0) {
 		fprintf(stderr, "mailtrust-milter: cannot start the milter thread\n");
@@ -968,6 +1197,9 @@ int main(int argc, char **argv)
 		smfi_stop();
 		break;
 	}
+	/* the messages still being checked get a temporary failure, so that
+	 * their threads (and libmilter) can end */
+	drv_stop();
 	void *rv = NULL;
 	pthread_join(th, &rv);
 	syslog(LOG_INFO, "stopped");
