@@ -49,7 +49,7 @@ typedef struct mtm_conf {
 	char *socket;           /* libmilter form: unix:/path, inet:port@host, inet6:... */
 	char *user;             /* NULL: keep the starting user */
 	char *resolver;         /* ADDR[@PORT]; NULL: /etc/resolv.conf */
-	unsigned dns_contexts;  /* resolvers in the pool (default 4) */
+	unsigned dns_contexts;  /* accepted, ignored (one driver now) */
 	unsigned dns_timeout_ms;/* per question (default 5000) */
 	mtm_dmarc_action dmarc_action;
 	mtm_dns_failure dns_failure;
