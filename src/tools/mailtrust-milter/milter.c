@@ -431,9 +431,9 @@ static mt_status drv_run(mt_verdict *v)
 		g_q_head = &r;
 	g_q_tail = &r;
 	g_q_len++;
-	pthread_mutex_unlock(&g_drv_mu);
+	/* under the lock: drv_stop() closes the eventfd only after it has set
+	 * g_drv_stop (under the lock) and the driver has ended */
 	drv_wake();
-	pthread_mutex_lock(&g_drv_mu);
 	while (!r.done)
 		pthread_cond_wait(&r.cv, &g_drv_mu);
 	pthread_mutex_unlock(&g_drv_mu);
