@@ -200,9 +200,11 @@ typedef struct msgbuf {
 	size_t len, cap;
 } msgbuf;
 
-/* Read all of fd (the message is kept for --add-header), feeding the
- * verdict chunk by chunk as it comes.  0 or an exit status. */
-static int read_message(int fd, const char *fname, mt_verdict *v, msgbuf *m)
+/* Read all of fd, feeding the verdict chunk by chunk as it comes.  With
+ * keep (--add-header) the message is kept in m to be written out again;
+ * without, m holds one chunk at a time (memory stays flat).  0 or an exit
+ * status. */
+static int read_message(int fd, const char *fname, mt_verdict *v, msgbuf *m, bool keep)
 {
 	mt_error err;
 	char q[CLI_QUOTE_BUF];
@@ -234,7 +236,8 @@ static int read_message(int fd, const char *fname, mt_verdict *v, msgbuf *m)
 		}
 		if (got == 0)
 			return 0;
-		m->len += (size_t)got;
+		if (keep)
+			m->len += (size_t)got;
 	}
 }
 
@@ -446,7 +449,7 @@ int cli_verify_main(int argc, char **argv)
 		rc = CLI_EXIT_SOFTWARE;
 		goto out;
 	}
-	rc = read_message(fd >= 0 ? fd : STDIN_FILENO, fname, v, &m);
+	rc = read_message(fd >= 0 ? fd : STDIN_FILENO, fname, v, &m, a.add_header);
 	if (rc != 0)
 		goto out;
 	st = mt_verdict_run(v, res);
