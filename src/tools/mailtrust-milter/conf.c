@@ -33,8 +33,8 @@ void mtm_conf_init(mtm_conf *c)
 	c->dns_timeout_ms = 5000;
 	c->dmarc_action = MTM_DMARC_REJECT;
 	c->dns_failure = MTM_DNSFAIL_ACCEPT;
-	mtm_net_parse("127.0.0.0/8", 11, &c->nets[0]);
-	mtm_net_parse("::1", 3, &c->nets[1]);
+	tool_net_parse("127.0.0.0/8", 11, &c->nets[0]);
+	tool_net_parse("::1", 3, &c->nets[1]);
 	c->nnets = 2;
 }
 
@@ -97,74 +97,14 @@ static char *wdup(const word *w)
 	return s;
 }
 
-bool mtm_net_parse(const char *s, size_t len, mtm_net *n)
-{
-	char buf[64];
-	const char *slash = memchr(s, '/', len);
-	size_t alen = slash ? (size_t)(slash - s) : len;
-	unsigned long prefix = 0;
-
-	if (alen == 0 || alen >= sizeof buf)
-		return false;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	memset(n, 0, sizeof(*n));
-	if (inet_pton(AF_INET, buf, n->addr) == 1)
-		n->family = 4;
-	else if (inet_pton(AF_INET6, buf, n->addr) == 1)
-		n->family = 6;
-	else
-		return false;
-	unsigned max = n->family == 4 ? 32 : 128;
-	if (!slash) {
-		n->prefix = max;
-		return true;
-	}
-	size_t plen = len - alen - 1;
-	if (plen == 0 || plen > 3)
-		return false;
-	for (size_t i = 0; i < plen; i++) {
-		char ch = slash[1 + i];
-		if (ch < '0' || ch > '9')
-			return false;
-		prefix = prefix * 10 + (unsigned long)(ch - '0');
-	}
-	if (prefix > max)
-		return false;
-	n->prefix = (unsigned)prefix;
-	/* the network address: host bits cleared */
-	for (unsigned b = n->prefix; b < max; b++)
-		n->addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
-	return true;
-}
-
-static bool in_net(const mtm_net *n, const uint8_t *addr)
-{
-	unsigned full = n->prefix / 8, rest = n->prefix % 8;
-
-	if (memcmp(n->addr, addr, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff00u >> rest);
-	return (addr[full] & mask) == n->addr[full];
-}
-
 bool mtm_conf_trusted(const mtm_conf *c, int family, const uint8_t *addr)
 {
-	uint8_t v4[4];
+	uint8_t a[16] = {0};
 
-	/* an IPv4-mapped IPv6 address is the IPv4 address */
-	if (family == 6) {
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		if (memcmp(addr, mapped, 12) == 0) {
-			memcpy(v4, addr + 12, 4);
-			family = 4;
-			addr = v4;
-		}
-	}
+	memcpy(a, addr, family == 4 ? 4 : 16);
+	tool_addr_unmap(&family, a); /* an IPv4-mapped IPv6 address is IPv4 */
 	for (size_t i = 0; i < c->nnets; i++)
-		if (c->nets[i].family == family && in_net(&c->nets[i], addr))
+		if (tool_net_contains(&c->nets[i], family, a))
 			return true;
 	return false;
 }
@@ -354,7 +294,7 @@ static int parse_line(const char *p, size_t len, unsigned line, mtm_conf *c, boo
 				errf(err, cap, line, "more than %d trusted networks", MTM_CONF_MAX_NETS);
 				return -1;
 			}
-			if (!mtm_net_parse(w[i].p, w[i].len, &c->nets[c->nnets])) {
+			if (!tool_net_parse(w[i].p, w[i].len, &c->nets[c->nnets])) {
 				errf(err, cap, line, "trusted-networks: '%.*s' is not ADDR or ADDR/PREFIX",
 				     (int)(w[i].len > 64 ? 64 : w[i].len), w[i].p);
 				return -1;

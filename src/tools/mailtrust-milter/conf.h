@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/net.h"
+
 #define MTM_CONF_MAX_FILE   (1024 * 1024)
 #define MTM_CONF_MAX_LINE   4096
 #define MTM_CONF_MAX_NETS   256
@@ -32,11 +34,7 @@ typedef enum mtm_dns_failure {
 	MTM_DNSFAIL_TEMPFAIL,   /* 451 4.4.3: the client tries again later */
 } mtm_dns_failure;
 
-typedef struct mtm_net {
-	int family;             /* 4 or 6 */
-	uint8_t addr[16];
-	unsigned prefix;
-} mtm_net;
+typedef tool_net mtm_net;
 
 typedef struct mtm_sign_entry {
 	char *domain;           /* lowercase, no trailing dot */
@@ -72,8 +70,6 @@ void mtm_conf_free(mtm_conf *c);
 
 /* Is the address (family 4 or 6, 4 or 16 octets) in a trusted network? */
 bool mtm_conf_trusted(const mtm_conf *c, int family, const uint8_t *addr);
-/* Parse "ADDR[/PREFIX]" (len octets) into n; false when malformed. */
-bool mtm_net_parse(const char *s, size_t len, mtm_net *n);
 /* The signing-table entries for domain (exact, or a parent when
  * sign_subdomains): indices into c->sign written to idx (at most max),
  * their number returned.  The most specific domain wins. */

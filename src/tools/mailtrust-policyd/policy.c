@@ -101,94 +101,31 @@ void pd_config_init(pd_config *c)
 	c->temperror = PD_TEMP_DEFER;
 }
 
-/* Parse an address (IPv4-mapped IPv6 as IPv4) into family and 16 octets. */
-static bool parse_addr(const char *s, int *family, unsigned char *a)
-{
-	char buf[INET6_ADDRSTRLEN + 1];
-	const char *pct = strchr(s, '%');
-	size_t len = pct ? (size_t)(pct - s) : strlen(s);
-
-	if (len == 0 || len >= sizeof buf)
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, buf, a) == 1) {
-		*family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, buf, a) != 1)
-		return false;
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	if (memcmp(a, mapped, 12) == 0) {
-		memmove(a, a + 12, 4);
-		memset(a + 4, 0, 12);
-		*family = AF_INET;
-	} else {
-		*family = AF_INET6;
-	}
-	return true;
-}
-
 bool pd_config_add_trusted(pd_config *c, const char *cidr)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash;
-	struct pd_net n;
-	unsigned long prefix;
-	char *end;
-
-	if (c->n_trusted >= sizeof c->trusted / sizeof c->trusted[0] || strlen(cidr) >= sizeof buf)
+	if (c->n_trusted >= sizeof c->trusted / sizeof c->trusted[0] ||
+	    !tool_net_parse(cidr, strlen(cidr), &c->trusted[c->n_trusted]))
 		return false;
-	snprintf(buf, sizeof buf, "%s", cidr);
-	slash = strchr(buf, '/');
-	if (slash)
-		buf[slash - buf] = '\0';
-	if (!parse_addr(buf, &n.family, n.addr) || strchr(buf, '%'))
-		return false;
-	prefix = n.family == AF_INET ? 32 : 128;
-	if (slash) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return false;
-		prefix = strtoul(slash + 1, &end, 10);
-		if (*end || prefix > (n.family == AF_INET ? 32u : 128u))
-			return false;
-	}
-	n.prefix = (unsigned)prefix;
-	c->trusted[c->n_trusted++] = n;
+	c->n_trusted++;
 	return true;
-}
-
-static bool in_net(const struct pd_net *n, int family, const unsigned char *a)
-{
-	unsigned full = n->prefix / 8, rest = n->prefix % 8;
-
-	if (n->family != family)
-		return false;
-	if (memcmp(n->addr, a, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	unsigned char mask = (unsigned char)(0xff << (8 - rest));
-	return (n->addr[full] & mask) == (a[full] & mask);
 }
 
 const char *pd_skip_reason(const pd_config *c, const pd_request *r)
 {
 	int family;
-	unsigned char a[16];
+	uint8_t a[16];
 
 	if (r->sasl_username[0])
 		return "authenticated";
-	if (!parse_addr(r->client_address, &family, a))
+	if (!tool_addr_parse(r->client_address, &family, a))
 		return NULL; /* the check says what is wrong with it */
 	if (c->skip_localhost) {
 		static const unsigned char v6lo[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
-		if ((family == AF_INET && a[0] == 127) || (family == AF_INET6 && !memcmp(a, v6lo, 16)))
+		if ((family == 4 && a[0] == 127) || (family == 6 && !memcmp(a, v6lo, 16)))
 			return "localhost";
 	}
 	for (size_t i = 0; i < c->n_trusted; i++)
-		if (in_net(&c->trusted[i], family, a))
+		if (tool_net_contains(&c->trusted[i], family, a))
 			return "trusted network";
 	return NULL;
 }

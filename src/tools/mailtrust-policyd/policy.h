@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../common/net.h"
+
 /* A line longer than this (without its LF) ends the connection: it cannot
  * be one Postfix sends (its SMTP lines are at most 2,048 octets). */
 #define PD_MAX_LINE 4096
@@ -62,11 +64,7 @@ typedef struct pd_config {
 	pd_temp_action temperror;    /* 451 4.7.24, DEFER_IF_PERMIT, or the header only */
 	bool skip_localhost;         /* 127.0.0.0/8 and ::1 are not checked (default) */
 	size_t n_trusted;            /* networks never checked */
-	struct pd_net {
-		int family;              /* AF_INET or AF_INET6 */
-		unsigned char addr[16];
-		unsigned prefix;
-	} trusted[64];
+	tool_net trusted[64];
 } pd_config;
 
 void pd_config_init(pd_config *c);
