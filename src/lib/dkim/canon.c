@@ -371,7 +371,6 @@ static void update_relaxed_fast(mt_dkim_bodyhash *bh, const unsigned char *p, si
 
 static const unsigned char wsp_tab[256] = { [' '] = 1, ['\t'] = 1 };
 
-#if defined(__SSE2__)
 /* A relaxed line written to the block from start to o ends: a final SP
  * standing for WSP is taken back (prev); an empty line is only counted
  * (with the held CRLF of the line before taken back too), a line with
@@ -392,6 +391,7 @@ static inline void relaxed_line_end(mt_dkim_bodyhash *bh, size_t o, size_t start
 		flush_block(bh);
 }
 
+#if defined(__SSE2__)
 /* relaxed without l=: one line from i, when nothing is pending but the
  * previous line's CRLF (crlfs <= 1).  The line is taken 16 octets at a
  * time: the octets before the first CR, LF, tab or WSP that follows a WSP
