@@ -548,7 +548,10 @@ static int serve(int lfd)
 		}
 		for (size_t i = 0; i < n_conns; i++) {
 			conn *c = conns[i];
-			if (c->fd < 0)
+			/* a client that has gone, with nothing to send: not polled
+			 * (POLLHUP would wake poll at once, again and again, until
+			 * its check ends; finish_check closes it then) */
+			if (c->fd < 0 || (c->eof && !c->outlen))
 				continue;
 			pfd[np].fd = c->fd;
 			pfd[np].events = (short)((c->outlen ? POLLOUT : 0) |
