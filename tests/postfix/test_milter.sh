@@ -268,6 +268,14 @@ pf_check "forged A-R: its dkim=pass is gone" sh -c "! grep -q 'dkim=pass header.
 other_kept() { ar_fields | grep -q '^other.example; spf=pass smtp.mailfrom=x@other.example$'; }
 pf_check "forged A-R: another receiver's field is kept" other_kept
 pf_check "forged A-R: two A-R fields in all" ar_count 2
+# more forged fields than the milter removes (64): refused, none delivered
+many=()
+for i in $(seq 65); do
+	many+=(--header "Authentication-Results: $AUTHSERV; dmarc=pass header.from=pass.example")
+done
+pf_send --xclient-addr 192.0.2.10 --from a@pass.example --header "From: a@pass.example" "${many[@]}"
+pf_check "65 forged A-R fields: 550 5.7.1" pf_reply_has "550 5.7.1"
+pf_check "65 forged A-R fields: not delivered" not_delivered
 
 # ---- outbound signing ----------------------------------------------------
 pf_send --xclient-addr 198.51.100.9 --xclient-login alice --from boss@out.example \

@@ -64,7 +64,7 @@ typedef struct keyset {
 static mtm_conf g_conf;
 static pthread_mutex_t g_keys_mu = PTHREAD_MUTEX_INITIALIZER;
 static keyset *g_keys;
-static bool g_leadspc_ok = true;
+static _Atomic bool g_leadspc_ok = true; /* set by negotiate, read by connect */
 
 static void keyset_free(keyset *ks)
 {
@@ -336,6 +336,10 @@ static void *drv_thread(void *arg)
 		if (pfd[1].fd >= 0)
 			n = 2;
 		tmo = mt_run_timeout(g_run);
+		pthread_mutex_lock(&g_drv_mu);
+		if (tmo < 0 && g_q_head) /* all done, some still queued: take them now */
+			tmo = 0;
+		pthread_mutex_unlock(&g_drv_mu);
 		if (poll(pfd, n, tmo) < 0 && errno != EINTR) {
 			syslog(LOG_ERR, "driver: poll: %s", strerror(errno));
 			sleep(1);
@@ -536,6 +540,7 @@ typedef struct conn {
 	size_t ar_count;            /* Authentication-Results fields seen */
 	size_t nforged;
 	size_t forged[MAX_FORGED];  /* their indices (1-based) that claim our id */
+	bool forged_over;           /* more than MAX_FORGED claim it: refused */
 	size_t from_count;
 	char *from_value;           /* the first From field's value */
 	mt_verdict *vd;             /* inbound: SPF x2, DKIM, DMARC in one job */
@@ -561,6 +566,7 @@ static void msg_reset(conn *c)
 	c->keys = NULL;
 	c->outbound = false;
 	c->ar_count = c->nforged = c->from_count = 0;
+	c->forged_over = false;
 	c->sign_domain[0] = '\0';
 	c->broken = false;
 	c->broken_why[0] = '\0';
@@ -676,12 +682,15 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	sb_str(&c->header, "\r\n");
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		c->ar_count++;
-		if (!c->outbound && mt_authres_claims(v, strlen(v), g_conf.authserv_id) &&
-		    c->nforged < MAX_FORGED)
-			c->forged[c->nforged++] = c->ar_count;
+		if (!c->outbound && mt_authres_claims(v, strlen(v), g_conf.authserv_id)) {
+			if (c->nforged < MAX_FORGED)
+				c->forged[c->nforged++] = c->ar_count;
+			else
+				c->forged_over = true;
+		}
 	} else if (strcasecmp(name, "From") == 0) {
-		if (c->from_count++ == 0)
-			c->from_value = xstrdup(v);
+		if (c->from_count++ == 0 && !(c->from_value = xstrdup(v)))
+			return SMFIS_TEMPFAIL;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -883,6 +892,13 @@ static sfsistat inbound_eom(SMFICTX *ctx, conn *c, sbuf *log)
 	sb_str(log, " mailfrom=");
 	sb_logval(log, c->mailfrom);
 
+	/* more forged fields than can be removed: none may reach the reader */
+	if (c->forged_over) {
+		sb_fmt(log, " forged-ar=more-than-%d action=reject", MAX_FORGED);
+		smfi_setreply(ctx, "550", "5.7.1",
+		              "Too many Authentication-Results fields claiming this server");
+		return SMFIS_REJECT;
+	}
 	/* the forged fields go in any case, from the bottom up */
 	for (size_t i = c->nforged; i-- > 0;)
 		smfi_chgheader(ctx, "Authentication-Results", (int)c->forged[i], NULL);
@@ -1029,9 +1045,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf3 = 0;
 	/* without a leading space from the MTA, fields are written "name: value" */
 	g_leadspc_ok = (f1 & SMFIP_HDR_LEADSPC) != 0;
-	conn *c = getconn(ctx);
-	if (c)
-		c->leadspc = g_leadspc_ok;
+	(void)ctx; /* called before connect: the connection has no state yet */
 	return SMFIS_CONTINUE;
 }
 
