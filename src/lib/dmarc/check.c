@@ -55,7 +55,7 @@ struct mt_dmarc_psl {
 struct mt_dmarc_check {
 	mt_dmarc_options o;
 	const psl_ctx_t *psl;   /* o.psl's, or owned_psl */
-	psl_ctx_t *owned_psl;   /* loaded for this check from psl_file */
+	mt_dmarc_psl *owned_psl; /* loaded for this check from psl_file */
 	mt_arena *arena;
 	char author[256];
 
@@ -188,14 +188,12 @@ mt_status mt_dmarc_check_new(const mt_dmarc_options *opts, const char *author_do
 	if (c->o.org_mode == MT_DMARC_ORG_PSL && c->o.psl) {
 		c->psl = c->o.psl->ctx;
 	} else if (c->o.org_mode == MT_DMARC_ORG_PSL) {
-		const char *file = c->o.psl_file ? c->o.psl_file : DEFAULT_PSL;
-		c->psl = c->owned_psl = psl_load_file(file);
-		if (!c->psl) {
+		mt_status st = mt_dmarc_psl_load(c->o.psl_file, &c->owned_psl, err);
+		if (st != MT_OK) {
 			mt_dmarc_check_free(c);
-			return mt_error_set(err, MT_EIO,
-			                    "cannot load the Public Suffix List %s (Debian: publicsuffix)",
-			                    file);
+			return st;
 		}
+		c->psl = c->owned_psl->ctx;
 	} else if (c->o.org_mode != MT_DMARC_ORG_TREEWALK) {
 		mt_dmarc_check_free(c);
 		return mt_error_set(err, MT_EINVAL, "unknown org_mode %d", (int)c->o.org_mode);
@@ -210,8 +208,7 @@ void mt_dmarc_check_free(mt_dmarc_check *c)
 		return;
 	for (size_t i = 0; i < c->nnames; i++)
 		mt_dmarc_record_free(c->names[i].rec);
-	if (c->owned_psl)
-		psl_free(c->owned_psl);
+	mt_dmarc_psl_free(c->owned_psl);
 	mt_arena_free(c->arena);
 	free(c);
 }
