@@ -23,7 +23,6 @@ typedef struct relay {
 
 struct mt_verdict {
 	mt_verdict_options o;
-	char *receiver;
 	mt_dmarc_psl *own_psl;      /* PSL mode without opts.psl: loaded here */
 	char *ip, *helo, *mail_from;
 	bool have_conn;
@@ -63,15 +62,6 @@ void mt_verdict_options_init(mt_verdict_options *opts)
 	opts->timeout_ms = 30000;
 }
 
-static char *dupstr(const char *s)
-{
-	size_t n = strlen(s);
-	char *d = malloc(n + 1);
-	if (d)
-		memcpy(d, s, n + 1);
-	return d;
-}
-
 mt_status mt_verdict_new(const mt_verdict_options *opts, mt_verdict **out, mt_error *err)
 {
 	mt_verdict *v;
@@ -94,15 +84,8 @@ mt_status mt_verdict_new(const mt_verdict_options *opts, mt_verdict **out, mt_er
 	}
 	if (v->o.timeout_ms == 0)
 		v->o.timeout_ms = 30000;
-	if (v->o.receiver && !(v->receiver = dupstr(v->o.receiver))) {
-		st = mt_error_set(err, MT_ENOMEM, "out of memory");
-		goto fail;
-	}
-	v->o.receiver = v->receiver;
-	v->o.psl_file = NULL; /* used only in mt_verdict_new, below */
-
 	mt_spf_options_init(&so);
-	so.receiver = v->receiver;
+	so.receiver = v->o.receiver; /* the SPF checks keep their own copies */
 	if ((st = mt_spf_check_new(&so, &v->spf_mf, err)) != MT_OK ||
 	    (st = mt_spf_check_new(&so, &v->spf_helo, err)) != MT_OK)
 		goto fail;
@@ -116,19 +99,16 @@ mt_status mt_verdict_new(const mt_verdict_options *opts, mt_verdict **out, mt_er
 		goto fail;
 	/* the DMARC check is made once the From domain is known; in PSL mode
 	 * the list is loaded here, once per verdict, unless the caller shares
-	 * one (opts.psl); a list that cannot be loaded is an error of this call */
-	v->o.psl = NULL;
-	if (v->o.org_mode != MT_DMARC_ORG_TREEWALK) {
-		const char *file = opts && opts->size >= offsetof(mt_verdict_options, now)
-		                           ? opts->psl_file : NULL;
-		if (opts && opts->size >= offsetof(mt_verdict_options, psl) + sizeof opts->psl &&
-		    opts->psl)
-			v->o.psl = opts->psl;
-		else if ((st = mt_dmarc_psl_load(file, &v->own_psl, err)) != MT_OK)
+	 * one (opts.psl); a list that cannot be loaded is an error of this call
+	 * (fields past the caller's opts.size are the defaults: NULL) */
+	if (v->o.org_mode != MT_DMARC_ORG_TREEWALK && !v->o.psl) {
+		if ((st = mt_dmarc_psl_load(v->o.psl_file, &v->own_psl, err)) != MT_OK)
 			goto fail;
-		else
-			v->o.psl = v->own_psl;
+		v->o.psl = v->own_psl;
 	}
+	/* borrowed strings are not kept past this call */
+	v->o.psl_file = NULL;
+	v->o.receiver = NULL;
 	v->sub[SUB_SPF_MF] = v->spf_mf;
 	v->sub[SUB_SPF_HELO] = v->spf_helo;
 	v->sub[SUB_DKIM] = v->dkim;
@@ -150,7 +130,6 @@ void mt_verdict_free(mt_verdict *v)
 	mt_spf_check_free(v->spf_helo);
 	mt_dkim_verify_free(v->dkim);
 	mt_dmarc_check_free(v->dmarc);
-	free(v->receiver);
 	mt_dmarc_psl_free(v->own_psl);
 	free(v->ip);
 	free(v->helo);
@@ -163,7 +142,7 @@ void mt_verdict_free(mt_verdict *v)
 static mt_status set_str(char **dst, const char *s)
 {
 	char *d = NULL;
-	if (s && *s && !(d = dupstr(s)))
+	if (s && *s && !(d = strdup(s)))
 		return MT_ENOMEM;
 	free(*dst);
 	*dst = d;
