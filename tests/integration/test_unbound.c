@@ -362,6 +362,18 @@ static void test_bad_options(void)
 	o.forwarder = "not-an-address";
 	CHECK(mt_dns_unbound_resolver_new(&o, &r, &err) != MT_OK);
 	CHECK(r == NULL && err.message[0] != '\0');
+	/* a port libunbound would take and then fail every question with */
+	static const char *const bad[] = { "127.0.0.1@0", "127.0.0.1@65536", "127.0.0.1@",
+	                                   "127.0.0.1@5x", "::1@123456", "@53" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		o.forwarder = bad[i];
+		CHECK_INT(mt_dns_unbound_resolver_new(&o, &r, &err), MT_EINVAL);
+		CHECK(r == NULL && strstr(err.message, "ADDR@PORT") != NULL);
+	}
+	o.forwarder = "::1@5353";
+	CHECK_INT(mt_dns_unbound_resolver_new(&o, &r, &err), MT_OK);
+	mt_dns_resolver_free(r);
+	r = NULL;
 	mt_dns_unbound_options_init(&o);
 	o.config_file = "/nonexistent/unbound.conf";
 	CHECK(mt_dns_unbound_resolver_new(&o, &r, &err) != MT_OK && r == NULL);

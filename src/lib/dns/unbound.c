@@ -9,6 +9,7 @@
 #include "dns/unbound_int.h"
 #include "util/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -1117,6 +1118,37 @@ static mt_status set_size(struct ub_ctx *ctx, ub_log *lg, const char *key, size_
 	return set_option_line(ctx, lg, line, err);
 }
 
+/*
+ * Is s "ADDR" or "ADDR@PORT", ADDR an IPv4 or IPv6 address and PORT a
+ * decimal number from 1 to 65535?  libunbound takes a bad port without a
+ * word and then fails every question with SERVFAIL.
+ */
+static bool forwarder_ok(const char *s)
+{
+	const char *at = strrchr(s, '@');
+	size_t alen = at ? (size_t)(at - s) : strlen(s);
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[16];
+	unsigned long port = 0;
+
+	if (alen == 0 || alen >= sizeof addr)
+		return false;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+		return false;
+	if (!at)
+		return true;
+	if (at[1] == '\0' || strlen(at + 1) > 5)
+		return false;
+	for (const char *p = at + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
 mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
                                       mt_dns_resolver **out, mt_error *err)
 {
@@ -1138,6 +1170,10 @@ mt_status mt_dns_unbound_resolver_new(const mt_dns_unbound_options *opts,
 	if (opts->size < offsetof(mt_dns_unbound_options, msg_cache_size))
 		return mt_error_set(err, MT_EINVAL,
 		                    "options not set up by mt_dns_unbound_options_init()");
+	if (opts->forwarder && !forwarder_ok(opts->forwarder))
+		return mt_error_set(err, MT_EINVAL,
+		                    "'%.80s' is not ADDR or ADDR@PORT (an IPv4 or IPv6 address, a port "
+		                    "from 1 to 65535)", opts->forwarder);
 	if (opts->dnssec) {
 		/* before libunbound sees it: it spins on a directory */
 		st = check_trust_anchor(opts->trust_anchor_file ? opts->trust_anchor_file

@@ -1,39 +1,7 @@
 /* Where a command's DNS answers come from: a zone file, or libunbound. */
 #include "cli.h"
 
-#include <arpa/inet.h>
 #include <string.h>
-
-/*
- * Is s "ADDR" or "ADDR@PORT", ADDR an IPv4 or IPv6 address and PORT a
- * decimal number from 1 to 65535?  libunbound takes a bad port without a
- * word and then fails every question with SERVFAIL.
- */
-static bool resolver_ok(const char *s)
-{
-	const char *at = strrchr(s, '@');
-	size_t alen = at ? (size_t)(at - s) : strlen(s);
-	char addr[INET6_ADDRSTRLEN + 1];
-	unsigned char bin[16];
-	unsigned long port = 0;
-
-	if (alen == 0 || alen >= sizeof addr)
-		return false;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
-		return false;
-	if (!at)
-		return true;
-	if (at[1] == '\0' || strlen(at + 1) > 5)
-		return false;
-	for (const char *p = at + 1; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		port = port * 10 + (unsigned long)(*p - '0');
-	}
-	return port >= 1 && port <= 65535;
-}
 
 int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **resp)
 {
@@ -46,13 +14,6 @@ int cli_open_resolver(const cli_dns *d, mt_dns_zone **zonep, mt_dns_resolver **r
 	memset(&err, 0, sizeof(err));
 	if (!d->zone) {
 		mt_dns_unbound_options uo;
-
-		if (d->resolver && !resolver_ok(d->resolver)) {
-			char q[CLI_QUOTE_BUF];
-			cli_error("--resolver: '%s' is not ADDR or ADDR@PORT (an IPv4 or IPv6 "
-			          "address, a port from 1 to 65535)", cli_quote(q, d->resolver));
-			return CLI_EXIT_USAGE;
-		}
 
 		mt_dns_unbound_options_init(&uo);
 		uo.forwarder = d->resolver;
