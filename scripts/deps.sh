@@ -41,6 +41,8 @@ pkgs+=(libmilter-dev python3-dkim python3-authres python3-nacl opendkim opendmar
 # mailtrust verify: its Authentication-Results field is parsed in the tests
 # by a second implementation, Debian's python3-authres
 pkgs+=(python3-authres)
+# cli.verdict measures the peak memory of a large message with GNU time
+pkgs+=(time)
 # DKIM interoperability peers (tests/interop/): dkimpy with ed25519, and
 # libopendkim for the OpenDKIM peer program (a library: no daemon); make
 # bench-dkim uses the same three (OpenDKIM beside mailtrust, and the corpus

@@ -1,7 +1,8 @@
 # Sourced by the NSD tests' --run part: a DNS server on 127.0.0.1 that
 # never answers (a UDP socket nobody reads), for the temperror-in-bounded-
 # time cases.  silent_start DIR sets SPORT and SILENT_PID (exits 1 when it
-# does not start); silent_stop ends it (by its PID).
+# does not start); silent_stop ends it (by its PID), also from the
+# script's EXIT trap when the script is stopped in between.
 silent_start() {
 	python3 -c '
 import socket, time
@@ -17,6 +18,9 @@ time.sleep(120)
 	SPORT=$(cat "$1/silent.port")
 }
 silent_stop() {
+	[ -n "$SILENT_PID" ] || return 0
 	kill "$SILENT_PID" 2>/dev/null
 	wait "$SILENT_PID" 2>/dev/null
+	SILENT_PID=
 }
+SILENT_PID=

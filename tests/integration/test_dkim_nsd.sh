@@ -30,7 +30,7 @@ if [ "${1:-}" = "--run" ]; then
 	passed=0 failed=0
 	OUT=$(mktemp) || exit 1
 	WORK=$(mktemp -d) || exit 1
-	trap 'rm -rf "$OUT" "$WORK"' EXIT
+	trap 'silent_stop; rm -rf "$OUT" "$WORK"' EXIT
 	case "$A$B" in 127.*127.*) ;; *) echo "refusing: not loopback" >&2; exit 1 ;; esac
 	ok() { passed=$((passed + 1)); }
 	bad() {

@@ -20,7 +20,7 @@ if [ "${1:-}" = "--run" ]; then
 	passed=0 failed=0
 	OUT=$(mktemp) || exit 1
 	WORK=$(mktemp -d) || exit 1
-	trap 'rm -rf "$OUT" "$WORK"' EXIT
+	trap 'silent_stop; rm -rf "$OUT" "$WORK"' EXIT
 	case "$MT_NSD_ADDR" in 127.*) ;; *) echo "refusing: not loopback" >&2; exit 1 ;; esac
 	ok() { passed=$((passed + 1)); }
 	bad() {

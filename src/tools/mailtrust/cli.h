@@ -74,6 +74,10 @@ size_t cli_text_width(const char *s, size_t len);
  * cut.  Writes into buf and returns it, so that a 100 KB argument gives a
  * one-line message.  s may be NULL (the empty string).
  */
+#define CLI_QUOTE_MAX 64
+#define CLI_QUOTE_BUF ((CLI_QUOTE_MAX + 4) * 4 + 4)
+const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s);
+
 /*
  * Output files written completely or not at all: cli_outfile_open() makes
  * a temporary file beside PATH (".NAME.tmpXXXXXX", mode 0666 & ~umask)
@@ -87,10 +91,6 @@ size_t cli_text_width(const char *s, size_t len);
 int cli_outfile_open(const char *path, char *tmp, int *fd, const char *who);
 int cli_outfile_commit(int *fd, const char *tmp, const char *path, const char *who);
 bool cli_write_all(int fd, const void *data, size_t len);
-
-#define CLI_QUOTE_MAX 64
-#define CLI_QUOTE_BUF ((CLI_QUOTE_MAX + 4) * 4 + 4)
-const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s);
 
 /*
  * The same for longer text, such as a library's error message that

@@ -196,30 +196,33 @@ static int parse_args(int argc, char **argv, vf_args *a)
 }
 
 typedef struct msgbuf {
-	char *data;
-	size_t len, cap;
+	char *data;     /* one chunk */
+	bool crlf;      /* the first line ends in CRLF (or there is no line end) */
+	bool seen_lf;
+	char last;      /* the last octet read before the first LF */
+	FILE *spool;    /* --add-header: the message as read, to copy out again */
 } msgbuf;
 
-/* Read all of fd, feeding the verdict chunk by chunk as it comes.  With
- * keep (--add-header) the message is kept in m to be written out again;
- * without, m holds one chunk at a time (memory stays flat).  0 or an exit
- * status. */
+/* Read all of fd, feeding the verdict chunk by chunk as it comes; memory
+ * stays flat.  With keep (--add-header) the message is spooled to a
+ * temporary file (unlinked at once) to be written out after the field.
+ * 0 or an exit status. */
 static int read_message(int fd, const char *fname, mt_verdict *v, msgbuf *m, bool keep)
 {
 	mt_error err;
 	char q[CLI_QUOTE_BUF];
+
+	m->crlf = true;
+	if (!(m->data = malloc(READ_CHUNK))) {
+		cli_error("out of memory");
+		return CLI_EXIT_SOFTWARE;
+	}
+	if (keep && !(m->spool = tmpfile())) {
+		cli_error("cannot make a temporary file for the message: %s", strerror(errno));
+		return CLI_EXIT_CANTCREAT;
+	}
 	for (;;) {
-		if (m->cap - m->len < READ_CHUNK) {
-			size_t cap = m->cap ? m->cap * 2 : 4 * READ_CHUNK;
-			char *d = realloc(m->data, cap);
-			if (!d) {
-				cli_error("out of memory");
-				return CLI_EXIT_SOFTWARE;
-			}
-			m->data = d;
-			m->cap = cap;
-		}
-		ssize_t got = read(fd, m->data + m->len, READ_CHUNK);
+		ssize_t got = read(fd, m->data, READ_CHUNK);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -228,7 +231,7 @@ static int read_message(int fd, const char *fname, mt_verdict *v, msgbuf *m, boo
 		}
 		memset(&err, 0, sizeof err);
 		mt_status st = got == 0 ? mt_verdict_finish(v, &err)
-		                        : mt_verdict_feed(v, m->data + m->len, (size_t)got, &err);
+		                        : mt_verdict_feed(v, m->data, (size_t)got, &err);
 		if (st != MT_OK) {
 			cli_error("%s: %s", cli_quote(q, fname),
 			          err.message[0] ? err.message : mt_strerror(st));
@@ -236,17 +239,38 @@ static int read_message(int fd, const char *fname, mt_verdict *v, msgbuf *m, boo
 		}
 		if (got == 0)
 			return 0;
-		if (keep)
-			m->len += (size_t)got;
+		if (!m->seen_lf) {
+			const char *nl = memchr(m->data, '\n', (size_t)got);
+			if (nl) {
+				m->seen_lf = true;
+				m->crlf = (nl > m->data ? nl[-1] : m->last) == '\r';
+			}
+			m->last = m->data[got - 1];
+		}
+		if (m->spool && fwrite(m->data, 1, (size_t)got, m->spool) != (size_t)got) {
+			cli_error("writing the temporary copy of the message failed: %s", strerror(errno));
+			return CLI_EXIT_IOERR;
+		}
 	}
+}
+
+/* Copy the spooled message to ofd. */
+static bool copy_spool(FILE *spool, int ofd, char *buf)
+{
+	size_t n;
+	if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
+		return false;
+	while ((n = fread(buf, 1, READ_CHUNK, spool)) > 0)
+		if (!cli_write_all(ofd, buf, n))
+			return false;
+	return !ferror(spool);
 }
 
 /* The folded field with the message's line ends (CRLF when its first line
  * has one, else LF), and a final line end. */
 static char *field_for_message(const char *field, const msgbuf *m, size_t *len)
 {
-	const char *nl = m->len ? memchr(m->data, '\n', m->len) : NULL;
-	bool crlf = !nl || (nl > m->data && nl[-1] == '\r');
+	bool crlf = m->crlf;
 	size_t n = strlen(field);
 	char *out = malloc(n + 3);
 	size_t k = 0;
@@ -483,7 +507,7 @@ int cli_verify_main(int argc, char **argv)
 	}
 	if (a.add_header) {
 		int ofd = out_fd >= 0 ? out_fd : STDOUT_FILENO;
-		if (!cli_write_all(ofd, mfield, mflen) || !cli_write_all(ofd, m.data, m.len))
+		if (!cli_write_all(ofd, mfield, mflen) || !copy_spool(m.spool, ofd, m.data))
 			goto write_error;
 	} else if (!a.json) {
 		int ofd = out_fd >= 0 ? out_fd : STDOUT_FILENO;
@@ -532,6 +556,8 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(m.data);
+	if (m.spool)
+		fclose(m.spool);
 	free(mfield);
 	free(a.mail_from_buf);
 	mt_free(field);
