@@ -27,5 +27,8 @@ static inline bool mt_ar_kw_char(int c)
 bool mt_ar_keyword(const char *s);
 /* MT_OK, or MT_EINVAL / MT_ERANGE with err naming what (e.g. "reason"). */
 mt_status mt_ar_check_value(const char *s, bool may_be_empty, const char *what, mt_error *err);
+/* A free-text reason fit for a value: control characters become '?', at
+ * most cap - 1 (and 300) octets; written to dst, which is returned. */
+const char *mt_ar_clean(char *dst, size_t cap, const char *s);
 
 #endif

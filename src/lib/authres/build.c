@@ -383,3 +383,14 @@ mt_status mt_authres_entry(const mt_authres_method *m, size_t max, char **out, m
 	*out = s;
 	return MT_OK;
 }
+
+const char *mt_ar_clean(char *dst, size_t cap, const char *s)
+{
+	size_t i;
+	for (i = 0; s[i] && i + 1 < cap && i < 300; i++) {
+		unsigned char c = (unsigned char)s[i];
+		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+	return dst;
+}

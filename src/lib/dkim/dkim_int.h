@@ -126,5 +126,12 @@ mt_status mt_dkim_sign_header(const struct mt_dkim_keygen *key, const struct mt_
 struct mt_dkim_verify;
 struct mt_msg;
 const struct mt_msg *mt_dkim_verify_msg(const struct mt_dkim_verify *v);
+/* One signature's dkim= entry (header.d/s/i/a/b, the reason made fit for
+ * a value); a property authres cannot carry leaves the result and reason
+ * alone.  mt_dkim_verify_authres() and the verdict use it. */
+struct mt_authres;
+struct mt_dkim_sig_result;
+mt_status mt_dkim_sig_authres(struct mt_authres *ar, const struct mt_dkim_sig_result *r,
+                              mt_error *err);
 
 #endif

@@ -3,6 +3,7 @@
 #include <mailtrust/dkim.h>
 #include <mailtrust/msg.h>
 #include "dkim/dkim_int.h"
+#include "authres/authres_int.h"
 #include "msg/msg_int.h"
 #include "dkim/dkim_tags.h"
 #include "dns/dns_internal.h"
@@ -744,6 +745,33 @@ const mt_dkim_sig_result *mt_dkim_verify_result(const mt_dkim_verify *v, size_t 
 	return &v->sigs[i].r;
 }
 
+mt_status mt_dkim_sig_authres(mt_authres *ar, const mt_dkim_sig_result *r, mt_error *err)
+{
+	char why[320];
+	mt_authres_prop props[5];
+	mt_authres_method m = { .method = "dkim", .result = mt_dkim_result_name(r->result) };
+	const char *names[5] = { "d", "s", "i", "a", "b" };
+	const char *vals[5] = { r->d, r->s, r->i, r->a, r->b };
+	size_t np = 0;
+	mt_status st;
+
+	for (size_t k = 0; k < 5; k++)
+		if (*vals[k])
+			props[np++] = (mt_authres_prop){ "header", names[k], vals[k] };
+	m.props = props;
+	m.prop_count = np;
+	if (*r->reason)
+		m.reason = mt_ar_clean(why, sizeof why, r->reason);
+	st = mt_authres_add(ar, &m, NULL);
+	if (st == MT_EINVAL) { /* a value authres cannot carry: the result alone */
+		m.props = NULL;
+		m.prop_count = 0;
+	}
+	if (st != MT_OK)
+		st = mt_authres_add(ar, &m, err); /* again, for the message */
+	return st;
+}
+
 mt_status mt_dkim_verify_authres(const mt_dkim_verify *v, mt_authres *ar, mt_error *err)
 {
 	if (!v || !ar)
@@ -755,31 +783,7 @@ mt_status mt_dkim_verify_authres(const mt_dkim_verify *v, mt_authres *ar, mt_err
 		return mt_authres_add(ar, &m, err);
 	}
 	for (size_t k = 0; k < v->nsig; k++) {
-		const mt_dkim_sig_result *r = &v->sigs[k].r;
-		mt_authres_prop props[5];
-		mt_authres_method m = { .method = "dkim", .result = mt_dkim_result_name(r->result) };
-		size_t np = 0;
-		mt_status st;
-		if (*r->d)
-			props[np++] = (mt_authres_prop){ "header", "d", r->d };
-		if (*r->s)
-			props[np++] = (mt_authres_prop){ "header", "s", r->s };
-		if (*r->i)
-			props[np++] = (mt_authres_prop){ "header", "i", r->i };
-		if (*r->a)
-			props[np++] = (mt_authres_prop){ "header", "a", r->a };
-		if (*r->b)
-			props[np++] = (mt_authres_prop){ "header", "b", r->b };
-		m.props = props;
-		m.prop_count = np;
-		if (*r->reason)
-			m.reason = r->reason;
-		st = mt_authres_add(ar, &m, err);
-		if (st == MT_EINVAL) { /* a value authres cannot carry: the result alone */
-			m.prop_count = 0;
-			m.reason = NULL;
-			st = mt_authres_add(ar, &m, err);
-		}
+		mt_status st = mt_dkim_sig_authres(ar, &v->sigs[k].r, err);
 		if (st != MT_OK)
 			return st;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authres/authres_int.h"
 #include "dkim/dkim_int.h"
 #include "util/util.h"
 
@@ -149,17 +150,18 @@ static mt_status set_str(char **dst, const char *s)
 	return MT_OK;
 }
 
-/* Start the MAIL FROM check (and so judge the address). */
-static mt_status start_spf(mt_verdict *v, mt_error *err)
+/* Start one SPF check: the MAIL FROM identity (the sender, or
+ * postmaster@HELO for the null reverse-path) or the HELO identity. */
+static mt_status start_spf(mt_verdict *v, mt_spf_identity identity, mt_error *err)
 {
 	mt_spf_request rq;
 	memset(&rq, 0, sizeof rq);
 	rq.ip = v->ip;
 	rq.helo = v->helo;
-	rq.sender = v->mail_from;
-	rq.identity = MT_SPF_MAILFROM;
+	rq.sender = identity == MT_SPF_MAILFROM ? v->mail_from : NULL;
+	rq.identity = identity;
 	rq.now = v->o.now ? v->o.now : v->clock;
-	return mt_spf_check_start(v->spf_mf, &rq, err);
+	return mt_spf_check_start(identity == MT_SPF_MAILFROM ? v->spf_mf : v->spf_helo, &rq, err);
 }
 
 mt_status mt_verdict_set_connection(mt_verdict *v, const char *ip, const char *helo,
@@ -173,7 +175,9 @@ mt_status mt_verdict_set_connection(mt_verdict *v, const char *ip, const char *h
 	if (set_str(&v->ip, ip) != MT_OK || set_str(&v->helo, helo) != MT_OK)
 		return mt_error_set(err, MT_ENOMEM, "out of memory");
 	v->have_conn = false;
-	if ((st = start_spf(v, err)) != MT_OK)
+	/* started here to judge the address now; started again, with the MAIL
+	 * FROM address and the clock, when the job starts */
+	if ((st = start_spf(v, MT_SPF_MAILFROM, err)) != MT_OK)
 		return st;
 	v->have_conn = true;
 	return MT_OK;
@@ -423,17 +427,11 @@ static mt_status job_step(void *job, const mt_dns_question **qs, size_t *n)
 	if (!v->finished || !v->have_conn)
 		return MT_ESTATE;
 	if (!v->started) {
-		mt_spf_request rq;
 		v->started = true;
-		if ((st = start_spf(v, NULL)) != MT_OK)
+		if ((st = start_spf(v, MT_SPF_MAILFROM, NULL)) != MT_OK)
 			return st;
 		if (v->helo) {
-			memset(&rq, 0, sizeof rq);
-			rq.ip = v->ip;
-			rq.helo = v->helo;
-			rq.identity = MT_SPF_HELO;
-			rq.now = v->o.now ? v->o.now : v->clock;
-			if ((st = mt_spf_check_start(v->spf_helo, &rq, NULL)) != MT_OK)
+			if ((st = start_spf(v, MT_SPF_HELO, NULL)) != MT_OK)
 				return st;
 		} else {
 			v->sub_done[SUB_SPF_HELO] = true;
@@ -572,47 +570,6 @@ const mt_dmarc_outcome *mt_verdict_dmarc(const mt_verdict *v)
 	return v && v->done && v->dmarc ? mt_dmarc_check_outcome(v->dmarc) : NULL;
 }
 
-/* A reason fit for an authres value: control characters become '?'. */
-static const char *clean(char *dst, size_t cap, const char *s)
-{
-	size_t i;
-	for (i = 0; s[i] && i + 1 < cap && i < 300; i++) {
-		unsigned char c = (unsigned char)s[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	dst[i] = '\0';
-	return dst;
-}
-
-/* One signature's entry, as mt_dkim_verify_authres() writes it. */
-static mt_status add_dkim(mt_authres *ar, const mt_dkim_sig_result *r, mt_error *err)
-{
-	char why[320];
-	mt_authres_prop p[5];
-	mt_authres_method m = { 0 };
-	size_t np = 0;
-	const char *names[5] = { "d", "s", "i", "a", "b" };
-	const char *vals[5] = { r->d, r->s, r->i, r->a, r->b };
-	for (size_t k = 0; k < 5; k++)
-		if (*vals[k])
-			p[np++] = (mt_authres_prop){ "header", names[k], vals[k] };
-	m.method = "dkim";
-	m.result = mt_dkim_result_name(r->result);
-	if (r->result != MT_DKIM_PASS && *r->reason)
-		m.reason = clean(why, sizeof why, r->reason);
-	m.props = p;
-	m.prop_count = np;
-	mt_status st = mt_authres_add(ar, &m, NULL);
-	if (st == MT_EINVAL) { /* a value authres cannot carry: the result alone */
-		m.props = NULL;
-		m.prop_count = 0;
-		st = mt_authres_add(ar, &m, err);
-	} else if (st != MT_OK) {
-		st = mt_authres_add(ar, &m, err); /* again, for the message */
-	}
-	return st;
-}
-
 mt_status mt_verdict_authres(const mt_verdict *v, mt_authres *ar, mt_error *err)
 {
 	mt_status st;
@@ -637,7 +594,7 @@ mt_status mt_verdict_authres(const mt_verdict *v, mt_authres *ar, mt_error *err)
 			 * (at most MT_DKIM_MAX_SIGNATURES) */
 			for (size_t i = 0; i < n; i++) {
 				const mt_dkim_sig_result *r = mt_dkim_verify_result(v->dkim, i);
-				if (r && r->evaluated && (st = add_dkim(ar, r, err)) != MT_OK)
+				if (r && r->evaluated && (st = mt_dkim_sig_authres(ar, r, err)) != MT_OK)
 					return st;
 			}
 		}
@@ -645,7 +602,7 @@ mt_status mt_verdict_authres(const mt_verdict *v, mt_authres *ar, mt_error *err)
 		mt_authres_method m = { 0 };
 		m.method = "dkim";
 		m.result = "permerror";
-		m.reason = clean(why, sizeof why, v->dmarc_why);
+		m.reason = mt_ar_clean(why, sizeof why, v->dmarc_why);
 		if ((st = mt_authres_add(ar, &m, err)) != MT_OK)
 			return st;
 	}
@@ -654,7 +611,7 @@ mt_status mt_verdict_authres(const mt_verdict *v, mt_authres *ar, mt_error *err)
 	mt_authres_method m = { 0 };
 	m.method = "dmarc";
 	m.result = mt_dmarc_result_name(v->out.dmarc);
-	m.reason = clean(why, sizeof why, v->out.reason);
+	m.reason = mt_ar_clean(why, sizeof why, v->out.reason);
 	return mt_authres_add(ar, &m, err);
 }
 
