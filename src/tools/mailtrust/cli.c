@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "json.h"
 
+#include <mailtrust/authres.h>
+
 #include <arpa/inet.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -313,6 +315,24 @@ int cli_outfile_commit(int *fd, const char *tmp, const char *path, const char *w
 		cli_error("%scannot create the output file '%s': %s", who, cli_quote(q, path),
 		          strerror(errno));
 		return CLI_EXIT_CANTCREAT;
+	}
+	return 0;
+}
+
+int cli_authres_new(const char **id, char *host, size_t hostcap, struct mt_authres **ar)
+{
+	mt_error err;
+
+	if (!*id) {
+		if (gethostname(host, hostcap) != 0 || host[0] == '\0')
+			snprintf(host, hostcap, "localhost");
+		host[hostcap - 1] = '\0';
+		*id = host;
+	}
+	memset(&err, 0, sizeof err);
+	if (mt_authres_new(*id, ar, &err) != MT_OK) {
+		cli_error("--authserv-id: %s", err.message);
+		return err.status == MT_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_USAGE;
 	}
 	return 0;
 }

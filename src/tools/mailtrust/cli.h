@@ -88,6 +88,15 @@ const char *cli_quote(char buf[CLI_QUOTE_BUF], const char *s);
  * failure the caller closes *fd (when >= 0) and unlinks tmp.
  * cli_write_all() writes all of data, retrying after EINTR.
  */
+/*
+ * The Authentication-Results field of a command with --authserv-id: id, or
+ * this host's name (host, HOST_NAME_MAX + 1 octets; "localhost" without
+ * one) when id is NULL; *ar is a new field for it.  0, or the exit status
+ * after the error was printed (64 a bad id, 70 out of memory).
+ */
+struct mt_authres;
+int cli_authres_new(const char **id, char *host, size_t hostcap, struct mt_authres **ar);
+
 int cli_outfile_open(const char *path, char *tmp, int *fd, const char *who);
 int cli_outfile_commit(int *fd, const char *tmp, const char *path, const char *who);
 bool cli_write_all(int fd, const void *data, size_t len);

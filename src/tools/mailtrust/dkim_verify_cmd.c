@@ -461,17 +461,8 @@ int cli_dkim_verify_main(int argc, char **argv)
 		goto out;
 	}
 
-	if (!a.authserv_id) {
-		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
-			snprintf(host, sizeof host, "localhost");
-		host[sizeof host - 1] = '\0';
-		a.authserv_id = host;
-	}
-	if (mt_authres_new(a.authserv_id, &ar, &err) != MT_OK) {
-		cli_error("--authserv-id: %s", err.message);
-		rc = CLI_EXIT_USAGE;
+	if ((rc = cli_authres_new(&a.authserv_id, host, sizeof host, &ar)) != 0)
 		goto out;
-	}
 	if (mt_dkim_verify_authres(v, ar, &err) != MT_OK ||
 	    mt_authres_render(ar, MT_AUTHRES_PREFIX | (a.json ? 0 : MT_AUTHRES_FOLD), 0, &field,
 	                      &err) != MT_OK) {

@@ -436,19 +436,10 @@ int cli_verify_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!a.authserv_id) {
-		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
-			snprintf(host, sizeof host, "localhost");
-		host[sizeof host - 1] = '\0';
-		a.authserv_id = host;
-	}
 	/* a bad authserv-id is a usage error, found before any lookup */
-	memset(&err, 0, sizeof err);
-	if (mt_authres_new(a.authserv_id, &ar, &err) != MT_OK) {
-		cli_error("--authserv-id: %s", err.message);
-		rc = err.status == MT_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_USAGE;
+	if ((rc = cli_authres_new(&a.authserv_id, host, sizeof host, &ar)) != 0)
 		goto out;
-	}
+	memset(&err, 0, sizeof err);
 	rc = cli_open_resolver(&a.dns, &zone, &res);
 	if (rc != 0)
 		goto out;
