@@ -676,10 +676,22 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if (!c || !c->mailfrom)
 		return SMFIS_CONTINUE;
-	sb_str(&c->header, name);
-	sb_str(&c->header, c->leadspc ? ":" : ": ");
-	sb_str(&c->header, v);
-	sb_str(&c->header, "\r\n");
+	if (c->outbound) {
+		/* held until the From field says which keys sign */
+		sb_str(&c->header, name);
+		sb_str(&c->header, c->leadspc ? ":" : ": ");
+		sb_str(&c->header, v);
+		sb_str(&c->header, "\r\n");
+	} else if (c->vd && !c->broken) {
+		/* streamed: the verdict holds and caps the header itself */
+		mt_error e;
+		memset(&e, 0, sizeof(e));
+		if (mt_verdict_feed(c->vd, name, strlen(name), &e) != MT_OK ||
+		    mt_verdict_feed(c->vd, c->leadspc ? ":" : ": ", c->leadspc ? 1 : 2, &e) != MT_OK ||
+		    mt_verdict_feed(c->vd, v, strlen(v), &e) != MT_OK ||
+		    mt_verdict_feed(c->vd, "\r\n", 2, &e) != MT_OK)
+			mark_broken(c, "verdict", &e);
+	}
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		c->ar_count++;
 		if (!c->outbound && mt_authres_claims(v, strlen(v), g_conf.authserv_id)) {
@@ -719,16 +731,17 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	if (!c || !c->mailfrom)
 		return SMFIS_CONTINUE;
 	memset(&e, 0, sizeof(e));
-	if (c->header.over) {
-		c->broken = true;
-		snprintf(c->broken_why, sizeof c->broken_why, "header block over %d octets",
-		         MAX_HEADER_BLOCK);
-		return SMFIS_CONTINUE;
-	}
-	sb_str(&c->header, "\r\n");
 	if (c->outbound) {
 		mt_dmarc_from f;
 		size_t idx[MT_DKIM_SIGN_MAX_KEYS], n;
+
+		if (c->header.over) {
+			c->broken = true;
+			snprintf(c->broken_why, sizeof c->broken_why, "header block over %d octets",
+			         MAX_HEADER_BLOCK);
+			return SMFIS_CONTINUE;
+		}
+		sb_str(&c->header, "\r\n");
 
 		if (from_domain(c, &f) != MT_DMARC_FROM_OK)
 			return SMFIS_CONTINUE;  /* nothing to sign with */
@@ -757,7 +770,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 		if (mt_dkim_sign_feed(c->sig, c->header.p, c->header.len, &e) != MT_OK)
 			mark_broken(c, "dkim signer", &e);
 	} else if (c->vd && !c->broken) {
-		if (mt_verdict_feed(c->vd, c->header.p, c->header.len, &e) != MT_OK)
+		if (mt_verdict_feed(c->vd, "\r\n", 2, &e) != MT_OK) /* the header's end */
 			mark_broken(c, "verdict", &e);
 	}
 	return SMFIS_CONTINUE;
